@@ -1,0 +1,13 @@
+//! gittensor-validator: the gittensor subnet's validator scoring, in Rust.
+//!
+//! Three layers, one direction:
+//! - [`scoring`]: pure rules of SCORING.md (no I/O, no clock, no tokio);
+//! - [`github`]: a blocking GitHub client on ureq;
+//! - [`pipeline`]: the round, async (tokio, through one `spawn_blocking`
+//!   bridge) and as a blocking facade.
+//!
+//! See ARCHITECTURE.md for the map and the invariants.
+
+#![warn(missing_docs)]
+
+pub mod scoring;

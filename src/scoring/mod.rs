@@ -1,0 +1,83 @@
+//! The pure scoring layer: GitHub data in, evaluations and rewards out.
+//!
+//! # In scope
+//! Every rule of `SCORING.md` (gittensor release 2.0.7): weight tables,
+//! miner validation, pull-request eligibility and counts over GraphQL pages,
+//! file and patch scoring, multipliers with Python's rounding, the round
+//! (duplicates, uniqueness, normalization, dynamic emissions) and the
+//! moving average of scores between rounds. Also the report's serde types.
+//!
+//! # Out of scope
+//! This module does no I/O and reads no clock and no environment: no HTTP,
+//! no files, no tokio. Time is an input (`now`, once per round); GitHub's
+//! answers come in as parsed JSON. Fetching is `crate::github`'s job,
+//! orchestration `crate::pipeline`'s.
+
+mod constants;
+pub mod ema;
+pub mod files;
+pub mod miner;
+pub mod pr;
+pub mod pulls;
+pub mod py;
+pub mod report;
+pub mod round;
+pub mod tables;
+
+use std::fmt;
+
+pub use constants::*;
+pub use ema::{ScoreState, UidScore};
+pub use files::{parse_files, FileChange};
+pub use miner::GithubUser;
+pub use pr::PullRequest;
+pub use pulls::{CollectedPrs, PageStep, PrCollector, Stop};
+pub use report::{RoundReport, RoundStats};
+pub use round::{finish_round, MinerEvaluation, Rewards, RoundContext};
+pub use tables::{LanguageWeights, MasterRepositories, MasterRepository};
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// Errors of the scoring layer: only bad weight tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The text is not JSON.
+    Json {
+        /// What was parsed (a file name).
+        what: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// The JSON is not an object.
+    NotAnObject {
+        /// What was parsed (a file name).
+        what: String,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Json { what, message } => write!(f, "{what}: bad json: {message}"),
+            Error::NotAnObject { what } => write!(f, "{what}: not a json object"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Parses a GitHub timestamp (RFC 3339); `None` when it is not one.
+pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).ok()
+}
+
+/// Formats a time as RFC 3339 (`2025-12-20T12:00:00Z`).
+pub fn format_time(t: OffsetDateTime) -> String {
+    // Formatting an in-range UTC time as RFC 3339 cannot fail; the fallback
+    // keeps a report readable if it ever did.
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
