@@ -10,4 +10,9 @@
 
 #![warn(missing_docs)]
 
+pub mod fakehub;
+pub mod github;
+pub mod health;
+pub mod inputs;
+pub mod pipeline;
 pub mod scoring;

@@ -1,0 +1,361 @@
+//! A GitHub-shaped HTTP server on 127.0.0.1, serving a [`Snapshot`]: the
+//! demo, `--replay`, the tests and the benchmarks all talk to it through the
+//! real client (ureq, HTTP, JSON). Faults can be injected per request.
+//!
+//! It is a small std server, one thread and one request per connection
+//! (`connection: close`), so that a fault can drop, stall or cut an answer
+//! exactly as a broken network would.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// GitHub answers to serve, keyed as the requests find them. This is also
+/// the replay file format (see README). Tokens are placeholders.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// `/user` answers by token.
+    #[serde(default)]
+    pub users: BTreeMap<String, Value>,
+    /// Pull-request nodes by GitHub user id, newest first, as GraphQL returns them.
+    #[serde(default)]
+    pub pull_requests: BTreeMap<String, Vec<Value>>,
+    /// `/files` answers by `owner/name#number`.
+    #[serde(default)]
+    pub files: BTreeMap<String, Vec<Value>>,
+}
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct RequestInfo {
+    /// Order of arrival, from 0.
+    pub seq: u64,
+    /// `GET` or `POST`.
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<String>,
+    /// The request body.
+    pub body: String,
+}
+
+/// An answer written as is.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A JSON answer.
+    pub fn json(status: u16, body: &Value) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Response {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+}
+
+/// What to do to one request instead of (or before) answering it.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Answer this instead.
+    Respond(Response),
+    /// Close the connection without answering.
+    Reset,
+    /// Wait, then answer normally.
+    Stall(Duration),
+    /// Answer normally, but send only half the body.
+    Truncate,
+}
+
+/// Picks a fault for a request, or none.
+pub type FaultFn = Arc<dyn Fn(&RequestInfo) -> Option<Fault> + Send + Sync>;
+
+/// A running server; stops when dropped.
+pub struct FakeHub {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    state: Arc<State>,
+    accept: Option<JoinHandle<()>>,
+}
+
+struct State {
+    snapshot: Snapshot,
+    latency: Duration,
+    faults: Option<FaultFn>,
+    seq: AtomicU64,
+    log: Mutex<Vec<RequestInfo>>,
+}
+
+impl FakeHub {
+    /// Serves `snapshot` on an ephemeral port of 127.0.0.1, each answer
+    /// after `latency`, with `faults` consulted for every request.
+    pub fn start(
+        snapshot: Snapshot,
+        latency: Duration,
+        faults: Option<FaultFn>,
+    ) -> io::Result<FakeHub> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let state = Arc::new(State {
+            snapshot,
+            latency,
+            faults,
+            seq: AtomicU64::new(0),
+            log: Mutex::new(Vec::new()),
+        });
+        let (stop2, state2) = (stop.clone(), state.clone());
+        let accept = std::thread::Builder::new()
+            .name("fakehub".into())
+            .spawn(move || {
+                for conn in listener.incoming() {
+                    if stop2.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(conn) = conn else { continue };
+                    let state = state2.clone();
+                    let _ = std::thread::Builder::new()
+                        .name("fakehub-conn".into())
+                        .spawn(move || {
+                            let _ = handle(conn, &state);
+                        });
+                }
+            })?;
+        Ok(FakeHub {
+            addr,
+            stop,
+            state,
+            accept: Some(accept),
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every request seen so far.
+    pub fn requests(&self) -> Vec<RequestInfo> {
+        self.state
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for FakeHub {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(t) = self.accept.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn handle(conn: TcpStream, state: &State) -> io::Result<()> {
+    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(conn.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let (Some(method), Some(path)) = (parts.next(), parts.next()) else {
+        return Ok(());
+    };
+    let (method, path) = (method.to_string(), path.to_string());
+    let (mut authorization, mut length) = (None, 0usize);
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
+            break;
+        }
+        if let Some((name, value)) = h.split_once(':') {
+            let value = value.trim().to_string();
+            match name.trim().to_ascii_lowercase().as_str() {
+                "authorization" => authorization = Some(value),
+                "content-length" => length = value.parse().unwrap_or(0).min(1 << 20),
+                _ => {}
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let info = RequestInfo {
+        seq: state.seq.fetch_add(1, Ordering::SeqCst),
+        method,
+        path,
+        authorization,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
+    state
+        .log
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(info.clone());
+    if !state.latency.is_zero() {
+        std::thread::sleep(state.latency);
+    }
+    let fault = state.faults.as_ref().and_then(|f| f(&info));
+    let mut conn = conn;
+    match fault {
+        Some(Fault::Reset) => Ok(()),
+        Some(Fault::Respond(r)) => write_response(&mut conn, &r, false),
+        Some(Fault::Stall(d)) => {
+            std::thread::sleep(d);
+            write_response(&mut conn, &answer(&state.snapshot, &info), false)
+        }
+        Some(Fault::Truncate) => write_response(&mut conn, &answer(&state.snapshot, &info), true),
+        None => write_response(&mut conn, &answer(&state.snapshot, &info), false),
+    }
+}
+
+fn write_response(conn: &mut TcpStream, r: &Response, truncate: bool) -> io::Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        r.status,
+        r.body.len()
+    );
+    for (k, v) in &r.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    conn.write_all(head.as_bytes())?;
+    let body = if truncate {
+        &r.body[..r.body.len() / 2]
+    } else {
+        &r.body[..]
+    };
+    conn.write_all(body)?;
+    conn.flush()
+}
+
+fn bad_credentials() -> Response {
+    Response::json(
+        401,
+        &json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}),
+    )
+}
+
+fn token_of(info: &RequestInfo) -> Option<&str> {
+    let auth = info.authorization.as_deref()?;
+    auth.strip_prefix("token ")
+        .or_else(|| auth.strip_prefix("Bearer "))
+}
+
+/// The answer GitHub would give from the snapshot.
+fn answer(snap: &Snapshot, info: &RequestInfo) -> Response {
+    let known = token_of(info).and_then(|t| snap.users.get(t));
+    let (path, query) = info.path.split_once('?').unwrap_or((&info.path, ""));
+    match (info.method.as_str(), path) {
+        ("GET", "/user") => match known {
+            Some(user) => Response::json(200, user),
+            None => bad_credentials(),
+        },
+        ("POST", "/graphql") => {
+            if known.is_none() {
+                return bad_credentials();
+            }
+            graphql(snap, &info.body)
+        }
+        ("GET", p) if p.starts_with("/repos/") && p.ends_with("/files") => {
+            if known.is_none() {
+                return bad_credentials();
+            }
+            files(snap, p, query)
+        }
+        _ => Response::json(404, &json!({"message": "Not Found"})),
+    }
+}
+
+fn graphql(snap: &Snapshot, body: &str) -> Response {
+    let Ok(req) = serde_json::from_str::<Value>(body) else {
+        return Response::json(400, &json!({"message": "Problems parsing JSON"}));
+    };
+    let vars = &req["variables"];
+    let id = vars["userId"]
+        .as_str()
+        .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("04:User").map(str::to_string));
+    let Some(prs) = id.and_then(|id| snap.pull_requests.get(&id)) else {
+        return Response::json(200, &json!({"data": {"node": null}}));
+    };
+    let first = vars["limit"].as_u64().unwrap_or(100).min(100) as usize;
+    let offset = vars["cursor"]
+        .as_str()
+        .and_then(|c| c.strip_prefix("o"))
+        .and_then(|o| o.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(prs.len());
+    let end = (offset + first).min(prs.len());
+    let has_next = end < prs.len();
+    Response::json(
+        200,
+        &json!({"data": {"node": {"pullRequests": {
+            "pageInfo": {"hasNextPage": has_next, "endCursor": if end > offset { Some(format!("o{end}")) } else { None }},
+            "nodes": &prs[offset..end]
+        }}}}),
+    )
+}
+
+fn files(snap: &Snapshot, path: &str, query: &str) -> Response {
+    // /repos/{owner}/{name}/pulls/{n}/files
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let key = match parts.as_slice() {
+        ["repos", owner, name, "pulls", n, "files"] => format!("{owner}/{name}#{n}"),
+        _ => return Response::json(404, &json!({"message": "Not Found"})),
+    };
+    let Some(all) = snap
+        .files
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(&key))
+        .map(|(_, v)| v)
+    else {
+        return Response::json(404, &json!({"message": "Not Found"}));
+    };
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .and_then(|v| v.parse::<usize>().ok())
+    };
+    let per_page = param("per_page").unwrap_or(30).clamp(1, 100);
+    let page = param("page").unwrap_or(1).max(1);
+    let start = ((page - 1) * per_page).min(all.len());
+    let end = (start + per_page).min(all.len());
+    let mut r = Response::json(200, &Value::Array(all[start..end].to_vec()));
+    if end < all.len() {
+        r = r.header(
+            "link",
+            &format!(
+                "<{path}?per_page={per_page}&page={}>; rel=\"next\"",
+                page + 1
+            ),
+        );
+    }
+    r
+}

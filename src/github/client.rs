@@ -1,0 +1,624 @@
+//! The blocking client: one HTTP exchange, the retry loop around it, and
+//! the three calls scoring needs.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+use super::{Cancel, ClientConfig, Error, Token, PULL_REQUESTS_QUERY};
+use crate::scoring::{parse_files, FileChange, GithubUser, PageStep, PrCollector, Stop};
+
+/// Most `/files` pages read when every page is asked for (GitHub lists 3 000
+/// files at most, 100 a page).
+const MAX_FILE_PAGES: usize = 30;
+/// Most GraphQL pages per miner: a guard against a server that never ends.
+const MAX_PR_PAGES: usize = 500;
+
+/// The endpoints, for request counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `GET /user`.
+    User,
+    /// `POST /graphql`.
+    Graphql,
+    /// `GET /repos/{owner}/{name}/pulls/{n}/files`.
+    Files,
+}
+
+impl Endpoint {
+    /// The name used in stats.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::User => "user",
+            Endpoint::Graphql => "graphql",
+            Endpoint::Files => "files",
+        }
+    }
+}
+
+/// Requests sent so far, retries included.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestStats {
+    /// `GET /user` requests.
+    pub user: u64,
+    /// GraphQL requests.
+    pub graphql: u64,
+    /// `/files` requests.
+    pub files: u64,
+    /// Of all of them, retries.
+    pub retries: u64,
+}
+
+impl RequestStats {
+    /// Every request.
+    pub fn total(&self) -> u64 {
+        self.user + self.graphql + self.files
+    }
+
+    /// What happened between `earlier` and `self`.
+    pub fn since(&self, earlier: &RequestStats) -> RequestStats {
+        RequestStats {
+            user: self.user - earlier.user,
+            graphql: self.graphql - earlier.graphql,
+            files: self.files - earlier.files,
+            retries: self.retries - earlier.retries,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    user: AtomicU64,
+    graphql: AtomicU64,
+    files: AtomicU64,
+    retries: AtomicU64,
+}
+
+/// A blocking GitHub client. Cheap to clone (an `Arc` inside, like ureq's
+/// `Agent`): clone it into each blocking task.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    agent: ureq::Agent,
+    config: ClientConfig,
+    origin: Option<String>,
+    users: Mutex<HashMap<[u8; 32], GithubUser>>,
+    counters: Counters,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+enum Method<'a> {
+    Get,
+    Post(&'a str),
+}
+
+/// What one exchange brought back.
+struct Answer {
+    status: u16,
+    retry_after: Option<u64>,
+    remaining: Option<u64>,
+    reset: Option<u64>,
+    link: Option<String>,
+    body: String,
+}
+
+/// The outcome of one attempt, as the retry loop sees it.
+enum Attempt<T> {
+    Done(T),
+    Fatal(Error),
+    /// Try again after the wait, within the retry budget.
+    Retry(Error, Duration),
+    /// Try again at once, outside the retry budget (the caller changed the
+    /// request, e.g. halved the page, so this is bounded there).
+    RetryNow(Error),
+}
+
+impl Client {
+    /// A client with `config`.
+    pub fn new(config: ClientConfig) -> Client {
+        let agent_config = ureq::Agent::config_builder()
+            .timeout_global(Some(config.timeout()))
+            .http_status_as_error(false)
+            // Redirects are followed by hand, so the token goes only to the
+            // configured origin (ureq's SameHost ignores the port).
+            .max_redirects(0)
+            .proxy(None)
+            .user_agent(config.user_agent())
+            .build();
+        let origin = origin_of(config.base_url());
+        Client {
+            inner: Arc::new(Inner {
+                agent: agent_config.into(),
+                config,
+                origin,
+                users: Mutex::new(HashMap::new()),
+                counters: Counters::default(),
+            }),
+        }
+    }
+
+    /// The client's config.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// Requests sent so far.
+    pub fn stats(&self) -> RequestStats {
+        let c = &self.inner.counters;
+        RequestStats {
+            user: c.user.load(Ordering::Relaxed),
+            graphql: c.graphql.load(Ordering::Relaxed),
+            files: c.files.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+        }
+    }
+
+    /// `GET /user` for the token's account (SCORING.md §3). An answer with
+    /// both `id` and `created_at` is cached per token for the life of the
+    /// client; an incomplete one is asked again next time.
+    pub fn user(&self, token: &Token, cancel: &Cancel) -> Result<GithubUser, Error> {
+        let key = token.fingerprint();
+        if let Some(user) = self.lock_users().get(&key) {
+            return Ok(user.clone());
+        }
+        let url = format!("{}/user", self.config().base_url());
+        let auth = format!("token {}", token.expose());
+        let body = self
+            .retrying(cancel, |k| {
+                self.rest_attempt(Endpoint::User, &url, &auth, k)
+            })?
+            .body;
+        let user: GithubUser =
+            serde_json::from_str(&body).map_err(|e| Error::BadJson(e.to_string()))?;
+        if user.is_complete() {
+            self.lock_users().insert(key, user.clone());
+        }
+        Ok(user)
+    }
+
+    /// Pages through the account's pull requests (SCORING.md §4), feeding
+    /// each page to `collector`. Returns why paging stopped; an `Err` is a
+    /// page that failed after its retries, and what the collector holds
+    /// from earlier pages stays valid.
+    ///
+    /// A page answered with 502/504 or `RESOURCE_LIMITS_EXCEEDED` is asked
+    /// again at half the size, down to `min_page_size`, for this and the
+    /// following pages: GitHub times out on large accounts at `first: 100`.
+    pub fn collect_pull_requests(
+        &self,
+        token: &Token,
+        github_id: &str,
+        collector: &mut PrCollector<'_>,
+        cancel: &Cancel,
+    ) -> Result<Stop, Error> {
+        let node_id =
+            base64::engine::general_purpose::STANDARD.encode(format!("04:User{github_id}"));
+        let url = format!("{}/graphql", self.config().base_url());
+        let auth = format!("Bearer {}", token.expose());
+        let floor = self.config().min_page_size();
+        let mut size = crate::scoring::PR_PAGE_LIMIT;
+        let mut cursor: Option<String> = None;
+        let mut seen = HashSet::new();
+        for _ in 0..MAX_PR_PAGES {
+            let cap = collector.next_limit();
+            if cap == 0 {
+                return Ok(Stop::Cap);
+            }
+            let answer = self.retrying(cancel, |k| {
+                let first = cap.min(size);
+                let body = json!({
+                    "query": PULL_REQUESTS_QUERY,
+                    "variables": {"userId": node_id, "limit": first, "cursor": cursor},
+                })
+                .to_string();
+                let a = match self.exchange(Endpoint::Graphql, Method::Post(&body), &url, &auth) {
+                    Ok(a) => a,
+                    Err(e) => return self.transport_attempt(e, k),
+                };
+                let can_halve = first > floor;
+                if matches!(a.status, 502 | 504) && can_halve {
+                    size = (first / 2).max(floor);
+                    log::debug!(
+                        "graphql {} at first:{first}, retrying at first:{size}",
+                        a.status
+                    );
+                    return Attempt::RetryNow(Error::Status(a.status));
+                }
+                if let Some(fail) = self.status_attempt(&a, k) {
+                    return fail;
+                }
+                let value: Value = match serde_json::from_str(&a.body) {
+                    Ok(v) => v,
+                    Err(e) => return Attempt::Fatal(Error::BadJson(e.to_string())),
+                };
+                match graphql_error_type(&value) {
+                    Some("RESOURCE_LIMITS_EXCEEDED") if can_halve => {
+                        size = (first / 2).max(floor);
+                        log::debug!(
+                            "graphql resource limits at first:{first}, retrying at first:{size}"
+                        );
+                        Attempt::RetryNow(Error::Status(a.status))
+                    }
+                    Some("RATE_LIMITED" | "RATE_LIMIT") => self.rate_limit_attempt(&a),
+                    _ => Attempt::Done(value),
+                }
+            })?;
+            match collector.add_page(&answer) {
+                PageStep::Next(next) => {
+                    if !seen.insert(next.clone()) {
+                        return Ok(Stop::Malformed("endCursor repeats an earlier page".into()));
+                    }
+                    cursor = Some(next);
+                }
+                PageStep::Done(stop) => return Ok(stop),
+            }
+        }
+        Ok(Stop::Malformed(format!("more than {MAX_PR_PAGES} pages")))
+    }
+
+    /// `GET /repos/{owner}/{name}/pulls/{number}/files` (SCORING.md §6):
+    /// the first page, as release 2.0.7 reads, or every page when
+    /// `all_file_pages` is set.
+    pub fn pull_request_files(
+        &self,
+        token: &Token,
+        repository: &str,
+        number: u64,
+        cancel: &Cancel,
+    ) -> Result<Vec<FileChange>, Error> {
+        let (owner, name) = repository
+            .split_once('/')
+            .filter(|(o, n)| is_path_segment(o) && is_path_segment(n))
+            .ok_or_else(|| Error::BadRepository(repository.chars().take(100).collect()))?;
+        let all = self.config().all_file_pages();
+        let mut url = format!(
+            "{}/repos/{owner}/{name}/pulls/{number}/files",
+            self.config().base_url()
+        );
+        if all {
+            url.push_str("?per_page=100");
+        }
+        let auth = format!("token {}", token.expose());
+        let mut files = Vec::new();
+        for _ in 0..MAX_FILE_PAGES {
+            let a = self.retrying(cancel, |k| {
+                self.rest_attempt(Endpoint::Files, &url, &auth, k)
+            })?;
+            let value: Value =
+                serde_json::from_str(&a.body).map_err(|e| Error::BadJson(e.to_string()))?;
+            files.extend(parse_files(&value).map_err(Error::BadJson)?);
+            let next = a.link.as_deref().and_then(next_link);
+            match next.and_then(|n| resolve(&url, &n)) {
+                Some(next) if all => url = next,
+                _ => break,
+            }
+        }
+        Ok(files)
+    }
+
+    fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], GithubUser>> {
+        // The cache holds plain data; a panic elsewhere cannot leave it torn.
+        self.inner.users.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One REST GET, classified for the retry loop.
+    fn rest_attempt(&self, endpoint: Endpoint, url: &str, auth: &str, k: u32) -> Attempt<Answer> {
+        match self.exchange(endpoint, Method::Get, url, auth) {
+            Ok(a) => match self.status_attempt(&a, k) {
+                Some(fail) => fail,
+                None => Attempt::Done(a),
+            },
+            Err(e) => self.transport_attempt(e, k),
+        }
+    }
+
+    /// Runs `once` until it is done, fails for good, the retry budget is
+    /// spent, or `cancel` is set (checked before each try and while waiting).
+    fn retrying<T>(
+        &self,
+        cancel: &Cancel,
+        mut once: impl FnMut(u32) -> Attempt<T>,
+    ) -> Result<T, Error> {
+        let mut retries = 0;
+        loop {
+            if cancel.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            match once(retries) {
+                Attempt::Done(t) => return Ok(t),
+                Attempt::Fatal(e) => return Err(e),
+                Attempt::RetryNow(e) => {
+                    log::debug!("retrying at once after: {e}");
+                    self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                }
+                Attempt::Retry(e, wait) => {
+                    if retries >= self.config().max_retries() {
+                        return Err(e);
+                    }
+                    retries += 1;
+                    self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    log::debug!("retry {retries} in {wait:?} after: {e}");
+                    if cancel.sleep(wait) {
+                        return Err(Error::Cancelled);
+                    }
+                }
+            }
+        }
+    }
+
+    fn backoff(&self, k: u32) -> Duration {
+        let base = self.config().backoff_base();
+        base.saturating_mul(1u32 << k.min(16))
+            .min(self.config().max_backoff())
+    }
+
+    fn transport_attempt<T>(&self, e: Error, k: u32) -> Attempt<T> {
+        match e {
+            Error::Timeout | Error::Transport(_) => Attempt::Retry(e, self.backoff(k)),
+            e => Attempt::Fatal(e),
+        }
+    }
+
+    /// `None` for a 2xx; otherwise what to do about the status.
+    fn status_attempt<T>(&self, a: &Answer, k: u32) -> Option<Attempt<T>> {
+        match a.status {
+            200..=299 => None,
+            429 => Some(self.rate_limit_attempt(a)),
+            403 if a.retry_after.is_some() || a.remaining == Some(0) => {
+                Some(self.rate_limit_attempt(a))
+            }
+            500..=599 => Some(Attempt::Retry(Error::Status(a.status), self.backoff(k))),
+            s => Some(Attempt::Fatal(Error::Status(s))),
+        }
+    }
+
+    /// The wait GitHub's docs give: `retry-after`, else the reset time when
+    /// nothing remains, else at least a minute. Beyond `max_backoff`, give up.
+    fn rate_limit_attempt<T>(&self, a: &Answer) -> Attempt<T> {
+        let wait = if let Some(secs) = a.retry_after {
+            Duration::from_secs(secs)
+        } else if let (Some(0), Some(reset)) = (a.remaining, a.reset) {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            Duration::from_secs(reset.saturating_sub(now) + 1)
+        } else {
+            self.config().secondary_rate_limit_wait()
+        };
+        if wait > self.config().max_backoff() {
+            log::warn!(
+                "github rate limit asks for {}s, more than the client waits",
+                wait.as_secs()
+            );
+            return Attempt::Fatal(Error::RateLimited { wait });
+        }
+        Attempt::Retry(Error::Status(a.status), wait)
+    }
+
+    /// One request, following redirects by hand, body read under the limit.
+    fn exchange(
+        &self,
+        endpoint: Endpoint,
+        method: Method<'_>,
+        url: &str,
+        auth: &str,
+    ) -> Result<Answer, Error> {
+        let counter = match endpoint {
+            Endpoint::User => &self.inner.counters.user,
+            Endpoint::Graphql => &self.inner.counters.graphql,
+            Endpoint::Files => &self.inner.counters.files,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let mut url = url.to_string();
+        let mut hops = 0;
+        loop {
+            let same_origin = self.inner.origin.is_some() && origin_of(&url) == self.inner.origin;
+            let result = match method {
+                Method::Get => {
+                    let mut req = self
+                        .inner
+                        .agent
+                        .get(&url)
+                        .header("accept", "application/vnd.github+json");
+                    if same_origin {
+                        req = req.header("authorization", auth);
+                    }
+                    req.call()
+                }
+                Method::Post(body) => {
+                    let mut req = self
+                        .inner
+                        .agent
+                        .post(&url)
+                        .header("content-type", "application/json");
+                    if same_origin {
+                        req = req.header("authorization", auth);
+                    }
+                    req.send(body)
+                }
+            };
+            let mut resp = result.map_err(map_ureq_error)?;
+            let status = resp.status().as_u16();
+            let header = |name: &str| {
+                resp.headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            if matches!(status, 301 | 302 | 303 | 307 | 308) && matches!(method, Method::Get) {
+                hops += 1;
+                if hops > self.config().max_redirects() {
+                    return Err(Error::Redirect("too many redirects".into()));
+                }
+                let location =
+                    header("location").ok_or_else(|| Error::Redirect("no location".into()))?;
+                url = resolve(&url, &location)
+                    .ok_or_else(|| Error::Redirect("bad location".into()))?;
+                log::debug!("following a {status} redirect");
+                continue;
+            }
+            let num = |name: &str| header(name).and_then(|v| v.trim().parse::<u64>().ok());
+            let (retry_after, remaining, reset) = (
+                num("retry-after"),
+                num("x-ratelimit-remaining"),
+                num("x-ratelimit-reset"),
+            );
+            let link = header("link");
+            let body = resp
+                .body_mut()
+                .with_config()
+                .limit(self.config().max_body_bytes())
+                .read_to_string()
+                .map_err(map_ureq_error)?;
+            return Ok(Answer {
+                status,
+                retry_after,
+                remaining,
+                reset,
+                link,
+                body,
+            });
+        }
+    }
+}
+
+fn map_ureq_error(e: ureq::Error) -> Error {
+    match e {
+        ureq::Error::Timeout(_) => Error::Timeout,
+        ureq::Error::BodyExceedsLimit(limit) => Error::BodyTooLarge(limit),
+        ureq::Error::Http(_) => Error::InvalidToken,
+        // ureq's messages name the host at most, never a header.
+        e => Error::Transport(e.to_string()),
+    }
+}
+
+fn graphql_error_type(value: &Value) -> Option<&str> {
+    value
+        .get("errors")?
+        .as_array()?
+        .first()?
+        .get("type")?
+        .as_str()
+}
+
+/// GitHub owner and repository names: letters, digits, `-`, `_`, `.`.
+fn is_path_segment(s: &str) -> bool {
+    !s.is_empty()
+        && s != "."
+        && s != ".."
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// `scheme://host:port`, lower-cased, with the default port made explicit.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit('@').next()?.to_ascii_lowercase();
+    if authority.is_empty() {
+        return None;
+    }
+    let has_port = authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()) && !authority.ends_with(']'));
+    if has_port {
+        Some(format!("{scheme}://{authority}"))
+    } else {
+        let port = match scheme.as_str() {
+            "https" => 443,
+            "http" => 80,
+            _ => return None,
+        };
+        Some(format!("{scheme}://{authority}:{port}"))
+    }
+}
+
+/// Resolves a `Location` against the URL it came from.
+fn resolve(base: &str, location: &str) -> Option<String> {
+    if location.contains("://") {
+        return Some(location.to_string());
+    }
+    if location.starts_with('/') {
+        let (scheme, rest) = base.split_once("://")?;
+        let authority = rest.split('/').next()?;
+        return Some(format!("{scheme}://{authority}{location}"));
+    }
+    None
+}
+
+/// The `rel="next"` target of a `Link` header.
+fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim() == "rel=\"next\"")
+            .then(|| {
+                target
+                    .trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_make_default_ports_explicit() {
+        assert_eq!(
+            origin_of("https://api.github.com").as_deref(),
+            Some("https://api.github.com:443")
+        );
+        assert_eq!(
+            origin_of("https://API.github.com:443/x").as_deref(),
+            Some("https://api.github.com:443")
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:8080/a?b").as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_ne!(
+            origin_of("http://127.0.0.1:8080"),
+            origin_of("http://127.0.0.1:8081")
+        );
+        assert_eq!(origin_of("nonsense"), None);
+    }
+
+    #[test]
+    fn next_link_reads_rel_next() {
+        let link = r#"<https://api.github.com/x?page=2>; rel="next", <https://api.github.com/x?page=5>; rel="last""#;
+        assert_eq!(
+            next_link(link).as_deref(),
+            Some("https://api.github.com/x?page=2")
+        );
+        assert_eq!(next_link(r#"<https://a/x?page=1>; rel="prev""#), None);
+    }
+
+    #[test]
+    fn repository_names_must_be_plain_path_segments() {
+        assert!(is_path_segment("gittensor"));
+        assert!(is_path_segment("my.repo-name_2"));
+        for bad in ["", "..", "a/b", "a?b", "a b", "a%2f"] {
+            assert!(!is_path_segment(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Errors of the GitHub client.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Why a GitHub request failed. No variant holds a token or a header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The round or the miner was cancelled.
+    Cancelled,
+    /// The request did not finish within the configured timeout.
+    Timeout,
+    /// Connecting, sending or receiving failed.
+    Transport(String),
+    /// GitHub answered with a status we do not retry, or retries ran out.
+    Status(u16),
+    /// Rate limited for longer than the client waits.
+    RateLimited {
+        /// How long GitHub asked us to wait.
+        wait: Duration,
+    },
+    /// The body was over the configured limit.
+    BodyTooLarge(u64),
+    /// The body was not the JSON expected.
+    BadJson(String),
+    /// The token cannot be sent as a header value.
+    InvalidToken,
+    /// A redirect could not be followed.
+    Redirect(String),
+    /// A repository name that cannot be put in a URL path.
+    BadRepository(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Cancelled => f.write_str("cancelled"),
+            Error::Timeout => f.write_str("request timed out"),
+            Error::Transport(m) => write!(f, "transport error: {m}"),
+            Error::Status(s) => write!(f, "http status {s}"),
+            Error::RateLimited { wait } => write!(f, "rate limited for {}s", wait.as_secs()),
+            Error::BodyTooLarge(limit) => write!(f, "response body over {limit} bytes"),
+            Error::BadJson(m) => write!(f, "bad json: {m}"),
+            Error::InvalidToken => f.write_str("token is not a valid header value"),
+            Error::Redirect(m) => write!(f, "redirect: {m}"),
+            Error::BadRepository(r) => write!(f, "bad repository name {r:?}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

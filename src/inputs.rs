@@ -1,0 +1,144 @@
+//! Reading the input files and writing outputs atomically. Errors name the
+//! file and what is wrong with it; the binary maps them to exit status 2.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::fakehub::Snapshot;
+use crate::pipeline::{MinerInput, Pat};
+use crate::scoring::{LanguageWeights, MasterRepositories};
+
+/// A bad input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+fn read(path: &Path) -> Result<String, InputError> {
+    std::fs::read_to_string(path).map_err(|e| InputError {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+fn bad(path: &Path, message: impl Into<String>) -> InputError {
+    InputError {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Loads `master_repositories.json`.
+pub fn load_repositories(path: &Path) -> Result<MasterRepositories, InputError> {
+    let text = read(path)?;
+    MasterRepositories::parse(&text, &path.display().to_string())
+        .map_err(|e| bad(path, strip_what(&e.to_string())))
+}
+
+/// Loads `programming_languages.json`.
+pub fn load_languages(path: &Path) -> Result<LanguageWeights, InputError> {
+    let text = read(path)?;
+    LanguageWeights::parse(&text, &path.display().to_string())
+        .map_err(|e| bad(path, strip_what(&e.to_string())))
+}
+
+// The scoring errors start with "{what}: "; the path is added back by InputError.
+fn strip_what(message: &str) -> String {
+    message
+        .split_once(": ")
+        .map_or(message, |(_, rest)| rest)
+        .to_string()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MinerEntry {
+    uid: u64,
+    #[serde(default)]
+    hotkey: Option<String>,
+    #[serde(default)]
+    github_access_token: Option<String>,
+}
+
+/// Parses the miners file text (INTERFACE.md). `path` names it in errors.
+pub fn parse_miners(text: &str, path: &Path) -> Result<Vec<MinerInput>, InputError> {
+    let entries: Vec<serde_json::Value> = serde_json::from_str(text)
+        .map_err(|e| bad(path, format!("not a json list of miners: {e}")))?;
+    let mut seen = HashSet::new();
+    let mut miners = Vec::with_capacity(entries.len());
+    for (i, raw) in entries.into_iter().enumerate() {
+        // serde's messages can quote the offending value, which may be a
+        // token: say where, not what.
+        let entry = MinerEntry::deserialize(&raw).map_err(|_| {
+            bad(
+                path,
+                format!("entry {i}: expected {{\"uid\", \"hotkey\", \"github_access_token\"}}"),
+            )
+        })?;
+        let uid = u16::try_from(entry.uid)
+            .map_err(|_| bad(path, format!("entry {i}: uid {} out of range", entry.uid)))?;
+        if !seen.insert(uid) {
+            return Err(bad(path, format!("entry {i}: duplicate uid {uid}")));
+        }
+        miners.push(MinerInput {
+            uid,
+            hotkey: entry.hotkey,
+            pat: Pat::from_text(entry.github_access_token.as_deref()),
+        });
+    }
+    Ok(miners)
+}
+
+/// Loads the miners file.
+pub fn load_miners(path: &Path) -> Result<Vec<MinerInput>, InputError> {
+    parse_miners(&read(path)?, path)
+}
+
+/// Loads a replay snapshot.
+pub fn load_snapshot(path: &Path) -> Result<Snapshot, InputError> {
+    serde_json::from_str(&read(path)?).map_err(|e| bad(path, format!("bad snapshot: {e}")))
+}
+
+/// Writes `contents` to `path` atomically: a temporary file in the same
+/// directory, synced, then renamed over the target. A crash leaves the old
+/// file or the new one, never a torn one.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        // The rename is durable once the directory is synced.
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

@@ -1,0 +1,155 @@
+//! One miner's evaluation, as blocking code: every GitHub call of one PAT,
+//! in order, on the calling thread. The sync facade calls it directly; the
+//! async round runs it through the bridge.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use crate::github::{Cancel, Client, Error as GithubError, Token};
+use crate::scoring::miner::{check_user, precheck};
+use crate::scoring::{MinerEvaluation, PrCollector, RoundContext};
+
+/// A miner's answer to the validator's query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MinerInput {
+    /// The miner's uid.
+    pub uid: u16,
+    /// The hotkey; `None` when the miner did not respond.
+    pub hotkey: Option<String>,
+    /// The PAT it sent.
+    pub pat: Pat,
+}
+
+/// What a miner sent as its PAT.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pat {
+    /// Nothing, null or "".
+    Missing,
+    /// Something that cannot be a token (never sent to GitHub, which would
+    /// refuse it: the miner fails as if GitHub had).
+    Invalid,
+    /// A token.
+    Valid(Token),
+}
+
+impl Pat {
+    /// Classifies what a miner sent.
+    pub fn from_text(text: Option<&str>) -> Pat {
+        match text {
+            None | Some("") => Pat::Missing,
+            Some(t) => Token::new(t).map_or(Pat::Invalid, Pat::Valid),
+        }
+    }
+
+    /// The token, if it is one.
+    pub fn token(&self) -> Option<&Token> {
+        match self {
+            Pat::Valid(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// Time spent per phase, summed over miners (nanoseconds).
+#[derive(Debug, Default)]
+pub struct PhaseTimes {
+    /// `/user` and validation.
+    pub identity: AtomicU64,
+    /// GraphQL paging.
+    pub pull_requests: AtomicU64,
+    /// `/files` and file scoring.
+    pub files: AtomicU64,
+}
+
+impl PhaseTimes {
+    fn add(slot: &AtomicU64, since: Instant) {
+        let nanos = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        slot.fetch_add(nanos, Ordering::Relaxed);
+    }
+}
+
+/// Evaluates one miner (SCORING.md §3 to §8): validation, pull requests,
+/// files and multipliers. Never fails: a GitHub failure becomes a
+/// `failed_reason` or an empty list, as the reference validator does.
+pub fn evaluate_miner(
+    client: &Client,
+    miner: &MinerInput,
+    ctx: &RoundContext,
+    cancel: &Cancel,
+    times: &PhaseTimes,
+) -> MinerEvaluation {
+    let uid = miner.uid;
+    let hotkey = miner.hotkey.clone().unwrap_or_default();
+    if let Err(reason) = precheck(uid, miner.hotkey.is_some(), miner.pat != Pat::Missing) {
+        return MinerEvaluation::failed(uid, hotkey, reason);
+    }
+    let started = Instant::now();
+    let user = match miner.pat.token() {
+        Some(token) => match client.user(token, cancel) {
+            Ok(user) => Some(user),
+            Err(GithubError::Cancelled) => return cancelled(uid, hotkey),
+            Err(e) => {
+                log::info!("uid {uid}: GET /user failed: {e}");
+                None
+            }
+        },
+        None => {
+            log::info!("uid {uid}: PAT is not a valid token, not sent");
+            None
+        }
+    };
+    PhaseTimes::add(&times.identity, started);
+    let github_id = match check_user(uid, user.as_ref(), ctx.now) {
+        Ok(id) => id,
+        Err(reason) => return MinerEvaluation::failed(uid, hotkey, reason),
+    };
+    // check_user only succeeds with a user, which needs a token.
+    let Some(token) = miner.pat.token() else {
+        return MinerEvaluation::failed(uid, hotkey, "internal: no token");
+    };
+    let mut eval = MinerEvaluation::new(uid, hotkey);
+    eval.github_id = github_id;
+
+    let started = Instant::now();
+    let mut collector = PrCollector::new(&ctx.repos, ctx.now);
+    match client.collect_pull_requests(token, &eval.github_id, &mut collector, cancel) {
+        Ok(stop) => log::debug!("uid {uid}: pull requests done: {stop:?}"),
+        Err(GithubError::Cancelled) => return cancelled(uid, eval.hotkey),
+        Err(e) => log::warn!("uid {uid}: pull request page failed, keeping earlier pages: {e}"),
+    }
+    eval.set_pull_requests(collector.finish());
+    PhaseTimes::add(&times.pull_requests, started);
+
+    let started = Instant::now();
+    for i in 0..eval.pull_requests.len() {
+        let pr = &eval.pull_requests[i];
+        let files =
+            match client.pull_request_files(token, &pr.repository_full_name, pr.number, cancel) {
+                Ok(files) => files,
+                Err(GithubError::Cancelled) => return cancelled(uid, eval.hotkey),
+                Err(e) => {
+                    log::info!(
+                        "uid {uid}: files of {}#{} failed: {e}",
+                        pr.repository_full_name,
+                        pr.number
+                    );
+                    Vec::new()
+                }
+            };
+        eval.score_pull_request(i, &files, ctx);
+    }
+    PhaseTimes::add(&times.files, started);
+    log::debug!(
+        "uid {uid}: {} pull requests scored",
+        eval.pull_requests.len()
+    );
+    eval
+}
+
+fn cancelled(uid: u16, hotkey: String) -> MinerEvaluation {
+    MinerEvaluation::failed(
+        uid,
+        hotkey,
+        format!("Evaluation of miner {uid} was cancelled"),
+    )
+}

@@ -1,0 +1,306 @@
+//! The scoring round: the pure layer and the blocking client joined, twice.
+//!
+//! - [`run_round`] is async (tokio): every miner's GitHub calls run through
+//!   [`bridge::blocking`], miners concurrently up to a bound, one PAT's
+//!   requests serially, each miner under a deadline; a heartbeat task
+//!   measures how late the event loop runs.
+//! - [`run_round_blocking`] is the same round as plain blocking code, one
+//!   miner after another, for scripts and tests without a runtime.
+//!
+//! Both call [`evaluate_miner`] per miner and [`finish`] at the end, so they
+//! give the same report on the same data.
+
+pub mod bridge;
+mod miner;
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub use miner::{evaluate_miner, MinerInput, Pat, PhaseTimes};
+
+use crate::github::{Cancel, Client, RequestStats};
+use crate::scoring::{finish_round, MinerEvaluation, RoundContext, RoundReport};
+
+/// Settings of an async round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundOptions {
+    /// Miners evaluated at once.
+    pub concurrency: usize,
+    /// Deadline of one miner; past it the miner fails with a reason.
+    pub miner_timeout: Duration,
+    /// Interval of the heartbeat that measures event-loop lag.
+    pub heartbeat: Duration,
+}
+
+impl Default for RoundOptions {
+    fn default() -> Self {
+        RoundOptions {
+            // 256 miners at 32 at once: GitHub's secondary limit is 100
+            // concurrent requests, and each PAT is served serially anyway.
+            concurrency: 32,
+            miner_timeout: Duration::from_secs(300),
+            heartbeat: Duration::from_millis(5),
+        }
+    }
+}
+
+/// Finishes a round (SCORING.md §9) and builds its report with `stats`
+/// filled from the request counts and phase times.
+pub fn finish(
+    mut evaluations: Vec<MinerEvaluation>,
+    ctx: &RoundContext,
+    requests: RequestStats,
+    times: &PhaseTimes,
+) -> RoundReport {
+    let started = Instant::now();
+    let rewards = finish_round(&mut evaluations);
+    let mut report = RoundReport::new(ctx.now, &rewards, &evaluations);
+    let ms = |nanos: &std::sync::atomic::AtomicU64| nanos.load(Ordering::Relaxed) / 1_000_000;
+    let stats = &mut report.stats;
+    stats.github_requests = requests.total();
+    stats.github_retries = requests.retries;
+    stats.requests_by_endpoint = [
+        ("user", requests.user),
+        ("graphql", requests.graphql),
+        ("files", requests.files),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    stats.phase_ms = [
+        ("identity", ms(&times.identity)),
+        ("pull_requests", ms(&times.pull_requests)),
+        ("files", ms(&times.files)),
+        (
+            "scoring",
+            u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    stats.miners = evaluations.len();
+    report
+}
+
+/// The round as blocking code: one miner after another on this thread.
+pub fn run_round_blocking(
+    client: &Client,
+    miners: &[MinerInput],
+    ctx: &RoundContext,
+    cancel: &Cancel,
+) -> RoundReport {
+    let started = Instant::now();
+    let before = client.stats();
+    let times = PhaseTimes::default();
+    let evaluations = miners
+        .iter()
+        .map(|m| evaluate_miner(client, m, ctx, &cancel.child(), &times))
+        .collect();
+    let mut report = finish(evaluations, ctx, client.stats().since(&before), &times);
+    report.stats.wall_ms = elapsed_ms(started);
+    report
+}
+
+/// One miner's pull requests, scored, as a blocking call: the facade for a
+/// script that looks at a single miner (the round's §9 steps not applied).
+pub fn score_pull_requests(
+    client: &Client,
+    miner: &MinerInput,
+    ctx: &RoundContext,
+) -> MinerEvaluation {
+    evaluate_miner(client, miner, ctx, &Cancel::new(), &PhaseTimes::default())
+}
+
+/// The round on tokio. Cancelling `cancel` (e.g. on Ctrl-C) makes every
+/// miner still running fail with a reason, and their blocking threads end
+/// within one request timeout.
+pub async fn run_round(
+    client: Client,
+    miners: Vec<MinerInput>,
+    ctx: Arc<RoundContext>,
+    options: RoundOptions,
+    cancel: Cancel,
+) -> RoundReport {
+    let started = Instant::now();
+    let before = client.stats();
+    let times = Arc::new(PhaseTimes::default());
+    let heartbeat = Heartbeat::start(options.heartbeat);
+    let progress = Arc::new(Progress::new(miners.len()));
+    let limit = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
+    // One lock per PAT: two uids with the same token are served one after
+    // the other, as GitHub asks of one user's requests.
+    let mut pat_locks: HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>> = HashMap::new();
+    let mut tasks = Vec::with_capacity(miners.len());
+    for miner in miners {
+        let pat_lock = miner
+            .pat
+            .token()
+            .map(|t| pat_locks.entry(t.fingerprint()).or_default().clone());
+        let (client, ctx, times, limit, progress) = (
+            client.clone(),
+            ctx.clone(),
+            times.clone(),
+            limit.clone(),
+            progress.clone(),
+        );
+        let miner_cancel = cancel.child();
+        tasks.push(tokio::spawn(async move {
+            let uid = miner.uid;
+            let hotkey = miner.hotkey.clone().unwrap_or_default();
+            let eval = evaluate_with_deadline(
+                client,
+                miner,
+                ctx,
+                times,
+                limit,
+                pat_lock,
+                miner_cancel,
+                options,
+            )
+            .await;
+            progress.done_one();
+            eval.unwrap_or_else(|reason| MinerEvaluation::failed(uid, hotkey, reason))
+        }));
+    }
+    let mut evaluations = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        match task.await {
+            Ok(e) => evaluations.push(e),
+            // The task only awaits the bridge and builds values; a panic here
+            // is a bug, and the round must still finish.
+            Err(e) => log::error!("miner task failed: {e}"),
+        }
+    }
+    progress.finish();
+    let mut report = finish(evaluations, &ctx, client.stats().since(&before), &times);
+    report.stats.wall_ms = elapsed_ms(started);
+    report.stats.max_event_loop_lag_ms = heartbeat.stop().await;
+    report.stats.miners_timed_out = report
+        .evaluations
+        .values()
+        .filter(|e| {
+            e.failed_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("timed out"))
+        })
+        .count();
+    report
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn evaluate_with_deadline(
+    client: Client,
+    miner: MinerInput,
+    ctx: Arc<RoundContext>,
+    times: Arc<PhaseTimes>,
+    limit: Arc<tokio::sync::Semaphore>,
+    pat_lock: Option<Arc<tokio::sync::Mutex<()>>>,
+    cancel: Cancel,
+    options: RoundOptions,
+) -> Result<MinerEvaluation, String> {
+    let uid = miner.uid;
+    let deadline = options.miner_timeout;
+    let work = async {
+        // The semaphore is never closed, so acquire cannot fail.
+        let permit = limit
+            .acquire_owned()
+            .await
+            .map_err(|_| "internal: semaphore closed".to_string())?;
+        let guard = match pat_lock {
+            Some(lock) => Some(lock.lock_owned().await),
+            None => None,
+        };
+        let cancel = cancel.clone();
+        // The permit and the PAT guard move into the blocking task: they are
+        // held until it really ends, even after the deadline stops the wait.
+        bridge::blocking(move || {
+            let _held = (permit, guard);
+            evaluate_miner(&client, &miner, &ctx, &cancel, &times)
+        })
+        .await
+        .map_err(|e| format!("Evaluation of miner {uid} failed: {e}"))
+    };
+    match tokio::time::timeout(deadline, work).await {
+        Ok(result) => result,
+        Err(_) => {
+            cancel.cancel();
+            log::warn!("uid {uid}: timed out after {deadline:?}");
+            Err(format!(
+                "Evaluation of miner {uid} timed out after {}s",
+                deadline.as_secs_f64()
+            ))
+        }
+    }
+}
+
+fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A task that ticks every `interval` and records how late each tick was.
+struct Heartbeat {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<f64>,
+}
+
+impl Heartbeat {
+    fn start(interval: Duration) -> Heartbeat {
+        let (stop, mut stopped) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            let mut max_lag = Duration::ZERO;
+            loop {
+                let due = tokio::time::Instant::now() + interval;
+                tokio::select! {
+                    _ = tokio::time::sleep_until(due) => {
+                        max_lag = max_lag.max(tokio::time::Instant::now().saturating_duration_since(due));
+                    }
+                    _ = &mut stopped => break,
+                }
+            }
+            max_lag.as_secs_f64() * 1000.0
+        });
+        Heartbeat { stop, task }
+    }
+
+    async fn stop(self) -> f64 {
+        let _ = self.stop.send(());
+        self.task.await.unwrap_or(f64::NAN)
+    }
+}
+
+/// Miners done out of the total, on stderr when it is a terminal, else in
+/// the log every tenth.
+struct Progress {
+    total: usize,
+    done: AtomicUsize,
+    tty: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        Progress {
+            total,
+            done: AtomicUsize::new(0),
+            tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn done_one(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.tty {
+            eprint!("\r{done}/{} miners evaluated", self.total);
+        } else if self.total >= 10 && done % (self.total / 10) == 0 {
+            log::info!("{done}/{} miners evaluated", self.total);
+        }
+    }
+
+    fn finish(&self) {
+        if self.tty && self.total > 0 {
+            eprintln!();
+        }
+    }
+}
