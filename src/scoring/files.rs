@@ -24,22 +24,27 @@ pub struct FileChange {
     pub patch: Option<String>,
 }
 
-/// Parses a `/files` answer. Entries that are not file objects are skipped
-/// with a logged reason; a body that is not a JSON list is an error.
+/// The keys upstream reads from every entry; one missing fails the list.
+const REQUIRED_FILE_KEYS: [&str; 5] = ["filename", "changes", "additions", "deletions", "status"];
+
+/// Parses a `/files` answer. As in release 2.0.7, the list is all or
+/// nothing: an answer that is not a list, or any entry without
+/// `filename`, `changes`, `additions`, `deletions` and `status`, is an error
+/// (and the caller scores the PR with no files).
 pub fn parse_files(answer: &Value) -> Result<Vec<FileChange>, String> {
     let Value::Array(items) = answer else {
         return Err("files answer is not a list".into());
     };
-    Ok(items
+    items
         .iter()
-        .filter_map(|item| match FileChange::deserialize(item) {
-            Ok(f) => Some(f),
-            Err(e) => {
-                log::debug!("skipping file entry: {e}");
-                None
+        .enumerate()
+        .map(|(i, item)| {
+            if let Some(key) = REQUIRED_FILE_KEYS.iter().find(|k| item.get(**k).is_none()) {
+                return Err(format!("file entry {i} has no {key}"));
             }
+            FileChange::deserialize(item).map_err(|e| format!("file entry {i}: {e}"))
         })
-        .collect())
+        .collect()
 }
 
 /// The text after the last `.` of the whole path, lower-cased; "" without one.

@@ -177,13 +177,13 @@ impl PullRequest {
         if Some(author) == self.author_login.as_deref() {
             return false;
         }
-        let (Some(created), Some(closed)) = (issue.created_at, issue.closed_at) else {
-            return false;
-        };
-        if created > self.created_at {
+        // Upstream only compares what it has: a missing date passes.
+        if issue.created_at.is_some_and(|c| c > self.created_at) {
             return false;
         }
-        (closed - self.merged_at).abs() <= Duration::days(MAX_ISSUE_CLOSE_WINDOW_DAYS)
+        issue.closed_at.is_none_or(|closed| {
+            (closed - self.merged_at).abs() <= Duration::days(MAX_ISSUE_CLOSE_WINDOW_DAYS)
+        })
     }
 
     fn issue_multiplier_raw(&self) -> f64 {
@@ -200,13 +200,16 @@ impl PullRequest {
             .filter(|i| self.issue_is_valid(i))
             .take(MAX_ISSUES_SCORED_IN_SINGLE_PR)
             .map(|i| {
-                // Both are set: issue_is_valid checked them.
+                // Upstream's fallbacks: no dates, or a close before the
+                // creation (a square root of a negative raises there), score 0.1.
                 let (Some(c), Some(d)) = (i.created_at, i.closed_at) else {
-                    return 0.0;
+                    return ISSUE_FALLBACK_BONUS;
                 };
-                // A close before the creation is outside data gone wrong;
-                // count it as zero days rather than take a root of a negative.
-                let days = floor_days(d - c).clamp(0, MAX_ISSUE_AGE_FOR_MAX_SCORE) as f64;
+                let days = floor_days(d - c);
+                if days < 0 {
+                    return ISSUE_FALLBACK_BONUS;
+                }
+                let days = days.min(MAX_ISSUE_AGE_FOR_MAX_SCORE) as f64;
                 0.9 * (0.1 + days.sqrt() / max_age.sqrt()).min(1.0)
             })
             .sum();
@@ -221,6 +224,9 @@ impl PullRequest {
         }
     }
 }
+
+/// An issue's bonus when its dates cannot give one.
+const ISSUE_FALLBACK_BONUS: f64 = 0.1;
 
 /// Open-PR spam multiplier (§8).
 pub fn open_pr_spam_multiplier(total_open_prs: u32) -> f64 {
@@ -237,7 +243,8 @@ pub fn time_decay_multiplier(merged_at: OffsetDateTime, now: OffsetDateTime) -> 
     if since < Duration::hours(TIME_DECAY_GRACE_PERIOD_HOURS) {
         return 1.0;
     }
-    let days = since.as_seconds_f64() / 86_400.0;
+    // Hours, then days, as upstream divides: the same float in the last bit.
+    let days = since.as_seconds_f64() / 3600.0 / 24.0;
     let sigmoid = 1.0
         / (1.0
             + (TIME_DECAY_SIGMOID_STEEPNESS_SCALAR * (days - TIME_DECAY_SIGMOID_MIDPOINT)).exp());

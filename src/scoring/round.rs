@@ -178,14 +178,19 @@ fn apply_uniqueness_and_totals(evaluations: &mut [MinerEvaluation]) {
         for pr in e.pull_requests.iter_mut() {
             let count = f64::from(repo_count.get(&pr.repo_key()).copied().unwrap_or(0));
             pr.repository_uniqueness_multiplier = 1.0 + UNIQUE_PR_BOOST * (c - count + 1.0) / c;
-            pr.earned_score = pr.base_score
-                * pr.repo_weight_multiplier
-                * pr.issue_multiplier
-                * pr.open_pr_spam_multiplier
-                * pr.repository_uniqueness_multiplier
-                * pr.time_decay_multiplier
-                * pr.gittensor_tag_multiplier
-                * pr.merge_success_multiplier;
+            // `base * prod(multipliers)` as upstream writes it: the
+            // multipliers are multiplied together first, which rounds
+            // differently from a left-to-right product with the base.
+            let multipliers = [
+                pr.repo_weight_multiplier,
+                pr.issue_multiplier,
+                pr.open_pr_spam_multiplier,
+                pr.repository_uniqueness_multiplier,
+                pr.time_decay_multiplier,
+                pr.gittensor_tag_multiplier,
+                pr.merge_success_multiplier,
+            ];
+            pr.earned_score = pr.base_score * multipliers.iter().fold(1.0, |acc, m| acc * m);
             e.base_total_score += pr.base_score;
             e.total_score += pr.earned_score;
             e.total_lines_changed += pr.total_lines_scored;

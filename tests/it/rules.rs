@@ -12,9 +12,9 @@ use gittensor_validator::scoring::pr::{
 use gittensor_validator::scoring::pulls::is_tagged;
 use gittensor_validator::scoring::round::emission_scalar;
 use gittensor_validator::scoring::{
-    finish_round, parse_time, CollectedPrs, FileChange, LanguageWeights, MasterRepositories,
-    MinerEvaluation, PageStep, PrCollector, PullRequest, RoundContext, ScoreState, Stop,
-    PR_TAGLINE,
+    finish_round, parse_files, parse_time, CollectedPrs, FileChange, LanguageWeights,
+    MasterRepositories, MinerEvaluation, PageStep, PrCollector, PullRequest, RoundContext,
+    ScoreState, Stop, PR_TAGLINE,
 };
 use serde_json::{json, Value};
 use time::Duration;
@@ -457,6 +457,28 @@ fn check_test_file(path: &str, expected: bool) {
 }
 
 #[test]
+fn s6_files_answer_is_all_or_nothing() {
+    let entry = |extra: Value| {
+        let mut e = json!({"filename": "a.rs", "status": "modified", "additions": 1, "deletions": 0, "changes": 1});
+        crate::util::merge(&mut e, extra);
+        e
+    };
+    assert_eq!(
+        parse_files(&json!([entry(json!({})), entry(json!({"patch": "+x"}))]))
+            .unwrap()
+            .len(),
+        2
+    );
+    // One entry without `status` (or any required key) fails the list, as upstream's KeyError does.
+    let mut no_status = entry(json!({}));
+    no_status.as_object_mut().unwrap().remove("status");
+    assert!(parse_files(&json!([entry(json!({})), no_status])).is_err());
+    assert!(parse_files(&json!([entry(json!({"changes": "many"}))])).is_err());
+    assert!(parse_files(&json!({"message": "Not Found"})).is_err());
+    assert_eq!(parse_files(&json!([])).unwrap(), vec![]);
+}
+
+#[test]
 fn s6_test_files_by_directory() {
     check_test_file("tests/a.rs", true);
     check_test_file("src/test/a.py", true);
@@ -739,6 +761,25 @@ fn s8_issue_invalid_when_self_authored_created_after_pr_or_far_from_merge() {
 }
 
 #[test]
+fn s8_issue_without_usable_dates_adds_0_1() {
+    let one = |i: Value| json!({"closingIssuesReferences": {"nodes": [i]}});
+    let mut no_created = issue("bob", "2025-11-05T11:00:00Z", "2025-12-20T11:00:00Z");
+    no_created["createdAt"] = Value::Null;
+    check_issue_mult(one(no_created), 1.1);
+    // Closed before it was created: upstream's sqrt raises and it falls back to 0.1.
+    check_issue_mult(
+        one(issue("bob", "2025-12-21T00:00:00Z", "2025-12-20T11:00:00Z")),
+        1.0,
+    );
+    let mut pr = json!({"createdAt": "2025-12-22T00:00:00Z"});
+    crate::util::merge(
+        &mut pr,
+        one(issue("bob", "2025-12-21T00:00:00Z", "2025-12-20T11:00:00Z")),
+    );
+    check_issue_mult(pr, 1.1);
+}
+
+#[test]
 fn s8_no_issue_counts_when_pr_edited_after_merge() {
     let i = issue("bob", "2025-11-05T11:00:00Z", "2025-12-20T11:00:00Z");
     check_issue_mult(
@@ -902,6 +943,25 @@ fn s9_2_uniqueness_multiplier_and_totals() {
     assert_eq!(evals[0].base_total_score, 10.0);
     assert_eq!(evals[0].total_lines_changed, 10);
     assert_eq!(evals[0].unique_repos_count(), 1);
+}
+
+#[test]
+fn s9_2_earned_score_is_base_times_the_product_of_multipliers() {
+    // Upstream: `base_score * prod(multipliers)`. Grouping matters in the
+    // last bit: 12.4 * (1.5*1.82*1.0*1.4*0.57*2.0*0.67) = 36.198620639999994,
+    // while a left-to-right product gives 36.19862064.
+    let mut e = miner(1, "1", "acme/widgets", 1);
+    let pr = &mut e.pull_requests[0];
+    pr.base_score = 12.4;
+    pr.issue_multiplier = 1.82;
+    pr.time_decay_multiplier = 0.57;
+    pr.gittensor_tag_multiplier = 2.0;
+    pr.merge_success_multiplier = 0.67;
+    let mut evals = vec![e, miner(2, "2", "beta/gizmo", 1)];
+    finish_round(&mut evals);
+    let pr = &evals[0].pull_requests[0];
+    assert_eq!(pr.repository_uniqueness_multiplier, 1.4);
+    assert_eq!(pr.earned_score, 36.198620639999994);
 }
 
 #[test]
