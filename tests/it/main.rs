@@ -1,5 +1,7 @@
 //! The integration test binary: every module here is one area.
 
+mod architecture;
+mod client;
 mod example;
 mod rules;
 mod util;

@@ -60,3 +60,57 @@ pub fn code_lines(n: usize) -> String {
     }
     s
 }
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gittensor_validator::fakehub::{Fault, FaultFn, RequestInfo, Snapshot};
+use gittensor_validator::github::{Client, ClientConfig, ClientConfigBuilder};
+
+/// A `/user` answer of an account old enough to be scored.
+pub fn user(id: u64) -> Value {
+    json!({"login": format!("user{id}"), "id": id, "created_at": "2019-01-01T00:00:00Z"})
+}
+
+/// A `/files` entry.
+pub fn file_entry(name: &str, changes: i64, patch: Option<&str>) -> Value {
+    let mut e = json!({"filename": name, "status": "modified", "additions": changes, "deletions": 0, "changes": changes});
+    if let Some(p) = patch {
+        e["patch"] = json!(p);
+    }
+    e
+}
+
+/// A snapshot with one miner: `token` is account `id`, with `prs` and the
+/// files of each PR (`owner/name#n`).
+pub fn snapshot(token: &str, id: u64, prs: Vec<Value>, files: Vec<(&str, Vec<Value>)>) -> Snapshot {
+    let mut s = Snapshot::default();
+    s.users.insert(token.to_string(), user(id));
+    s.pull_requests.insert(id.to_string(), prs);
+    for (k, v) in files {
+        s.files.insert(k.to_string(), v);
+    }
+    s
+}
+
+/// Wraps a closure as a fault picker.
+pub fn faults(
+    f: impl Fn(&RequestInfo) -> Option<Fault> + Send + Sync + 'static,
+) -> Option<FaultFn> {
+    Some(Arc::new(f))
+}
+
+/// Client settings for tests: real behaviour, short waits.
+pub fn fast_config(url: &str) -> ClientConfigBuilder {
+    ClientConfig::builder()
+        .base_url(url)
+        .timeout(Duration::from_secs(5))
+        .backoff_base(Duration::from_millis(1))
+        .secondary_rate_limit_wait(Duration::from_millis(10))
+        .max_backoff(Duration::from_secs(5))
+}
+
+/// A client with `fast_config`.
+pub fn fast_client(url: &str) -> Client {
+    Client::new(fast_config(url).build())
+}
