@@ -249,7 +249,11 @@ fn score(args: ScoreArgs) -> Result<(), Failure> {
     let rt = runtime()?;
     let report = rt.block_on(round_with_ctrl_c(p.client, p.miners, ctx, p.options));
     print_table(&report);
-    write_report(&report, &args.report)
+    let written = write_report(&report, &args.report);
+    // A miner past its deadline may still sit in a request (until the
+    // request timeout); the report is out, so do not wait for it.
+    rt.shutdown_timeout(Duration::from_millis(200));
+    written
 }
 
 async fn round_with_ctrl_c(
@@ -433,6 +437,7 @@ fn demo(args: DemoArgs) -> Result<(), Failure> {
         ctx,
         RoundOptions::default(),
     ));
+    rt.shutdown_timeout(Duration::from_millis(200));
     print_table(&report);
     match args.report {
         Some(target) => write_report(&report, &target),

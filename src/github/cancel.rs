@@ -11,11 +11,23 @@ pub struct Cancel {
     inner: Arc<Node>,
 }
 
-#[derive(Debug, Default)]
+type Callback = Box<dyn FnOnce() + Send>;
+
+#[derive(Default)]
 struct Node {
     cancelled: Mutex<bool>,
     wake: Condvar,
     children: Mutex<Vec<Weak<Node>>>,
+    callbacks: Mutex<Vec<Callback>>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cancelled = *self.cancelled.lock().unwrap_or_else(|e| e.into_inner());
+        f.debug_struct("Cancel")
+            .field("cancelled", &cancelled)
+            .finish()
+    }
 }
 
 impl Node {
@@ -26,6 +38,11 @@ impl Node {
             std::mem::take(&mut *self.children.lock().unwrap_or_else(|e| e.into_inner()));
         for child in children.iter().filter_map(Weak::upgrade) {
             child.cancel();
+        }
+        let callbacks =
+            std::mem::take(&mut *self.callbacks.lock().unwrap_or_else(|e| e.into_inner()));
+        for callback in callbacks {
+            callback();
         }
     }
 }
@@ -53,6 +70,24 @@ impl Cancel {
             children.push(Arc::downgrade(&child.inner));
         }
         child
+    }
+
+    /// Runs `callback` once when the flag is set (at once if it already is).
+    /// This is how async code learns of a cancel without this module knowing
+    /// of any runtime.
+    pub fn on_cancel(&self, callback: impl FnOnce() + Send + 'static) {
+        let mut callbacks = self
+            .inner
+            .callbacks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // Checked under the callbacks lock, as in `child`.
+        if self.is_cancelled() {
+            drop(callbacks);
+            callback();
+        } else {
+            callbacks.push(Box::new(callback));
+        }
     }
 
     /// Sets the flag, wakes every sleeper, and cancels every child.

@@ -133,6 +133,12 @@ pub async fn run_round(
     let limit = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
     // One lock per PAT: two uids with the same token are served one after
     // the other, as GitHub asks of one user's requests.
+    // The round's cancel, seen from async code: miners stop waiting for
+    // their blocking task at once (the task itself ends at its next check).
+    let (cancelled_tx, cancelled_rx) = tokio::sync::watch::channel(false);
+    cancel.on_cancel(move || {
+        let _ = cancelled_tx.send(true);
+    });
     let mut pat_locks: HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>> = HashMap::new();
     let mut tasks = Vec::with_capacity(miners.len());
     for miner in miners {
@@ -148,10 +154,11 @@ pub async fn run_round(
             progress.clone(),
         );
         let miner_cancel = cancel.child();
+        let mut round_cancelled = cancelled_rx.clone();
         tasks.push(tokio::spawn(async move {
             let uid = miner.uid;
             let hotkey = miner.hotkey.clone().unwrap_or_default();
-            let eval = evaluate_with_deadline(
+            let evaluate = evaluate_with_deadline(
                 client,
                 miner,
                 ctx,
@@ -160,8 +167,13 @@ pub async fn run_round(
                 pat_lock,
                 miner_cancel,
                 options,
-            )
-            .await;
+            );
+            let eval = tokio::select! {
+                e = evaluate => e,
+                _ = round_cancelled.wait_for(|c| *c) => {
+                    Err(format!("Evaluation of miner {uid} was cancelled"))
+                }
+            };
             progress.done_one();
             eval.unwrap_or_else(|reason| MinerEvaluation::failed(uid, hotkey, reason))
         }));

@@ -114,3 +114,33 @@ pub fn fast_config(url: &str) -> ClientConfigBuilder {
 pub fn fast_client(url: &str) -> Client {
     Client::new(fast_config(url).build())
 }
+
+/// The bundled sample: its snapshot, miners text, and round context at its "now".
+pub fn sample() -> (Snapshot, String, gittensor_validator::scoring::RoundContext) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let snapshot: Snapshot = serde_json::from_str(&read("snapshot.json")).unwrap();
+    let ctx = gittensor_validator::scoring::RoundContext {
+        repos: gittensor_validator::scoring::MasterRepositories::parse(
+            &read("repositories.json"),
+            "sample",
+        )
+        .unwrap(),
+        languages: gittensor_validator::scoring::LanguageWeights::parse(
+            &read("languages.json"),
+            "sample",
+        )
+        .unwrap(),
+        now: NOW,
+    };
+    (snapshot, read("miners.json"), ctx)
+}
+
+/// A multi-thread runtime for tests that drive the async round.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}

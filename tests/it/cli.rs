@@ -1,0 +1,390 @@
+//! The binary as a user runs it: processes, files, exit codes.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use gittensor_validator::fakehub::{FakeHub, Snapshot};
+use serde_json::{json, Value};
+
+use crate::util::{file_entry, pr_node, user};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gittensor-validator");
+
+fn token(i: u16) -> String {
+    format!("ghp_cliTestSecret{i:04}x")
+}
+
+/// `n` miners (uids 1..=n), each with 3 merged PRs of 2 files.
+fn round_snapshot(n: u16) -> Snapshot {
+    let mut s = Snapshot::default();
+    for i in 1..=n {
+        let id = 5000 + u64::from(i);
+        s.users.insert(token(i), user(id));
+        let prs = (1..=3)
+            .map(|k| pr_node("acme/widgets", u64::from(i) * 10 + k, json!({})))
+            .collect();
+        s.pull_requests.insert(id.to_string(), prs);
+        for k in 1..=3 {
+            s.files.insert(
+                format!("acme/widgets#{}", u64::from(i) * 10 + k),
+                vec![
+                    file_entry("src/a.rs", 10 + i64::from(i), None),
+                    file_entry("tests/a_test.rs", 5, None),
+                ],
+            );
+        }
+    }
+    s
+}
+
+struct Inputs {
+    dir: tempfile::TempDir,
+}
+
+impl Inputs {
+    fn new(n: u16) -> Inputs {
+        let dir = tempfile::tempdir().unwrap();
+        let mut miners: Vec<Value> =
+            vec![json!({"uid": 0, "hotkey": "hk0", "github_access_token": null})];
+        miners.extend((1..=n).map(
+            |i| json!({"uid": i, "hotkey": format!("hk{i}"), "github_access_token": token(i)}),
+        ));
+        std::fs::write(
+            dir.path().join("miners.json"),
+            serde_json::to_string(&miners).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("repos.json"),
+            r#"{"acme/widgets": {"weight": 1.0}}"#,
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("langs.json"), r#"{"rs": 1.5}"#).unwrap();
+        Inputs { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn common(&self, api: &str) -> Vec<String> {
+        vec![
+            "--miners".into(),
+            self.path("miners.json").display().to_string(),
+            "--repositories".into(),
+            self.path("repos.json").display().to_string(),
+            "--languages".into(),
+            self.path("langs.json").display().to_string(),
+            "--github-api-url".into(),
+            api.into(),
+            "--now".into(),
+            "2025-12-20T12:00:00Z".into(),
+        ]
+    }
+}
+
+fn run(args: &[String], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env_remove("RUST_LOG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn free_addr() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// One `GET /healthz`; its status line and how long it took.
+fn healthz(addr: SocketAddr) -> Option<(String, Duration)> {
+    let started = Instant::now();
+    let mut conn = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    conn.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .ok()?;
+    let mut reply = String::new();
+    conn.read_to_string(&mut reply).ok()?;
+    Some((reply.lines().next()?.to_string(), started.elapsed()))
+}
+
+#[test]
+fn score_writes_the_report_of_a_slow_round() {
+    let hub = FakeHub::start(round_snapshot(16), Duration::from_millis(100), None).unwrap();
+    let inputs = Inputs::new(16);
+    let report_path = inputs.path("report.json");
+    let mut args = vec!["score".to_string()];
+    args.extend(inputs.common(&hub.url()));
+    args.extend(["--report".into(), report_path.display().to_string()]);
+    let out = run(&args, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    assert_eq!(report["now"], "2025-12-20T12:00:00Z");
+    let rewards = report["rewards"].as_object().unwrap();
+    assert_eq!(rewards.len(), 17);
+    let sum: f64 = rewards.values().map(|v| v.as_f64().unwrap()).sum();
+    assert!((sum - 1.0).abs() < 1e-9);
+    // Miner 16 changed the most lines: the largest reward.
+    let r = |uid: &str| rewards[uid].as_f64().unwrap();
+    assert!(r("16") > r("1") && r("1") > 0.0);
+    assert_eq!(
+        report["evaluations"]["3"]["pull_requests"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // 16 miners x (1 user + 1 graphql + 3 files).
+    assert_eq!(report["stats"]["github_requests"], 80);
+    // The table on stderr.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("uid  PRs"), "{stderr}");
+}
+
+#[test]
+fn healthz_answers_at_once_throughout_a_round() {
+    let hub = FakeHub::start(round_snapshot(16), Duration::from_millis(100), None).unwrap();
+    let inputs = Inputs::new(16);
+    let addr = free_addr();
+    let mut args = vec!["run".to_string()];
+    args.extend(inputs.common(&hub.url()));
+    args.extend([
+        "--state".into(),
+        inputs.path("state").display().to_string(),
+        "--rounds".into(),
+        "1".into(),
+        "--health-addr".into(),
+        addr.to_string(),
+        // Fewer miners at once than miners: the round takes several 100 ms turns.
+        "--concurrency".into(),
+        "4".into(),
+    ]);
+    let mut child = Command::new(BIN)
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut answered = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        if let Some(answer) = healthz(addr) {
+            answered.push(answer);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    // The round made 80 requests of 100 ms, 4 miners at a time: about 2 s.
+    assert!(answered.len() >= 20, "only {} answers", answered.len());
+    for (line, took) in &answered {
+        assert_eq!(line, "HTTP/1.1 200 OK");
+        assert!(*took < Duration::from_millis(50), "healthz took {took:?}");
+    }
+    // The requests to GitHub overlapped the health checks: the round really ran.
+    assert_eq!(hub.requests().len(), 80);
+}
+
+#[test]
+fn run_keeps_state_across_restarts() {
+    let hub = FakeHub::start(round_snapshot(3), Duration::ZERO, None).unwrap();
+    let inputs = Inputs::new(3);
+    let state = inputs.path("state");
+    let mut args = vec!["run".to_string()];
+    args.extend(inputs.common(&hub.url()));
+    args.extend([
+        "--state".into(),
+        state.display().to_string(),
+        "--rounds".into(),
+        "2".into(),
+        "--interval".into(),
+        "10ms".into(),
+    ]);
+    assert!(run(&args, &[]).status.success());
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(state.join(name)).unwrap()).unwrap()
+    };
+    assert_eq!(read("state.json")["round"], 2);
+    let after_two = read("state.json")["scores"]["1"]["score"].as_f64().unwrap();
+    let weights = read("weights.json");
+    let sum: f64 = weights
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert!((sum - 1.0).abs() < 1e-9);
+    // A restart resumes from the saved scores.
+    let last = args.len() - 3;
+    args[last] = "1".into();
+    assert!(run(&args, &[]).status.success());
+    let state_json = read("state.json");
+    assert_eq!(state_json["round"], 3);
+    let after_three = state_json["scores"]["1"]["score"].as_f64().unwrap();
+    // Same reward r every round: 0.7r, then 0.91r, then 0.973r.
+    assert!(
+        (after_three / after_two - 0.973 / 0.91).abs() < 1e-9,
+        "{after_two} {after_three}"
+    );
+    assert_eq!(state_json["scores"]["1"]["hotkey"], "hk1");
+}
+
+fn check_bad_input(args: Vec<String>, names: &str, says: &str) {
+    let out = run(&args, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stderr.contains(names), "{stderr} should name {names}");
+    assert!(stderr.contains(says), "{stderr} should say {says}");
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_file_and_writes_nothing() {
+    let inputs = Inputs::new(2);
+    let report = inputs.path("report.json");
+    let base = |extra: &[&str]| {
+        let mut a = vec!["score".to_string()];
+        a.extend(inputs.common("http://127.0.0.1:9"));
+        a.extend(["--report".into(), report.display().to_string()]);
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let with = |flag: &str, value: &str| {
+        let mut a = base(&[]);
+        let i = a.iter().position(|x| x == flag).unwrap();
+        a[i + 1] = value.into();
+        a
+    };
+    check_bad_input(
+        with("--miners", "/nonexistent/miners.json"),
+        "/nonexistent/miners.json",
+        "No such file",
+    );
+    std::fs::write(inputs.path("bad.json"), "[{\"uid\": 1,").unwrap();
+    let bad = inputs.path("bad.json").display().to_string();
+    check_bad_input(with("--miners", &bad), &bad, "not a json list");
+    check_bad_input(with("--repositories", &bad), &bad, "bad json");
+    check_bad_input(with("--languages", &bad), &bad, "bad json");
+    std::fs::write(
+        inputs.path("dup.json"),
+        r#"[{"uid": 3, "hotkey": "a"}, {"uid": 3, "hotkey": "b"}]"#,
+    )
+    .unwrap();
+    let dup = inputs.path("dup.json").display().to_string();
+    check_bad_input(with("--miners", &dup), &dup, "duplicate uid 3");
+    std::fs::write(inputs.path("range.json"), r#"[{"uid": 70000}]"#).unwrap();
+    let range = inputs.path("range.json").display().to_string();
+    check_bad_input(with("--miners", &range), &range, "out of range");
+    check_bad_input(with("--now", "yesterday"), "--now", "not an RFC 3339 time");
+    check_bad_input(
+        base(&["--miner-timeout", "soon"]),
+        "--miner-timeout",
+        "bad duration",
+    );
+    assert!(!report.exists(), "a failed run wrote a report");
+}
+
+#[test]
+fn a_secret_in_a_bad_miners_file_is_not_echoed() {
+    let inputs = Inputs::new(1);
+    std::fs::write(
+        inputs.path("m.json"),
+        r#"[{"uid": 1, "hotkey": 5, "github_access_token": "ghp_echoMe123"}]"#,
+    )
+    .unwrap();
+    let mut args = vec!["score".to_string()];
+    args.extend(inputs.common("http://127.0.0.1:9"));
+    let i = args.iter().position(|x| x == "--miners").unwrap();
+    args[i + 1] = inputs.path("m.json").display().to_string();
+    let out = run(&args, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("ghp_echoMe123"));
+}
+
+#[test]
+fn no_token_appears_anywhere_even_at_trace_level() {
+    let hub = FakeHub::start(round_snapshot(4), Duration::ZERO, None).unwrap();
+    let inputs = Inputs::new(4);
+    let state = inputs.path("state");
+    let mut args = vec!["run".to_string()];
+    args.extend(inputs.common(&hub.url()));
+    args.extend([
+        "--state".into(),
+        state.display().to_string(),
+        "--rounds".into(),
+        "1".into(),
+    ]);
+    let out = run(&args, &[("RUST_LOG", "trace")]);
+    assert!(out.status.success());
+    let mut everything = String::from_utf8_lossy(&out.stdout).into_owned();
+    everything.push_str(&String::from_utf8_lossy(&out.stderr));
+    for entry in std::fs::read_dir(&state).unwrap() {
+        everything.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    assert!(
+        everything.contains("TRACE") || everything.contains("DEBUG"),
+        "trace logging was not on"
+    );
+    for i in 1..=4 {
+        assert!(!everything.contains(&token(i)), "token {i} leaked");
+    }
+    assert!(
+        !everything.contains("ghp_cliTestSecret"),
+        "a token prefix leaked"
+    );
+}
+
+#[test]
+fn demo_runs_the_bundled_sample() {
+    let out = run(&["demo".to_string(), "--report".into(), "-".into()], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rewards"].as_object().unwrap().len(), 11);
+    assert_eq!(
+        report["evaluations"]["6"]["failed_reason"],
+        "Miner 6's Github account too young (80 < 180 days)"
+    );
+    assert!(report["rewards"]["1"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn replay_re_scores_a_snapshot_offline() {
+    let inputs = Inputs::new(3);
+    std::fs::write(
+        inputs.path("snap.json"),
+        serde_json::to_string(&round_snapshot(3)).unwrap(),
+    )
+    .unwrap();
+    let mut args = vec!["score".to_string()];
+    args.extend(inputs.common("unused"));
+    // --replay replaces --github-api-url.
+    let i = args.iter().position(|x| x == "--github-api-url").unwrap();
+    args.drain(i..i + 2);
+    args.extend([
+        "--replay".into(),
+        inputs.path("snap.json").display().to_string(),
+    ]);
+    let out = run(&args, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["rewards"]["3"].as_f64().unwrap() > 0.0);
+    assert!(Path::new(&inputs.path("snap.json")).exists());
+}
