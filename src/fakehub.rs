@@ -116,7 +116,7 @@ impl FakeHub {
         latency: Duration,
         faults: Option<FaultFn>,
     ) -> io::Result<FakeHub> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let listener = listen_loopback()?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let state = Arc::new(State {
@@ -177,17 +177,75 @@ impl Drop for FakeHub {
     }
 }
 
+/// Binds an ephemeral port of 127.0.0.1 with a deep accept queue: std's
+/// 128 overflows when hundreds of miners connect at once, and each dropped
+/// SYN costs the client a one-second retransmit.
+fn listen_loopback() -> io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+    socket.listen(4096)?;
+    Ok(socket.into())
+}
+
+/// Serves the requests of one connection, kept alive between them as
+/// GitHub does, until the client closes it, it idles, or a fault drops it.
 fn handle(conn: TcpStream, state: &State) -> io::Result<()> {
-    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(conn.try_clone()?);
+    let mut conn = conn;
+    loop {
+        let Some((info, close)) = read_request(&mut reader, state)? else {
+            return Ok(());
+        };
+        if !state.latency.is_zero() {
+            std::thread::sleep(state.latency);
+        }
+        let fault = state.faults.as_ref().and_then(|f| f(&info));
+        match fault {
+            Some(Fault::Reset) => return Ok(()),
+            Some(Fault::Respond(r)) => write_response(&mut conn, &r, false, close)?,
+            Some(Fault::Stall(d)) => {
+                std::thread::sleep(d);
+                write_response(&mut conn, &answer(&state.snapshot, &info), false, close)?
+            }
+            Some(Fault::Truncate) => {
+                return write_response(&mut conn, &answer(&state.snapshot, &info), true, true);
+            }
+            None => write_response(&mut conn, &answer(&state.snapshot, &info), false, close)?,
+        }
+        if close {
+            return Ok(());
+        }
+    }
+}
+
+/// Reads one request; `None` at the end of the connection. The flag says
+/// whether the client asked to close after it.
+fn read_request(
+    reader: &mut BufReader<TcpStream>,
+    state: &State,
+) -> io::Result<Option<(RequestInfo, bool)>> {
     let mut line = String::new();
-    reader.read_line(&mut line)?;
+    match reader.read_line(&mut line) {
+        Ok(0) => return Ok(None),
+        Ok(_) => {}
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(e),
+    }
     let mut parts = line.split_whitespace();
     let (Some(method), Some(path)) = (parts.next(), parts.next()) else {
-        return Ok(());
+        return Ok(None);
     };
     let (method, path) = (method.to_string(), path.to_string());
-    let (mut authorization, mut length) = (None, 0usize);
+    let (mut authorization, mut length, mut close) = (None, 0usize, false);
     loop {
         let mut h = String::new();
         if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
@@ -198,6 +256,7 @@ fn handle(conn: TcpStream, state: &State) -> io::Result<()> {
             match name.trim().to_ascii_lowercase().as_str() {
                 "authorization" => authorization = Some(value),
                 "content-length" => length = value.parse().unwrap_or(0).min(1 << 20),
+                "connection" => close = value.eq_ignore_ascii_case("close"),
                 _ => {}
             }
         }
@@ -216,40 +275,36 @@ fn handle(conn: TcpStream, state: &State) -> io::Result<()> {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .push(info.clone());
-    if !state.latency.is_zero() {
-        std::thread::sleep(state.latency);
-    }
-    let fault = state.faults.as_ref().and_then(|f| f(&info));
-    let mut conn = conn;
-    match fault {
-        Some(Fault::Reset) => Ok(()),
-        Some(Fault::Respond(r)) => write_response(&mut conn, &r, false),
-        Some(Fault::Stall(d)) => {
-            std::thread::sleep(d);
-            write_response(&mut conn, &answer(&state.snapshot, &info), false)
-        }
-        Some(Fault::Truncate) => write_response(&mut conn, &answer(&state.snapshot, &info), true),
-        None => write_response(&mut conn, &answer(&state.snapshot, &info), false),
-    }
+    Ok(Some((info, close)))
 }
 
-fn write_response(conn: &mut TcpStream, r: &Response, truncate: bool) -> io::Result<()> {
+fn write_response(
+    conn: &mut TcpStream,
+    r: &Response,
+    truncate: bool,
+    close: bool,
+) -> io::Result<()> {
     let mut head = format!(
-        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: {}\r\n",
         r.status,
-        r.body.len()
+        r.body.len(),
+        if close { "close" } else { "keep-alive" }
     );
     for (k, v) in &r.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str("\r\n");
-    conn.write_all(head.as_bytes())?;
     let body = if truncate {
         &r.body[..r.body.len() / 2]
     } else {
         &r.body[..]
     };
-    conn.write_all(body)?;
+    // One write: head and body in two small packets would wait on Nagle's
+    // algorithm once the connection is kept alive.
+    let mut out = Vec::with_capacity(head.len() + body.len());
+    out.extend_from_slice(head.as_bytes());
+    out.extend_from_slice(body);
+    conn.write_all(&out)?;
     conn.flush()
 }
 
@@ -329,12 +384,14 @@ fn files(snap: &Snapshot, path: &str, query: &str) -> Response {
         ["repos", owner, name, "pulls", n, "files"] => format!("{owner}/{name}#{n}"),
         _ => return Response::json(404, &json!({"message": "Not Found"})),
     };
-    let Some(all) = snap
-        .files
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(&key))
-        .map(|(_, v)| v)
-    else {
+    // Exact key first; GitHub's paths are case-insensitive, so fall back to a scan.
+    let found = snap.files.get(&key).or_else(|| {
+        snap.files
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&key))
+            .map(|(_, v)| v)
+    });
+    let Some(all) = found else {
         return Response::json(404, &json!({"message": "Not Found"}));
     };
     let param = |name: &str| {

@@ -216,6 +216,7 @@ fn prepare(c: &Common) -> Result<Prepared, Failure> {
         ClientConfig::builder()
             .base_url(base_url)
             .all_file_pages(c.all_file_pages)
+            .max_idle_connections(c.concurrency)
             .build(),
     );
     let options = RoundOptions {

@@ -138,6 +138,8 @@ impl Client {
             .max_redirects(0)
             .proxy(None)
             .user_agent(config.user_agent())
+            .max_idle_connections(config.max_idle_connections())
+            .max_idle_connections_per_host(config.max_idle_connections())
             .build();
         let origin = origin_of(config.base_url());
         Client {

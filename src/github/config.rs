@@ -15,6 +15,7 @@ pub struct ClientConfig {
     min_page_size: usize,
     all_file_pages: bool,
     max_redirects: u32,
+    max_idle_connections: usize,
     user_agent: String,
 }
 
@@ -31,6 +32,7 @@ impl Default for ClientConfig {
             min_page_size: 10,
             all_file_pages: false,
             max_redirects: 5,
+            max_idle_connections: 32,
             user_agent: concat!("gittensor-validator/", env!("CARGO_PKG_VERSION")).to_string(),
         }
     }
@@ -81,6 +83,10 @@ impl ClientConfig {
     /// Redirects followed per request.
     pub fn max_redirects(&self) -> u32 {
         self.max_redirects
+    }
+    /// Idle connections kept for reuse.
+    pub fn max_idle_connections(&self) -> usize {
+        self.max_idle_connections
     }
     /// The `User-Agent` sent (GitHub requires one).
     pub fn user_agent(&self) -> &str {
@@ -177,6 +183,17 @@ impl ClientConfigBuilder {
     /// Defaults to 5.
     pub fn max_redirects(mut self, v: u32) -> Self {
         self.0.max_redirects = v;
+        self
+    }
+
+    /// Idle connections kept for reuse, all to the one GitHub host. ureq
+    /// keeps 3 per host by default: with miners evaluated at once, most
+    /// requests would then pay a new TCP and TLS handshake. Set it to the
+    /// number of miners evaluated at once.
+    ///
+    /// Defaults to 32 (the binary's default `--concurrency`).
+    pub fn max_idle_connections(mut self, v: usize) -> Self {
+        self.0.max_idle_connections = v;
         self
     }
 

@@ -161,6 +161,9 @@ pub struct RoundStats {
     pub requests_by_endpoint: BTreeMap<String, u64>,
     /// Largest lag a heartbeat task saw on the event loop (0 without one).
     pub max_event_loop_lag_ms: f64,
+    /// 99th percentile of that lag.
+    #[serde(default)]
+    pub p99_event_loop_lag_ms: f64,
     /// Time spent per phase, summed over miners (`identity`, `pull_requests`, `files`, `scoring`).
     #[serde(default)]
     pub phase_ms: BTreeMap<String, u64>,
