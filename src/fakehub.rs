@@ -105,6 +105,7 @@ struct State {
     latency: Duration,
     faults: Option<FaultFn>,
     seq: AtomicU64,
+    recording: AtomicBool,
     log: Mutex<Vec<RequestInfo>>,
 }
 
@@ -124,6 +125,7 @@ impl FakeHub {
             latency,
             faults,
             seq: AtomicU64::new(0),
+            recording: AtomicBool::new(true),
             log: Mutex::new(Vec::new()),
         });
         let (stop2, state2) = (stop.clone(), state.clone());
@@ -156,7 +158,13 @@ impl FakeHub {
         format!("http://{}", self.addr)
     }
 
-    /// Every request seen so far.
+    /// Whether requests are kept for [`FakeHub::requests`]. On by default;
+    /// a long soak turns it off so the log does not grow without end.
+    pub fn set_recording(&self, on: bool) {
+        self.state.recording.store(on, Ordering::SeqCst);
+    }
+
+    /// Every request seen so far (while recording).
     pub fn requests(&self) -> Vec<RequestInfo> {
         self.state
             .log
@@ -270,11 +278,13 @@ fn read_request(
         authorization,
         body: String::from_utf8_lossy(&body).into_owned(),
     };
-    state
-        .log
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(info.clone());
+    if state.recording.load(Ordering::Relaxed) {
+        state
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(info.clone());
+    }
     Ok(Some((info, close)))
 }
 

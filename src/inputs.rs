@@ -142,3 +142,20 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     }
     result
 }
+
+/// Removes the temporary files a killed [`write_atomic`] left in `dir`
+/// (`.{name}.tmp.{pid}`); the files they were for are intact.
+pub fn remove_stale_temps(dir: &Path, names: &[&str]) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if names
+            .iter()
+            .any(|n| file.starts_with(&format!(".{n}.tmp.")))
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}

@@ -325,6 +325,7 @@ fn run_loop(args: RunArgs) -> Result<(), Failure> {
     let p = prepare(&args.common)?;
     std::fs::create_dir_all(&args.state)
         .map_err(|e| Failure::Input(format!("{}: {e}", args.state.display())))?;
+    inputs::remove_stale_temps(&args.state, &["state.json", "weights.json", "report.json"]);
     let state_path = args.state.join("state.json");
     let mut state = match std::fs::read_to_string(&state_path) {
         Ok(text) => serde_json::from_str::<ScoreState>(&text)

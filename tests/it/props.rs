@@ -78,7 +78,12 @@ fn patch() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+    // 256 cases in CI; `scripts/fuzz.sh` raises it through PROPTEST_CASES.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256),
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("regressions"))),
+        .. ProptestConfig::default()
+    })]
 
     #[test]
     fn patch_walker_never_panics_and_stays_in_bounds(p in patch(), max in -5i64..60, any_text in ".{0,200}") {
