@@ -70,6 +70,15 @@ impl Inputs {
         self.dir.path().join(name)
     }
 
+    /// `run` against `api` with the state in `state`, then `extra`.
+    fn run_args(&self, api: &str, state: &Path, extra: &[&str]) -> Vec<String> {
+        let mut args = vec!["run".to_string()];
+        args.extend(self.common(api));
+        args.extend(["--state".to_string(), state.display().to_string()]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    }
+
     fn common(&self, api: &str) -> Vec<String> {
         vec![
             "--miners".into(),
@@ -157,19 +166,20 @@ fn healthz_answers_at_once_throughout_a_round() {
     let hub = FakeHub::start(round_snapshot(16), Duration::from_millis(100), None).unwrap();
     let inputs = Inputs::new(16);
     let addr = free_addr();
-    let mut args = vec!["run".to_string()];
-    args.extend(inputs.common(&hub.url()));
-    args.extend([
-        "--state".into(),
-        inputs.path("state").display().to_string(),
-        "--rounds".into(),
-        "1".into(),
-        "--health-addr".into(),
-        addr.to_string(),
-        // Fewer miners at once than miners: the round takes several 100 ms turns.
-        "--concurrency".into(),
-        "4".into(),
-    ]);
+    let addr_text = addr.to_string();
+    // Fewer miners at once than miners: the round takes several 100 ms turns.
+    let args = inputs.run_args(
+        &hub.url(),
+        &inputs.path("state"),
+        &[
+            "--rounds",
+            "1",
+            "--health-addr",
+            &addr_text,
+            "--concurrency",
+            "4",
+        ],
+    );
     let mut child = Command::new(BIN)
         .args(&args)
         .stdout(Stdio::null())
@@ -201,16 +211,7 @@ fn run_keeps_state_across_restarts() {
     let hub = FakeHub::start(round_snapshot(3), Duration::ZERO, None).unwrap();
     let inputs = Inputs::new(3);
     let state = inputs.path("state");
-    let mut args = vec!["run".to_string()];
-    args.extend(inputs.common(&hub.url()));
-    args.extend([
-        "--state".into(),
-        state.display().to_string(),
-        "--rounds".into(),
-        "2".into(),
-        "--interval".into(),
-        "10ms".into(),
-    ]);
+    let mut args = inputs.run_args(&hub.url(), &state, &["--rounds", "2", "--interval", "10ms"]);
     assert!(run(&args, &[]).status.success());
     let read = |name: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(state.join(name)).unwrap()).unwrap()
@@ -316,14 +317,7 @@ fn no_token_appears_anywhere_even_at_trace_level() {
     let hub = FakeHub::start(round_snapshot(4), Duration::ZERO, None).unwrap();
     let inputs = Inputs::new(4);
     let state = inputs.path("state");
-    let mut args = vec!["run".to_string()];
-    args.extend(inputs.common(&hub.url()));
-    args.extend([
-        "--state".into(),
-        state.display().to_string(),
-        "--rounds".into(),
-        "1".into(),
-    ]);
+    let args = inputs.run_args(&hub.url(), &state, &["--rounds", "1"]);
     let out = run(&args, &[("RUST_LOG", "trace")]);
     assert!(out.status.success());
     let mut everything = String::from_utf8_lossy(&out.stdout).into_owned();

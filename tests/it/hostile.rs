@@ -13,6 +13,15 @@ use serde_json::{json, Value};
 
 use crate::util::{fast_client, runtime, snapshot, NOW};
 
+/// A round with no master repositories: identity checks only.
+fn empty_ctx() -> Arc<RoundContext> {
+    Arc::new(RoundContext {
+        repos: MasterRepositories::default(),
+        languages: Default::default(),
+        now: NOW,
+    })
+}
+
 fn miners_text(entries: &[Value]) -> String {
     serde_json::to_string(entries).unwrap()
 }
@@ -45,11 +54,7 @@ fn pats_that_cannot_be_headers_are_never_sent() {
         None,
     )
     .unwrap();
-    let ctx = Arc::new(RoundContext {
-        repos: MasterRepositories::default(),
-        languages: Default::default(),
-        now: NOW,
-    });
+    let ctx = empty_ctx();
     let report = runtime().block_on(run_round(
         fast_client(&hub.url()),
         miners,
@@ -118,11 +123,7 @@ fn ten_thousand_miners_are_one_round() {
         None,
     )
     .unwrap();
-    let ctx = Arc::new(RoundContext {
-        repos: MasterRepositories::default(),
-        languages: Default::default(),
-        now: NOW,
-    });
+    let ctx = empty_ctx();
     let options = RoundOptions {
         concurrency: 64,
         ..RoundOptions::default()
