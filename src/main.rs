@@ -343,13 +343,22 @@ fn run_loop(args: RunArgs) -> Result<(), Failure> {
         }
         let ctx_tables = Arc::new((p.repos, p.languages));
         let mut done = 0u64;
+        let mut miners = p.miners;
         loop {
             let started = tokio::time::Instant::now();
             // The miners file is read again each round: operators update it.
-            let miners_path = args.common.miners.clone();
-            let miners = bridge::blocking(move || inputs::load_miners(&miners_path))
-                .await
-                .map_err(|e| Failure::Other(e.to_string()))??;
+            // A file that went bad keeps the last good list: an unattended
+            // validator must not stop over it (it did check at start).
+            if done > 0 {
+                let miners_path = args.common.miners.clone();
+                match bridge::blocking(move || inputs::load_miners(&miners_path)).await {
+                    Ok(Ok(fresh)) => miners = fresh,
+                    Ok(Err(e)) => log::error!("{e}; keeping the miners of the last round"),
+                    Err(e) => log::error!(
+                        "reading the miners file: {e}; keeping the miners of the last round"
+                    ),
+                }
+            }
             let now = p.now.unwrap_or_else(OffsetDateTime::now_utc);
             let ctx = Arc::new(RoundContext {
                 repos: ctx_tables.0.clone(),
@@ -365,7 +374,7 @@ fn run_loop(args: RunArgs) -> Result<(), Failure> {
                 state.round + 1,
                 miners.len()
             );
-            let report = round_with_ctrl_c(p.client.clone(), miners, ctx, p.options).await;
+            let report = round_with_ctrl_c(p.client.clone(), miners.clone(), ctx, p.options).await;
             state.update(&report.rewards, &hotkeys, args.alpha);
             let weights = state.weights();
             let (dir, snapshot, rep) = (args.state.clone(), state.clone(), report.clone());

@@ -382,3 +382,38 @@ fn replay_re_scores_a_snapshot_offline() {
     assert!(report["rewards"]["3"].as_f64().unwrap() > 0.0);
     assert!(Path::new(&inputs.path("snap.json")).exists());
 }
+
+#[test]
+fn run_keeps_going_when_the_miners_file_goes_bad() {
+    let hub = FakeHub::start(round_snapshot(2), Duration::ZERO, None).unwrap();
+    let inputs = Inputs::new(2);
+    let state = inputs.path("state");
+    let args = inputs.run_args(
+        &hub.url(),
+        &state,
+        &["--rounds", "2", "--interval", "1500ms"],
+    );
+    let mut child = Command::new(BIN)
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for round 1's state, then break the file before round 2 reads it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !state.join("state.json").exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::write(inputs.path("miners.json"), "[{\"uid\": ").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("keeping the miners of the last round"),
+        "{stderr}"
+    );
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("state.json")).unwrap()).unwrap();
+    assert_eq!(saved["round"], 2);
+    assert!(saved["scores"]["2"]["score"].as_f64().unwrap() > 0.0);
+}
