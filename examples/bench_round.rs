@@ -148,7 +148,7 @@ fn event_loop(args: &[String]) {
         let (ctx, times, cancel) = (ctx(), PhaseTimes::default(), Cancel::new());
         let evals = miners
             .iter()
-            .map(|m| evaluate_miner(&client, m, &ctx, &cancel, &times))
+            .map(|m| evaluate_miner(&client, m, &ctx, &cancel, &times, None))
             .collect();
         let _ = finish(evals, &ctx, client.stats(), &times);
         let wall = started.elapsed();

@@ -13,7 +13,9 @@ use clap::{Args, Parser, Subcommand};
 use gittensor_validator::fakehub::{FakeHub, Snapshot};
 use gittensor_validator::github::{Cancel, Client, ClientConfig};
 use gittensor_validator::inputs::{self, InputError};
-use gittensor_validator::pipeline::{bridge, run_round, MinerInput, RoundOptions};
+use gittensor_validator::pipeline::{
+    bridge, run_round, run_round_recording, MinerInput, Recorder, RoundOptions,
+};
 use gittensor_validator::scoring::{
     parse_time, LanguageWeights, MasterRepositories, RoundContext, RoundReport, ScoreState,
     DEFAULT_EMA_ALPHA,
@@ -79,6 +81,10 @@ struct ScoreArgs {
     /// Where to write the round report ("-" for stdout).
     #[arg(long, default_value = "-")]
     report: String,
+    /// Record GitHub's answers into this directory, with placeholder PATs,
+    /// so the round can be re-scored offline with --replay.
+    #[arg(long, conflicts_with = "replay")]
+    record: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -248,8 +254,18 @@ fn score(args: ScoreArgs) -> Result<(), Failure> {
         now: p.now.unwrap_or_else(OffsetDateTime::now_utc),
     });
     let rt = runtime()?;
-    let report = rt.block_on(round_with_ctrl_c(p.client, p.miners, ctx, p.options));
+    let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::new()));
+    let report = rt.block_on(round_with_ctrl_c(
+        p.client,
+        p.miners,
+        ctx.clone(),
+        p.options,
+        recorder.clone(),
+    ));
     print_table(&report);
+    if let (Some(dir), Some(recorder)) = (&args.record, &recorder) {
+        save_recording(dir, recorder, &args.common, &report.now)?;
+    }
     let written = write_report(&report, &args.report);
     // A miner past its deadline may still sit in a request (until the
     // request timeout); the report is out, so do not wait for it.
@@ -262,6 +278,7 @@ async fn round_with_ctrl_c(
     miners: Vec<MinerInput>,
     ctx: Arc<RoundContext>,
     options: RoundOptions,
+    recorder: Option<Arc<Recorder>>,
 ) -> RoundReport {
     let cancel = Cancel::new();
     let watcher = {
@@ -273,7 +290,10 @@ async fn round_with_ctrl_c(
             }
         })
     };
-    let report = run_round(client, miners, ctx, options, cancel).await;
+    let report = match recorder {
+        Some(r) => run_round_recording(client, miners, ctx, options, cancel, r).await,
+        None => run_round(client, miners, ctx, options, cancel).await,
+    };
     watcher.abort();
     report
 }
@@ -374,7 +394,8 @@ fn run_loop(args: RunArgs) -> Result<(), Failure> {
                 state.round + 1,
                 miners.len()
             );
-            let report = round_with_ctrl_c(p.client.clone(), miners.clone(), ctx, p.options).await;
+            let report =
+                round_with_ctrl_c(p.client.clone(), miners.clone(), ctx, p.options, None).await;
             state.update(&report.rewards, &hotkeys, args.alpha);
             let weights = state.weights();
             let (dir, snapshot, rep) = (args.state.clone(), state.clone(), report.clone());
@@ -415,6 +436,38 @@ fn save_round(
     write("state.json", serde_json::to_string_pretty(state))
 }
 
+/// Writes a recorded round to `dir`: the snapshot, the miners file with
+/// placeholder PATs, and copies of the weight tables; logs the command that
+/// replays it.
+fn save_recording(dir: &Path, recorder: &Recorder, c: &Common, now: &str) -> Result<(), Failure> {
+    let fail =
+        |path: &Path, e: &dyn std::fmt::Display| Failure::Other(format!("{}: {e}", path.display()));
+    std::fs::create_dir_all(dir).map_err(|e| fail(dir, &e))?;
+    let (snapshot, miners) = recorder.finish();
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        inputs::write_atomic(&path, text.as_bytes()).map_err(|e| fail(&path, &e))
+    };
+    let snapshot = serde_json::to_string_pretty(&snapshot).map_err(|e| fail(dir, &e))?;
+    let miners = serde_json::to_string_pretty(&miners).map_err(|e| fail(dir, &e))?;
+    write("snapshot.json", snapshot)?;
+    write("miners.json", miners)?;
+    for (name, from) in [
+        ("repositories.json", &c.repositories),
+        ("languages.json", &c.languages),
+    ] {
+        let text = std::fs::read_to_string(from).map_err(|e| fail(from, &e))?;
+        write(name, text)?;
+    }
+    log::info!(
+        "recorded into {d}; replay with: gittensor-validator score --replay {d}/snapshot.json \
+         --miners {d}/miners.json --repositories {d}/repositories.json \
+         --languages {d}/languages.json --now {now}",
+        d = dir.display()
+    );
+    Ok(())
+}
+
 const SAMPLE_SNAPSHOT: &str = include_str!("../sample/snapshot.json");
 const SAMPLE_MINERS: &str = include_str!("../sample/miners.json");
 const SAMPLE_REPOSITORIES: &str = include_str!("../sample/repositories.json");
@@ -447,6 +500,7 @@ fn demo(args: DemoArgs) -> Result<(), Failure> {
         miners,
         ctx,
         RoundOptions::default(),
+        None,
     ));
     rt.shutdown_timeout(Duration::from_millis(200));
     print_table(&report);

@@ -5,6 +5,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use super::Recorder;
 use crate::github::{Cancel, Client, Error as GithubError, Token};
 use crate::scoring::miner::{check_user, precheck};
 use crate::scoring::{MinerEvaluation, PrCollector, RoundContext};
@@ -71,14 +72,17 @@ impl PhaseTimes {
 /// Evaluates one miner (SCORING.md §3 to §8): validation, pull requests,
 /// files and multipliers. Never fails: a GitHub failure becomes a
 /// `failed_reason` or an empty list, as the reference validator does.
+/// With a `recorder`, every answer GitHub gave is kept for a replay.
 pub fn evaluate_miner(
     client: &Client,
     miner: &MinerInput,
     ctx: &RoundContext,
     cancel: &Cancel,
     times: &PhaseTimes,
+    recorder: Option<&Recorder>,
 ) -> MinerEvaluation {
     let uid = miner.uid;
+    let placeholder = recorder.and_then(|r| r.miner(miner));
     let hotkey = miner.hotkey.clone().unwrap_or_default();
     if let Err(reason) = precheck(uid, miner.hotkey.is_some(), miner.pat != Pat::Missing) {
         return MinerEvaluation::failed(uid, hotkey, reason);
@@ -86,7 +90,12 @@ pub fn evaluate_miner(
     let started = Instant::now();
     let user = match miner.pat.token() {
         Some(token) => match client.user(token, cancel) {
-            Ok(user) => Some(user),
+            Ok(user) => {
+                if let (Some(r), Some(p)) = (recorder, &placeholder) {
+                    r.user(p, &user);
+                }
+                Some(user)
+            }
             Err(GithubError::Cancelled) => return cancelled(uid, hotkey),
             Err(e) => {
                 log::info!("uid {uid}: GET /user failed: {e}");
@@ -112,12 +121,19 @@ pub fn evaluate_miner(
 
     let started = Instant::now();
     let mut collector = PrCollector::new(&ctx.repos, ctx.now);
+    if recorder.is_some() {
+        collector = collector.keep_raw_nodes();
+    }
     match client.collect_pull_requests(token, &eval.github_id, &mut collector, cancel) {
         Ok(stop) => log::debug!("uid {uid}: pull requests done: {stop:?}"),
         Err(GithubError::Cancelled) => return cancelled(uid, eval.hotkey),
         Err(e) => log::warn!("uid {uid}: pull request page failed, keeping earlier pages: {e}"),
     }
-    eval.set_pull_requests(collector.finish());
+    let mut collected = collector.finish();
+    if let Some(r) = recorder {
+        r.pull_requests(&eval.github_id, std::mem::take(&mut collected.raw_nodes));
+    }
+    eval.set_pull_requests(collected);
     PhaseTimes::add(&times.pull_requests, started);
 
     let started = Instant::now();
@@ -125,7 +141,12 @@ pub fn evaluate_miner(
         let pr = &eval.pull_requests[i];
         let files =
             match client.pull_request_files(token, &pr.repository_full_name, pr.number, cancel) {
-                Ok(files) => files,
+                Ok(files) => {
+                    if let Some(r) = recorder {
+                        r.files(&pr.repository_full_name, pr.number, &files);
+                    }
+                    files
+                }
                 Err(GithubError::Cancelled) => return cancelled(uid, eval.hotkey),
                 Err(e) => {
                     log::info!(

@@ -12,6 +12,7 @@
 
 pub mod bridge;
 mod miner;
+mod record;
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use miner::{evaluate_miner, MinerInput, Pat, PhaseTimes};
+pub use record::Recorder;
 
 use crate::github::{Cancel, Client, RequestStats};
 use crate::scoring::{finish_round, MinerEvaluation, RoundContext, RoundReport};
@@ -87,18 +89,20 @@ pub fn finish(
 }
 
 /// The round as blocking code: one miner after another on this thread.
+/// With a `recorder`, GitHub's answers are kept for a replay.
 pub fn run_round_blocking(
     client: &Client,
     miners: &[MinerInput],
     ctx: &RoundContext,
     cancel: &Cancel,
+    recorder: Option<&Recorder>,
 ) -> RoundReport {
     let started = Instant::now();
     let before = client.stats();
     let times = PhaseTimes::default();
     let evaluations = miners
         .iter()
-        .map(|m| evaluate_miner(client, m, ctx, &cancel.child(), &times))
+        .map(|m| evaluate_miner(client, m, ctx, &cancel.child(), &times, recorder))
         .collect();
     let mut report = finish(evaluations, ctx, client.stats().since(&before), &times);
     report.stats.wall_ms = elapsed_ms(started);
@@ -112,12 +116,19 @@ pub fn score_pull_requests(
     miner: &MinerInput,
     ctx: &RoundContext,
 ) -> MinerEvaluation {
-    evaluate_miner(client, miner, ctx, &Cancel::new(), &PhaseTimes::default())
+    evaluate_miner(
+        client,
+        miner,
+        ctx,
+        &Cancel::new(),
+        &PhaseTimes::default(),
+        None,
+    )
 }
 
 /// The round on tokio. Cancelling `cancel` (e.g. on Ctrl-C) makes every
-/// miner still running fail with a reason, and their blocking threads end
-/// within one request timeout.
+/// miner still running fail with a reason at once; their blocking threads
+/// end at their next check, within one request timeout.
 pub async fn run_round(
     client: Client,
     miners: Vec<MinerInput>,
@@ -125,20 +136,59 @@ pub async fn run_round(
     options: RoundOptions,
     cancel: Cancel,
 ) -> RoundReport {
+    round(client, miners, ctx, options, cancel, None).await
+}
+
+/// [`run_round`], keeping every answer GitHub gave in `recorder`.
+pub async fn run_round_recording(
+    client: Client,
+    miners: Vec<MinerInput>,
+    ctx: Arc<RoundContext>,
+    options: RoundOptions,
+    cancel: Cancel,
+    recorder: Arc<Recorder>,
+) -> RoundReport {
+    round(client, miners, ctx, options, cancel, Some(recorder)).await
+}
+
+/// What every miner task of a round shares.
+struct Shared {
+    client: Client,
+    ctx: Arc<RoundContext>,
+    times: PhaseTimes,
+    limit: Arc<tokio::sync::Semaphore>,
+    recorder: Option<Arc<Recorder>>,
+    options: RoundOptions,
+}
+
+async fn round(
+    client: Client,
+    miners: Vec<MinerInput>,
+    ctx: Arc<RoundContext>,
+    options: RoundOptions,
+    cancel: Cancel,
+    recorder: Option<Arc<Recorder>>,
+) -> RoundReport {
     let started = Instant::now();
     let before = client.stats();
-    let times = Arc::new(PhaseTimes::default());
     let heartbeat = Heartbeat::start(options.heartbeat);
     let progress = Arc::new(Progress::new(miners.len()));
-    let limit = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
-    // One lock per PAT: two uids with the same token are served one after
-    // the other, as GitHub asks of one user's requests.
+    let shared = Arc::new(Shared {
+        client,
+        ctx,
+        times: PhaseTimes::default(),
+        limit: Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1))),
+        recorder,
+        options,
+    });
     // The round's cancel, seen from async code: miners stop waiting for
     // their blocking task at once (the task itself ends at its next check).
     let (cancelled_tx, cancelled_rx) = tokio::sync::watch::channel(false);
     cancel.on_cancel(move || {
         let _ = cancelled_tx.send(true);
     });
+    // One lock per PAT: two uids with the same token are served one after
+    // the other, as GitHub asks of one user's requests.
     let mut pat_locks: HashMap<[u8; 32], Arc<tokio::sync::Mutex<()>>> = HashMap::new();
     let mut tasks = Vec::with_capacity(miners.len());
     for miner in miners {
@@ -146,28 +196,13 @@ pub async fn run_round(
             .pat
             .token()
             .map(|t| pat_locks.entry(t.fingerprint()).or_default().clone());
-        let (client, ctx, times, limit, progress) = (
-            client.clone(),
-            ctx.clone(),
-            times.clone(),
-            limit.clone(),
-            progress.clone(),
-        );
+        let (shared, progress) = (shared.clone(), progress.clone());
         let miner_cancel = cancel.child();
         let mut round_cancelled = cancelled_rx.clone();
         tasks.push(tokio::spawn(async move {
             let uid = miner.uid;
             let hotkey = miner.hotkey.clone().unwrap_or_default();
-            let evaluate = evaluate_with_deadline(
-                client,
-                miner,
-                ctx,
-                times,
-                limit,
-                pat_lock,
-                miner_cancel,
-                options,
-            );
+            let evaluate = evaluate_with_deadline(shared, miner, pat_lock, miner_cancel);
             let eval = tokio::select! {
                 e = evaluate => e,
                 _ = round_cancelled.wait_for(|c| *c) => {
@@ -188,7 +223,8 @@ pub async fn run_round(
         }
     }
     progress.finish();
-    let mut report = finish(evaluations, &ctx, client.stats().since(&before), &times);
+    let requests = shared.client.stats().since(&before);
+    let mut report = finish(evaluations, &shared.ctx, requests, &shared.times);
     report.stats.wall_ms = elapsed_ms(started);
     let lag = heartbeat.stop().await;
     report.stats.max_event_loop_lag_ms = lag.max_ms;
@@ -205,22 +241,19 @@ pub async fn run_round(
     report
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn evaluate_with_deadline(
-    client: Client,
+    shared: Arc<Shared>,
     miner: MinerInput,
-    ctx: Arc<RoundContext>,
-    times: Arc<PhaseTimes>,
-    limit: Arc<tokio::sync::Semaphore>,
     pat_lock: Option<Arc<tokio::sync::Mutex<()>>>,
     cancel: Cancel,
-    options: RoundOptions,
 ) -> Result<MinerEvaluation, String> {
     let uid = miner.uid;
-    let deadline = options.miner_timeout;
+    let deadline = shared.options.miner_timeout;
     let work = async {
         // The semaphore is never closed, so acquire cannot fail.
-        let permit = limit
+        let permit = shared
+            .limit
+            .clone()
             .acquire_owned()
             .await
             .map_err(|_| "internal: semaphore closed".to_string())?;
@@ -228,12 +261,20 @@ async fn evaluate_with_deadline(
             Some(lock) => Some(lock.lock_owned().await),
             None => None,
         };
-        let cancel = cancel.clone();
+        let (cancel, shared) = (cancel.clone(), shared.clone());
         // The permit and the PAT guard move into the blocking task: they are
         // held until it really ends, even after the deadline stops the wait.
         bridge::blocking(move || {
             let _held = (permit, guard);
-            evaluate_miner(&client, &miner, &ctx, &cancel, &times)
+            let s = &*shared;
+            evaluate_miner(
+                &s.client,
+                &miner,
+                &s.ctx,
+                &cancel,
+                &s.times,
+                s.recorder.as_deref(),
+            )
         })
         .await
         .map_err(|e| format!("Evaluation of miner {uid} failed: {e}"))

@@ -201,6 +201,9 @@ pub struct CollectedPrs {
     pub merged_pr_count: u32,
     /// Accepted merged PRs, in the order GitHub returned them.
     pub pull_requests: Vec<PullRequest>,
+    /// Every node of every page as GitHub sent it, when the collector was
+    /// made with [`PrCollector::keep_raw_nodes`] (to record a round).
+    pub raw_nodes: Vec<Value>,
 }
 
 /// Folds GraphQL pages into [`CollectedPrs`]; the caller fetches pages.
@@ -209,6 +212,7 @@ pub struct PrCollector<'a> {
     repos: &'a MasterRepositories,
     lookback_start: OffsetDateTime,
     out: CollectedPrs,
+    keep_raw: bool,
 }
 
 impl<'a> PrCollector<'a> {
@@ -218,7 +222,14 @@ impl<'a> PrCollector<'a> {
             repos,
             lookback_start: now - Duration::days(MERGED_PR_LOOKBACK_DAYS),
             out: CollectedPrs::default(),
+            keep_raw: false,
         }
+    }
+
+    /// Also keeps every node as sent, so the round can be replayed.
+    pub fn keep_raw_nodes(mut self) -> Self {
+        self.keep_raw = true;
+        self
     }
 
     /// The `first:` of the next page: `min(100, 1000 - accepted)`.
@@ -245,6 +256,9 @@ impl<'a> PrCollector<'a> {
         };
         if nodes.is_empty() {
             return PageStep::Done(Stop::EmptyPage);
+        }
+        if self.keep_raw {
+            self.out.raw_nodes.extend(nodes.iter().cloned());
         }
         for raw in nodes {
             if raw.is_null() {

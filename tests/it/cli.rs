@@ -393,7 +393,7 @@ fn run_keeps_going_when_the_miners_file_goes_bad() {
         &state,
         &["--rounds", "2", "--interval", "1500ms"],
     );
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(&args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -416,4 +416,61 @@ fn run_keeps_going_when_the_miners_file_goes_bad() {
         serde_json::from_str(&std::fs::read_to_string(state.join("state.json")).unwrap()).unwrap();
     assert_eq!(saved["round"], 2);
     assert!(saved["scores"]["2"]["score"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn score_record_then_replay_gives_the_same_rewards() {
+    let hub = FakeHub::start(round_snapshot(3), Duration::ZERO, None).unwrap();
+    let inputs = Inputs::new(3);
+    let rec = inputs.path("recorded");
+    let mut args = vec!["score".to_string()];
+    args.extend(inputs.common(&hub.url()));
+    args.extend(["--record".into(), rec.display().to_string()]);
+    let live = run(&args, &[]);
+    assert!(
+        live.status.success(),
+        "{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&live.stderr);
+    assert!(
+        stderr.contains("replay with: gittensor-validator score --replay"),
+        "{stderr}"
+    );
+    for name in [
+        "snapshot.json",
+        "miners.json",
+        "repositories.json",
+        "languages.json",
+    ] {
+        let text = std::fs::read_to_string(rec.join(name)).unwrap();
+        assert!(!text.contains("ghp_cliTestSecret"), "{name} holds a PAT");
+    }
+    let path = |n: &str| rec.join(n).display().to_string();
+    let replay = run(
+        &[
+            "score".into(),
+            "--replay".into(),
+            path("snapshot.json"),
+            "--miners".into(),
+            path("miners.json"),
+            "--repositories".into(),
+            path("repositories.json"),
+            "--languages".into(),
+            path("languages.json"),
+            "--now".into(),
+            "2025-12-20T12:00:00Z".into(),
+        ],
+        &[],
+    );
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let a: Value = serde_json::from_slice(&live.stdout).unwrap();
+    let b: Value = serde_json::from_slice(&replay.stdout).unwrap();
+    assert_eq!(a["rewards"], b["rewards"]);
+    assert_eq!(a["evaluations"], b["evaluations"]);
+    assert!(a["rewards"]["3"].as_f64().unwrap() > 0.0);
 }

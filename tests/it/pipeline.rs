@@ -35,7 +35,13 @@ fn sync_facade_and_async_round_give_identical_reports() {
     let miners = parse_miners(&miners_text, Path::new("sample/miners.json")).unwrap();
     let hub = FakeHub::start(snap, Duration::ZERO, None).unwrap();
 
-    let sync = run_round_blocking(&fast_client(&hub.url()), &miners, &ctx, &Cancel::new());
+    let sync = run_round_blocking(
+        &fast_client(&hub.url()),
+        &miners,
+        &ctx,
+        &Cancel::new(),
+        None,
+    );
     let options = RoundOptions {
         concurrency: 4,
         ..RoundOptions::default()
@@ -267,4 +273,65 @@ fn requests_with_one_pat_stay_serial() {
         .as_deref()
         .unwrap()
         .starts_with("Duplicate"));
+}
+
+#[test]
+fn a_recorded_round_replays_to_the_same_report() {
+    let (snap, miners_text, ctx) = sample();
+    let miners = parse_miners(&miners_text, Path::new("sample/miners.json")).unwrap();
+    // A fault while recording: bob's PR #12 has no files for this round.
+    let f = faults(|r| {
+        r.path.contains("/pulls/12/files").then(|| {
+            Fault::Respond(gittensor_validator::fakehub::Response::json(
+                404,
+                &json!({}),
+            ))
+        })
+    });
+    let hub = FakeHub::start(snap, Duration::ZERO, f).unwrap();
+    let recorder = Arc::new(gittensor_validator::pipeline::Recorder::new());
+    let rt = runtime();
+    let recorded = rt.block_on(gittensor_validator::pipeline::run_round_recording(
+        fast_client(&hub.url()),
+        miners,
+        Arc::new(ctx.clone()),
+        RoundOptions::default(),
+        Cancel::new(),
+        recorder.clone(),
+    ));
+    let (snapshot, replay_miners) = recorder.finish();
+    let text = format!(
+        "{} {}",
+        serde_json::to_string(&snapshot).unwrap(),
+        replay_miners
+    );
+    assert!(!text.contains("demo-token"), "a PAT was recorded");
+
+    let replay_hub = FakeHub::start(snapshot, Duration::ZERO, None).unwrap();
+    let replay_miners = parse_miners(
+        &replay_miners.to_string(),
+        Path::new("recorded/miners.json"),
+    )
+    .unwrap();
+    let replayed = rt.block_on(run_round(
+        fast_client(&replay_hub.url()),
+        replay_miners,
+        Arc::new(ctx),
+        RoundOptions::default(),
+        Cancel::new(),
+    ));
+    assert_eq!(
+        serde_json::to_string(&without_stats(recorded.clone())).unwrap(),
+        serde_json::to_string(&without_stats(replayed)).unwrap()
+    );
+    // The fault is part of what was recorded.
+    let bob = &recorded.evaluations[&2];
+    assert_eq!(
+        bob.pull_requests
+            .iter()
+            .find(|p| p.number == 12)
+            .unwrap()
+            .file_count,
+        0
+    );
 }
