@@ -69,6 +69,10 @@ struct Common {
     /// Deadline per miner, e.g. 90s, 5m.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     miner_timeout: Duration,
+    /// Deadline of a whole round, e.g. 90m; past it the miners still
+    /// running fail with a reason and the round finishes.
+    #[arg(long, value_parser = parse_duration)]
+    round_timeout: Option<Duration>,
     /// Read every page of a PR's files (release 2.0.7 reads only the first 30).
     #[arg(long)]
     all_file_pages: bool,
@@ -228,6 +232,7 @@ fn prepare(c: &Common) -> Result<Prepared, Failure> {
     let options = RoundOptions {
         concurrency: c.concurrency,
         miner_timeout: c.miner_timeout,
+        round_timeout: c.round_timeout,
         ..RoundOptions::default()
     };
     Ok(Prepared {

@@ -35,6 +35,9 @@ pub struct RoundOptions {
     pub miner_timeout: Duration,
     /// Interval of the heartbeat that measures event-loop lag.
     pub heartbeat: Duration,
+    /// Deadline of the whole round; past it every miner still running is
+    /// cancelled and the round finishes with what it has.
+    pub round_timeout: Option<Duration>,
 }
 
 impl Default for RoundOptions {
@@ -45,6 +48,7 @@ impl Default for RoundOptions {
             concurrency: 32,
             miner_timeout: Duration::from_secs(300),
             heartbeat: Duration::from_millis(5),
+            round_timeout: None,
         }
     }
 }
@@ -181,6 +185,16 @@ async fn round(
         recorder,
         options,
     });
+    // The round's own flag: the caller's cancel, or the round's deadline.
+    let cancel = cancel.child();
+    let deadline = options.round_timeout.map(|d| {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(d).await;
+            log::warn!("round deadline of {d:?} passed: cancelling the miners still running");
+            cancel.cancel();
+        })
+    });
     // The round's cancel, seen from async code: miners stop waiting for
     // their blocking task at once (the task itself ends at its next check).
     let (cancelled_tx, cancelled_rx) = tokio::sync::watch::channel(false);
@@ -223,6 +237,9 @@ async fn round(
         }
     }
     progress.finish();
+    if let Some(timer) = deadline {
+        timer.abort();
+    }
     let requests = shared.client.stats().since(&before);
     let mut report = finish(evaluations, &shared.ctx, requests, &shared.times);
     report.stats.wall_ms = elapsed_ms(started);

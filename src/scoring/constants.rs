@@ -66,6 +66,11 @@ pub const PREPROCESSOR_LANGUAGES: [&str; 12] = [
     "c", "h", "cpp", "cxx", "cc", "hpp", "hxx", "hh", "h++", "cs", "rs", "swift",
 ];
 
+// Not named in SCORING.md's table, but fixed by its text or by upstream.
+
+/// An issue's bonus when its dates cannot give one (no `createdAt`, or a
+/// close before the creation): upstream's fallback.
+pub const ISSUE_FALLBACK_BONUS: f64 = 0.1;
 /// Most pull requests one GraphQL page asks for (SCORING.md §4).
 pub const PR_PAGE_LIMIT: usize = 100;
 /// Most merged pull requests accepted per miner (SCORING.md §4).

@@ -335,3 +335,32 @@ fn a_recorded_round_replays_to_the_same_report() {
         0
     );
 }
+
+#[test]
+fn a_round_deadline_cancels_the_miners_still_running() {
+    let (hub, miners) = one_stuck_miner();
+    let options = RoundOptions {
+        round_timeout: Some(Duration::from_millis(300)),
+        ..RoundOptions::default()
+    };
+    let rt = runtime();
+    let (report, took) = rt.block_on(async {
+        let started = Instant::now();
+        let r = run_round(
+            fast_client(&hub.url()),
+            miners,
+            ctx(),
+            options,
+            Cancel::new(),
+        )
+        .await;
+        (r, started.elapsed())
+    });
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert_eq!(
+        report.evaluations[&2].failed_reason.as_deref(),
+        Some("Evaluation of miner 2 was cancelled")
+    );
+    assert_eq!(report.evaluations[&1].failed_reason, None);
+    assert!(report.rewards[&1] > 0.0);
+}
