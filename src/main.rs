@@ -260,7 +260,10 @@ fn score(args: ScoreArgs) -> Result<(), Failure> {
     });
     let rt = runtime()?;
     let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::new()));
-    let report = rt.block_on(round_with_ctrl_c(
+    let Round {
+        report,
+        interrupted,
+    } = rt.block_on(round_with_ctrl_c(
         p.client,
         p.miners,
         ctx.clone(),
@@ -271,11 +274,17 @@ fn score(args: ScoreArgs) -> Result<(), Failure> {
     if let (Some(dir), Some(recorder)) = (&args.record, &recorder) {
         save_recording(dir, recorder, &args.common, &report.now)?;
     }
+    // Written even when interrupted, to show what was done; the exit status
+    // says it is not a finished round.
     let written = write_report(&report, &args.report);
     // A miner past its deadline may still sit in a request (until the
     // request timeout); the report is out, so do not wait for it.
     rt.shutdown_timeout(Duration::from_millis(200));
-    written
+    written?;
+    if interrupted {
+        return Err(Failure::Other(INTERRUPTED.into()));
+    }
+    Ok(())
 }
 
 async fn round_with_ctrl_c(
@@ -284,7 +293,7 @@ async fn round_with_ctrl_c(
     ctx: Arc<RoundContext>,
     options: RoundOptions,
     recorder: Option<Arc<Recorder>>,
-) -> RoundReport {
+) -> Round {
     let cancel = Cancel::new();
     let watcher = {
         let cancel = cancel.clone();
@@ -296,12 +305,24 @@ async fn round_with_ctrl_c(
         })
     };
     let report = match recorder {
-        Some(r) => run_round_recording(client, miners, ctx, options, cancel, r).await,
-        None => run_round(client, miners, ctx, options, cancel).await,
+        Some(r) => run_round_recording(client, miners, ctx, options, cancel.clone(), r).await,
+        None => run_round(client, miners, ctx, options, cancel.clone()).await,
     };
     watcher.abort();
-    report
+    Round {
+        report,
+        interrupted: cancel.is_cancelled(),
+    }
 }
+
+/// A round's report, and whether Ctrl-C cut it short (then its rewards say
+/// nothing about the miners: every one still running failed).
+struct Round {
+    report: RoundReport,
+    interrupted: bool,
+}
+
+const INTERRUPTED: &str = "interrupted: the round was cancelled before it finished";
 
 fn write_report(report: &RoundReport, target: &str) -> Result<(), Failure> {
     // Serializing plain data with string keys cannot fail.
@@ -359,7 +380,7 @@ fn run_loop(args: RunArgs) -> Result<(), Failure> {
         Err(e) => return Err(Failure::Input(format!("{}: {e}", state_path.display()))),
     };
     let rt = runtime()?;
-    rt.block_on(async move {
+    let result = rt.block_on(async move {
         if let Some(addr) = args.health_addr {
             let bound = gittensor_validator::health::serve(addr)
                 .await
@@ -399,8 +420,15 @@ fn run_loop(args: RunArgs) -> Result<(), Failure> {
                 state.round + 1,
                 miners.len()
             );
-            let report =
-                round_with_ctrl_c(p.client.clone(), miners.clone(), ctx, p.options, None).await;
+            let Round {
+                report,
+                interrupted,
+            } = round_with_ctrl_c(p.client.clone(), miners.clone(), ctx, p.options, None).await;
+            if interrupted {
+                // Its rewards would pull every score toward uid 0.
+                log::warn!("{INTERRUPTED}; it is discarded and the saved state is unchanged");
+                return Ok(());
+            }
             state.update(&report.rewards, &hotkeys, args.alpha);
             let weights = state.weights();
             let (dir, snapshot, rep) = (args.state.clone(), state.clone(), report.clone());
@@ -420,7 +448,11 @@ fn run_loop(args: RunArgs) -> Result<(), Failure> {
                 }
             }
         }
-    })
+    });
+    // An interrupted round may leave requests in flight (until their
+    // timeout); the state is saved, so do not wait for them.
+    rt.shutdown_timeout(Duration::from_millis(200));
+    result
 }
 
 fn save_round(
@@ -500,7 +532,10 @@ fn demo(args: DemoArgs) -> Result<(), Failure> {
         now,
     });
     let rt = runtime()?;
-    let report = rt.block_on(round_with_ctrl_c(
+    let Round {
+        report,
+        interrupted,
+    } = rt.block_on(round_with_ctrl_c(
         client,
         miners,
         ctx,
@@ -509,8 +544,11 @@ fn demo(args: DemoArgs) -> Result<(), Failure> {
     ));
     rt.shutdown_timeout(Duration::from_millis(200));
     print_table(&report);
-    match args.report {
-        Some(target) => write_report(&report, &target),
-        None => Ok(()),
+    if let Some(target) = args.report {
+        write_report(&report, &target)?;
     }
+    if interrupted {
+        return Err(Failure::Other(INTERRUPTED.into()));
+    }
+    Ok(())
 }

@@ -474,3 +474,84 @@ fn score_record_then_replay_gives_the_same_rewards() {
     assert_eq!(a["evaluations"], b["evaluations"]);
     assert!(a["rewards"]["3"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn ctrl_c_ends_a_score_round_cleanly_with_status_1() {
+    // Every answer takes 3 s: the round is in flight when SIGINT arrives.
+    let hub = FakeHub::start(round_snapshot(4), Duration::from_secs(3), None).unwrap();
+    let inputs = Inputs::new(4);
+    let report_path = inputs.path("report.json");
+    let mut args = vec!["score".to_string()];
+    args.extend(inputs.common(&hub.url()));
+    args.extend(["--report".into(), report_path.display().to_string()]);
+    let child = Command::new(BIN)
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Not a finished round: status 1, but the report shows what was done.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        stderr.contains("interrupted: cancelling the round"),
+        "{stderr}"
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    assert_eq!(
+        report["evaluations"]["1"]["failed_reason"],
+        "Evaluation of miner 1 was cancelled"
+    );
+    assert_eq!(report["rewards"]["0"], 1.0);
+}
+
+#[test]
+fn ctrl_c_during_a_run_round_leaves_the_state_unchanged() {
+    let hub = FakeHub::start(round_snapshot(3), Duration::ZERO, None).unwrap();
+    let inputs = Inputs::new(3);
+    let state = inputs.path("state");
+    // One quick round for a saved state...
+    let args = inputs.run_args(&hub.url(), &state, &["--rounds", "1"]);
+    assert!(run(&args, &[]).status.success());
+    let before = std::fs::read_to_string(state.join("state.json")).unwrap();
+    // ...then a slow one, interrupted.
+    let slow = FakeHub::start(round_snapshot(3), Duration::from_secs(3), None).unwrap();
+    let args = inputs.run_args(&slow.url(), &state, &["--rounds", "1"]);
+    let child = Command::new(BIN)
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("discarded and the saved state is unchanged"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(state.join("state.json")).unwrap(),
+        before
+    );
+}
