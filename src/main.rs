@@ -220,7 +220,19 @@ fn prepare(c: &Common) -> Result<Prepared, Failure> {
             let hub = start_hub(inputs::load_snapshot(path)?, Duration::ZERO)?;
             (hub.url(), Some(hub))
         }
-        None => (c.github_api_url.clone(), None),
+        None => {
+            let url = &c.github_api_url;
+            let host = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"))
+                .map(|rest| rest.split('/').next().unwrap_or(""));
+            if host.is_none_or(str::is_empty) {
+                return Err(Failure::Input(format!(
+                    "--github-api-url: {url:?} is not an http(s) URL"
+                )));
+            }
+            (url.clone(), None)
+        }
     };
     let client = Client::new(
         ClientConfig::builder()

@@ -24,8 +24,8 @@ pub enum Error {
     BodyTooLarge(u64),
     /// The body was not the JSON expected.
     BadJson(String),
-    /// The token cannot be sent as a header value.
-    InvalidToken,
+    /// The request could not be built (a URL or header ureq refuses).
+    InvalidRequest(String),
     /// A redirect could not be followed.
     Redirect(String),
     /// A repository name that cannot be put in a URL path.
@@ -42,7 +42,7 @@ impl fmt::Display for Error {
             Error::RateLimited { wait } => write!(f, "rate limited for {}s", wait.as_secs()),
             Error::BodyTooLarge(limit) => write!(f, "response body over {limit} bytes"),
             Error::BadJson(m) => write!(f, "bad json: {m}"),
-            Error::InvalidToken => f.write_str("token is not a valid header value"),
+            Error::InvalidRequest(m) => write!(f, "invalid request: {m}"),
             Error::Redirect(m) => write!(f, "redirect: {m}"),
             Error::BadRepository(r) => write!(f, "bad repository name {r:?}"),
         }

@@ -288,6 +288,11 @@ fn bad_input_exits_2_naming_the_file_and_writes_nothing() {
     check_bad_input(with("--miners", &range), &range, "out of range");
     check_bad_input(with("--now", "yesterday"), "--now", "not an RFC 3339 time");
     check_bad_input(
+        with("--github-api-url", "api.github.com"),
+        "--github-api-url",
+        "not an http(s) URL",
+    );
+    check_bad_input(
         base(&["--miner-timeout", "soon"]),
         "--miner-timeout",
         "bad duration",
