@@ -70,6 +70,14 @@ impl Inputs {
         self.dir.path().join(name)
     }
 
+    /// `score` against `api`, then `extra`.
+    fn score_args(&self, api: &str, extra: &[&str]) -> Vec<String> {
+        let mut args = vec!["score".to_string()];
+        args.extend(self.common(api));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    }
+
     /// `run` against `api` with the state in `state`, then `extra`.
     fn run_args(&self, api: &str, state: &Path, extra: &[&str]) -> Vec<String> {
         let mut args = vec!["run".to_string()];
@@ -128,9 +136,8 @@ fn score_writes_the_report_of_a_slow_round() {
     let hub = FakeHub::start(round_snapshot(16), Duration::from_millis(100), None).unwrap();
     let inputs = Inputs::new(16);
     let report_path = inputs.path("report.json");
-    let mut args = vec!["score".to_string()];
-    args.extend(inputs.common(&hub.url()));
-    args.extend(["--report".into(), report_path.display().to_string()]);
+    let report_path_text = report_path.display().to_string();
+    let args = inputs.score_args(&hub.url(), &["--report", &report_path_text]);
     let out = run(&args, &[]);
     assert!(
         out.status.success(),
@@ -428,9 +435,8 @@ fn score_record_then_replay_gives_the_same_rewards() {
     let hub = FakeHub::start(round_snapshot(3), Duration::ZERO, None).unwrap();
     let inputs = Inputs::new(3);
     let rec = inputs.path("recorded");
-    let mut args = vec!["score".to_string()];
-    args.extend(inputs.common(&hub.url()));
-    args.extend(["--record".into(), rec.display().to_string()]);
+    let rec_text = rec.display().to_string();
+    let args = inputs.score_args(&hub.url(), &["--record", &rec_text]);
     let live = run(&args, &[]);
     assert!(
         live.status.success(),
@@ -486,9 +492,8 @@ fn ctrl_c_ends_a_score_round_cleanly_with_status_1() {
     let hub = FakeHub::start(round_snapshot(4), Duration::from_secs(3), None).unwrap();
     let inputs = Inputs::new(4);
     let report_path = inputs.path("report.json");
-    let mut args = vec!["score".to_string()];
-    args.extend(inputs.common(&hub.url()));
-    args.extend(["--report".into(), report_path.display().to_string()]);
+    let report_path_text = report_path.display().to_string();
+    let args = inputs.score_args(&hub.url(), &["--report", &report_path_text]);
     let child = Command::new(BIN)
         .args(&args)
         .stdout(Stdio::null())

@@ -103,6 +103,21 @@ fn one_stuck_miner() -> (FakeHub, Vec<MinerInput>) {
     )
 }
 
+/// Runs the async round and times it inside the runtime: dropping a runtime
+/// waits for a stuck blocking thread, which is not the round's time.
+fn timed_round(
+    hub: &FakeHub,
+    miners: Vec<MinerInput>,
+    options: RoundOptions,
+    cancel: Cancel,
+) -> (RoundReport, Duration) {
+    runtime().block_on(async {
+        let started = Instant::now();
+        let r = run_round(fast_client(&hub.url()), miners, ctx(), options, cancel).await;
+        (r, started.elapsed())
+    })
+}
+
 fn ctx() -> Arc<gittensor_validator::scoring::RoundContext> {
     Arc::new(gittensor_validator::scoring::RoundContext {
         repos: gittensor_validator::scoring::MasterRepositories::parse(
@@ -122,21 +137,7 @@ fn a_miner_past_its_deadline_fails_and_the_round_goes_on() {
         miner_timeout: Duration::from_millis(300),
         ..RoundOptions::default()
     };
-    // Timed inside the runtime: dropping a runtime waits for the stuck
-    // blocking thread, which is not the round's time.
-    let rt = runtime();
-    let (report, took) = rt.block_on(async {
-        let started = Instant::now();
-        let r = run_round(
-            fast_client(&hub.url()),
-            miners,
-            ctx(),
-            options,
-            Cancel::new(),
-        )
-        .await;
-        (r, started.elapsed())
-    });
+    let (report, took) = timed_round(&hub, miners, options, Cancel::new());
     assert!(took < Duration::from_secs(2), "{took:?}");
     assert_eq!(
         report.evaluations[&2].failed_reason.as_deref(),
@@ -179,23 +180,11 @@ fn cancelling_the_round_ends_every_miner_quickly() {
     let (hub, miners) = one_stuck_miner();
     let cancel = Cancel::new();
     let c2 = cancel.clone();
-    let rt = runtime();
-    let (report, took) = rt.block_on(async move {
-        let started = Instant::now();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            c2.cancel();
-        });
-        let r = run_round(
-            fast_client(&hub.url()),
-            miners,
-            ctx(),
-            RoundOptions::default(),
-            cancel,
-        )
-        .await;
-        (r, started.elapsed())
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        c2.cancel();
     });
+    let (report, took) = timed_round(&hub, miners, RoundOptions::default(), cancel);
     // The stalled request itself runs on (up to its timeout), but the round
     // does not wait for it: the miner's deadline future is dropped at once.
     assert!(took < Duration::from_secs(2), "{took:?}");
@@ -343,19 +332,7 @@ fn a_round_deadline_cancels_the_miners_still_running() {
         round_timeout: Some(Duration::from_millis(300)),
         ..RoundOptions::default()
     };
-    let rt = runtime();
-    let (report, took) = rt.block_on(async {
-        let started = Instant::now();
-        let r = run_round(
-            fast_client(&hub.url()),
-            miners,
-            ctx(),
-            options,
-            Cancel::new(),
-        )
-        .await;
-        (r, started.elapsed())
-    });
+    let (report, took) = timed_round(&hub, miners, options, Cancel::new());
     assert!(took < Duration::from_secs(2), "{took:?}");
     assert_eq!(
         report.evaluations[&2].failed_reason.as_deref(),
