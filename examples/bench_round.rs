@@ -175,7 +175,6 @@ fn event_loop(args: &[String]) {
             )
             .await;
             let lag = Lag {
-                ticks: 0,
                 max_ms: report.stats.max_event_loop_lag_ms,
                 p99_ms: report.stats.p99_event_loop_lag_ms,
             };

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -36,8 +36,6 @@ pub struct Snapshot {
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
 pub struct RequestInfo {
-    /// Order of arrival, from 0.
-    pub seq: u64,
     /// `GET` or `POST`.
     pub method: String,
     /// Path and query.
@@ -104,7 +102,6 @@ struct State {
     snapshot: Snapshot,
     latency: Duration,
     faults: Option<FaultFn>,
-    seq: AtomicU64,
     recording: AtomicBool,
     log: Mutex<Vec<RequestInfo>>,
 }
@@ -124,7 +121,6 @@ impl FakeHub {
             snapshot,
             latency,
             faults,
-            seq: AtomicU64::new(0),
             recording: AtomicBool::new(true),
             log: Mutex::new(Vec::new()),
         });
@@ -272,7 +268,6 @@ fn read_request(
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
     let info = RequestInfo {
-        seq: state.seq.fetch_add(1, Ordering::SeqCst),
         method,
         path,
         authorization,

@@ -46,22 +46,13 @@ fn bad(path: &Path, message: impl Into<String>) -> InputError {
 pub fn load_repositories(path: &Path) -> Result<MasterRepositories, InputError> {
     let text = read(path)?;
     MasterRepositories::parse(&text, &path.display().to_string())
-        .map_err(|e| bad(path, strip_what(&e.to_string())))
+        .map_err(|e| bad(path, e.message()))
 }
 
 /// Loads `programming_languages.json`.
 pub fn load_languages(path: &Path) -> Result<LanguageWeights, InputError> {
     let text = read(path)?;
-    LanguageWeights::parse(&text, &path.display().to_string())
-        .map_err(|e| bad(path, strip_what(&e.to_string())))
-}
-
-// The scoring errors start with "{what}: "; the path is added back by InputError.
-fn strip_what(message: &str) -> String {
-    message
-        .split_once(": ")
-        .map_or(message, |(_, rest)| rest)
-        .to_string()
+    LanguageWeights::parse(&text, &path.display().to_string()).map_err(|e| bad(path, e.message()))
 }
 
 #[derive(Deserialize)]

@@ -20,24 +20,13 @@ const MAX_PR_PAGES: usize = 500;
 
 /// The endpoints, for request counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
+enum Endpoint {
     /// `GET /user`.
     User,
     /// `POST /graphql`.
     Graphql,
     /// `GET /repos/{owner}/{name}/pulls/{n}/files`.
     Files,
-}
-
-impl Endpoint {
-    /// The name used in stats.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Endpoint::User => "user",
-            Endpoint::Graphql => "graphql",
-            Endpoint::Files => "files",
-        }
-    }
 }
 
 /// Requests sent so far, retries included.
@@ -429,29 +418,15 @@ impl Client {
         let mut hops = 0;
         loop {
             let same_origin = self.inner.origin.is_some() && origin_of(&url) == self.inner.origin;
+            let token = same_origin.then_some(auth);
+            let agent = &self.inner.agent;
             let result = match method {
-                Method::Get => {
-                    let mut req = self
-                        .inner
-                        .agent
-                        .get(&url)
-                        .header("accept", "application/vnd.github+json");
-                    if same_origin {
-                        req = req.header("authorization", auth);
-                    }
-                    req.call()
-                }
-                Method::Post(body) => {
-                    let mut req = self
-                        .inner
-                        .agent
-                        .post(&url)
-                        .header("content-type", "application/json");
-                    if same_origin {
-                        req = req.header("authorization", auth);
-                    }
-                    req.send(body)
-                }
+                Method::Get => with_token(agent.get(&url), token)
+                    .header("accept", "application/vnd.github+json")
+                    .call(),
+                Method::Post(body) => with_token(agent.post(&url), token)
+                    .header("content-type", "application/json")
+                    .send(body),
             };
             let mut resp = result.map_err(map_ureq_error)?;
             let status = resp.status().as_u16();
@@ -495,6 +470,15 @@ impl Client {
                 body,
             });
         }
+    }
+}
+
+/// Adds the `Authorization` header when there is a token to send (only to
+/// the configured origin).
+fn with_token<B>(req: ureq::RequestBuilder<B>, token: Option<&str>) -> ureq::RequestBuilder<B> {
+    match token {
+        Some(t) => req.header("authorization", t),
+        None => req,
     }
 }
 

@@ -163,6 +163,7 @@ struct Shared {
     limit: Arc<tokio::sync::Semaphore>,
     recorder: Option<Arc<Recorder>>,
     options: RoundOptions,
+    timed_out: AtomicUsize,
 }
 
 async fn round(
@@ -184,6 +185,7 @@ async fn round(
         limit: Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1))),
         recorder,
         options,
+        timed_out: AtomicUsize::new(0),
     });
     // The round's own flag: the caller's cancel, or the round's deadline.
     let cancel = cancel.child();
@@ -246,15 +248,7 @@ async fn round(
     let lag = heartbeat.stop().await;
     report.stats.max_event_loop_lag_ms = lag.max_ms;
     report.stats.p99_event_loop_lag_ms = lag.p99_ms;
-    report.stats.miners_timed_out = report
-        .evaluations
-        .values()
-        .filter(|e| {
-            e.failed_reason
-                .as_deref()
-                .is_some_and(|r| r.contains("timed out"))
-        })
-        .count();
+    report.stats.miners_timed_out = shared.timed_out.load(Ordering::Relaxed);
     report
 }
 
@@ -300,6 +294,7 @@ async fn evaluate_with_deadline(
         Ok(result) => result,
         Err(_) => {
             cancel.cancel();
+            shared.timed_out.fetch_add(1, Ordering::Relaxed);
             log::warn!("uid {uid}: timed out after {deadline:?}");
             Err(format!(
                 "Evaluation of miner {uid} timed out after {}s",
@@ -323,8 +318,6 @@ pub struct Heartbeat {
 /// Event-loop lag seen by a [`Heartbeat`], in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Lag {
-    /// Ticks seen.
-    pub ticks: u64,
     /// The latest tick.
     pub max_ms: f64,
     /// The 99th percentile (to 0.1 ms; 1 s when over 1 s).
@@ -375,7 +368,6 @@ impl Heartbeat {
                 })
                 .unwrap_or(0);
             Lag {
-                ticks,
                 max_ms: max.as_secs_f64() * 1000.0,
                 p99_ms: p99_bucket as f64 / 10.0,
             }

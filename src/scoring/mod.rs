@@ -57,12 +57,21 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// What is wrong, without naming the source (for callers that name it
+    /// their own way, e.g. by path).
+    pub fn message(&self) -> String {
+        match self {
+            Error::Json { message, .. } => format!("bad json: {message}"),
+            Error::NotAnObject { .. } => "not a json object".to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Json { what, message } => write!(f, "{what}: bad json: {message}"),
-            Error::NotAnObject { what } => write!(f, "{what}: not a json object"),
-        }
+        let (Error::Json { what, .. } | Error::NotAnObject { what }) = self;
+        write!(f, "{what}: {}", self.message())
     }
 }
 

@@ -53,19 +53,6 @@ impl MasterRepositories {
         Ok(MasterRepositories { repos })
     }
 
-    /// Builds the table from entries, for tests and tools.
-    pub fn from_entries<I, S>(entries: I) -> Self
-    where
-        I: IntoIterator<Item = (S, MasterRepository)>,
-        S: AsRef<str>,
-    {
-        let repos = entries
-            .into_iter()
-            .map(|(k, v)| (k.as_ref().to_lowercase(), v))
-            .collect();
-        MasterRepositories { repos }
-    }
-
     /// The entry for a lower-cased `owner/name`.
     pub fn get(&self, key: &str) -> Option<&MasterRepository> {
         self.repos.get(key)

@@ -112,6 +112,17 @@ fn run(args: &[String], env: &[(&str, &str)]) -> Output {
     cmd.output().unwrap()
 }
 
+/// `run`, failing the test with the process's stderr unless it succeeded.
+fn run_ok(args: &[String], env: &[(&str, &str)]) -> Output {
+    let out = run(args, env);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn free_addr() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -138,12 +149,7 @@ fn score_writes_the_report_of_a_slow_round() {
     let report_path = inputs.path("report.json");
     let report_path_text = report_path.display().to_string();
     let args = inputs.score_args(&hub.url(), &["--report", &report_path_text]);
-    let out = run(&args, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&args, &[]);
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
     assert_eq!(report["now"], "2025-12-20T12:00:00Z");
@@ -219,7 +225,7 @@ fn run_keeps_state_across_restarts() {
     let inputs = Inputs::new(3);
     let state = inputs.path("state");
     let mut args = inputs.run_args(&hub.url(), &state, &["--rounds", "2", "--interval", "10ms"]);
-    assert!(run(&args, &[]).status.success());
+    run_ok(&args, &[]);
     let read = |name: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(state.join(name)).unwrap()).unwrap()
     };
@@ -236,7 +242,7 @@ fn run_keeps_state_across_restarts() {
     // A restart resumes from the saved scores.
     let last = args.len() - 3;
     args[last] = "1".into();
-    assert!(run(&args, &[]).status.success());
+    run_ok(&args, &[]);
     let state_json = read("state.json");
     assert_eq!(state_json["round"], 3);
     let after_three = state_json["scores"]["1"]["score"].as_f64().unwrap();
@@ -330,8 +336,7 @@ fn no_token_appears_anywhere_even_at_trace_level() {
     let inputs = Inputs::new(4);
     let state = inputs.path("state");
     let args = inputs.run_args(&hub.url(), &state, &["--rounds", "1"]);
-    let out = run(&args, &[("RUST_LOG", "trace")]);
-    assert!(out.status.success());
+    let out = run_ok(&args, &[("RUST_LOG", "trace")]);
     let mut everything = String::from_utf8_lossy(&out.stdout).into_owned();
     everything.push_str(&String::from_utf8_lossy(&out.stderr));
     for entry in std::fs::read_dir(&state).unwrap() {
@@ -352,12 +357,7 @@ fn no_token_appears_anywhere_even_at_trace_level() {
 
 #[test]
 fn demo_runs_the_bundled_sample() {
-    let out = run(&["demo".to_string(), "--report".into(), "-".into()], &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&["demo".to_string(), "--report".into(), "-".into()], &[]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["rewards"].as_object().unwrap().len(), 11);
     assert_eq!(
@@ -384,12 +384,7 @@ fn replay_re_scores_a_snapshot_offline() {
         "--replay".into(),
         inputs.path("snap.json").display().to_string(),
     ]);
-    let out = run(&args, &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(&args, &[]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["rewards"]["3"].as_f64().unwrap() > 0.0);
     assert!(Path::new(&inputs.path("snap.json")).exists());
@@ -437,12 +432,7 @@ fn score_record_then_replay_gives_the_same_rewards() {
     let rec = inputs.path("recorded");
     let rec_text = rec.display().to_string();
     let args = inputs.score_args(&hub.url(), &["--record", &rec_text]);
-    let live = run(&args, &[]);
-    assert!(
-        live.status.success(),
-        "{}",
-        String::from_utf8_lossy(&live.stderr)
-    );
+    let live = run_ok(&args, &[]);
     let stderr = String::from_utf8_lossy(&live.stderr);
     assert!(
         stderr.contains("replay with: gittensor-validator score --replay"),
@@ -458,7 +448,7 @@ fn score_record_then_replay_gives_the_same_rewards() {
         assert!(!text.contains("ghp_cliTestSecret"), "{name} holds a PAT");
     }
     let path = |n: &str| rec.join(n).display().to_string();
-    let replay = run(
+    let replay = run_ok(
         &[
             "score".into(),
             "--replay".into(),
@@ -473,11 +463,6 @@ fn score_record_then_replay_gives_the_same_rewards() {
             "2025-12-20T12:00:00Z".into(),
         ],
         &[],
-    );
-    assert!(
-        replay.status.success(),
-        "{}",
-        String::from_utf8_lossy(&replay.stderr)
     );
     let a: Value = serde_json::from_slice(&live.stdout).unwrap();
     let b: Value = serde_json::from_slice(&replay.stdout).unwrap();
@@ -536,7 +521,7 @@ fn ctrl_c_during_a_run_round_leaves_the_state_unchanged() {
     let state = inputs.path("state");
     // One quick round for a saved state...
     let args = inputs.run_args(&hub.url(), &state, &["--rounds", "1"]);
-    assert!(run(&args, &[]).status.success());
+    run_ok(&args, &[]);
     let before = std::fs::read_to_string(state.join("state.json")).unwrap();
     // ...then a slow one, interrupted.
     let slow = FakeHub::start(round_snapshot(3), Duration::from_secs(3), None).unwrap();
