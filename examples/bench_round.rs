@@ -4,7 +4,7 @@
 //! ```text
 //! bench_round event-loop    [--miners 64] [--prs 20] [--latency-ms 50]
 //! bench_round critical-path [--sizes 16,64,256] [--latency-ms 50]
-//! bench_round rss BIN       [--miners 256] [--prs 20] [--latency-ms 50]
+//! bench_round rss BIN       [--miners 256] [--prs 20] [--latency-ms 50] [--concurrency N|default]
 //! ```
 
 use std::collections::BTreeMap;
@@ -267,18 +267,16 @@ fn rss(args: &[String]) {
     )
     .unwrap();
     std::fs::write(dir.join("langs.json"), r#"{"rs": 1.5}"#).unwrap();
-    let out = Command::new("/usr/bin/time")
-        .arg("-v")
+    // "default" leaves the flag out, to measure the binary's own default.
+    let concurrency = arg(args, "--concurrency", "default");
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.arg("-v")
         .arg(&bin)
-        .args([
-            "score",
-            "--now",
-            NOW,
-            "--concurrency",
-            &n.to_string(),
-            "--github-api-url",
-            &hub.url(),
-        ])
+        .args(["score", "--now", NOW, "--github-api-url", &hub.url()]);
+    if concurrency != "default" {
+        cmd.args(["--concurrency", &concurrency]);
+    }
+    let out = cmd
         .arg("--miners")
         .arg(dir.join("miners.json"))
         .arg("--repositories")
@@ -302,7 +300,7 @@ fn rss(args: &[String]) {
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     let stats: BTreeMap<String, Value> = serde_json::from_value(report["stats"].clone()).unwrap();
     println!(
-        "peak RSS of `score`: {n} miners x {prs} PRs, {} ms per request",
+        "peak RSS of `score`: {n} miners x {prs} PRs, {} ms per request, --concurrency {concurrency}",
         latency.as_millis()
     );
     println!("  {}", field("Maximum resident set size"));

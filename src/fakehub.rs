@@ -33,8 +33,8 @@ pub struct Snapshot {
     pub files: BTreeMap<String, Vec<Value>>,
 }
 
-/// One request as the server saw it.
-#[derive(Debug, Clone)]
+/// One request as the server saw it. `Debug` leaves the token out.
+#[derive(Clone)]
 pub struct RequestInfo {
     /// `GET` or `POST`.
     pub method: String,
@@ -44,6 +44,20 @@ pub struct RequestInfo {
     pub authorization: Option<String>,
     /// The request body.
     pub body: String,
+}
+
+impl std::fmt::Debug for RequestInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestInfo")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field(
+                "authorization",
+                &self.authorization.as_ref().map(|_| "<redacted>"),
+            )
+            .field("body", &self.body)
+            .finish()
+    }
 }
 
 /// An answer written as is.

@@ -14,5 +14,6 @@ pub mod fakehub;
 pub mod github;
 pub mod health;
 pub mod inputs;
+pub mod logging;
 pub mod pipeline;
 pub mod scoring;

@@ -14,7 +14,7 @@ use gittensor_validator::fakehub::{FakeHub, Snapshot};
 use gittensor_validator::github::{Cancel, Client, ClientConfig};
 use gittensor_validator::inputs::{self, InputError};
 use gittensor_validator::pipeline::{
-    bridge, run_round, run_round_recording, MinerInput, Recorder, RoundOptions,
+    bridge, run_round, run_round_recording, MinerInput, Recorder, RoundOptions, DEFAULT_CONCURRENCY,
 };
 use gittensor_validator::scoring::{
     parse_time, LanguageWeights, MasterRepositories, RoundContext, RoundReport, ScoreState,
@@ -63,8 +63,11 @@ struct Common {
     /// The round's "now" (RFC 3339); defaults to the clock, read once per round.
     #[arg(long)]
     now: Option<String>,
-    /// Miners evaluated at once (one PAT's requests stay serial).
-    #[arg(long, default_value_t = 32)]
+    /// Miners evaluated at once. The default takes a whole subnet (256
+    /// uids) at once: GitHub limits each user, each PAT is a different
+    /// user, and one PAT's requests stay serial. Lower it to cap memory or
+    /// the number of connections (each miner in flight holds a thread).
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY)]
     concurrency: usize,
     /// Deadline per miner, e.g. 90s, 5m.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
@@ -140,7 +143,7 @@ impl From<InputError> for Failure {
 }
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    gittensor_validator::logging::init();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

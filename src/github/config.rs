@@ -32,7 +32,7 @@ impl Default for ClientConfig {
             min_page_size: 10,
             all_file_pages: false,
             max_redirects: 5,
-            max_idle_connections: 32,
+            max_idle_connections: 256,
             user_agent: concat!("gittensor-validator/", env!("CARGO_PKG_VERSION")).to_string(),
         }
     }
@@ -191,7 +191,8 @@ impl ClientConfigBuilder {
     /// requests would then pay a new TCP and TLS handshake. Set it to the
     /// number of miners evaluated at once.
     ///
-    /// Defaults to 32 (the binary's default `--concurrency`).
+    /// Defaults to 256 (one per miner of a full subnet, the binary's default
+    /// `--concurrency`).
     pub fn max_idle_connections(mut self, v: usize) -> Self {
         self.0.max_idle_connections = v;
         self

@@ -144,3 +144,68 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+/// A realistic GitHub PAT: `ghp_` and 36 random alphanumerics (fresh in
+/// every call, so a test cannot pass by matching a fixed string).
+pub fn realistic_pat() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    use std::hash::{BuildHasher, Hasher};
+    let mut state = std::collections::hash_map::RandomState::new().build_hasher();
+    state.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    let mut x = state.finish() | 1;
+    let mut pat = String::from("ghp_");
+    for _ in 0..36 {
+        // xorshift64*
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        let r = x.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        pat.push(char::from(ALPHABET[(r >> 58) as usize % ALPHABET.len()]));
+    }
+    pat
+}
+
+/// Where a piece of `secret` shows in `haystack`: any `window` consecutive
+/// characters of it in clear, or `window` bytes of it in hex (spaces and
+/// line breaks between the digits ignored, as in a wire dump) or in base64.
+/// Returns the piece found.
+pub fn find_leak(haystack: &str, secret: &str, window: usize) -> Option<String> {
+    use base64::Engine as _;
+    let clear = secret.as_bytes().windows(window).map(|w| w.to_vec());
+    if let Some(w) = clear
+        .map(|w| String::from_utf8(w).unwrap())
+        .find(|w| haystack.contains(w.as_str()))
+    {
+        return Some(w);
+    }
+    let squeezed: String = haystack
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    for start in (0..hex.len().saturating_sub(2 * window - 1)).step_by(2) {
+        let piece = &hex[start..start + 2 * window];
+        if squeezed.contains(piece) {
+            return Some(format!("hex {piece}"));
+        }
+    }
+    for offset in 0..3 {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&secret.as_bytes()[offset..]);
+        // The last block depends on padding; the rest is the same wherever
+        // the secret sits in a longer encoded text with this alignment.
+        let stable = &b64[..b64.len().saturating_sub(4)];
+        for start in 0..stable.len().saturating_sub(window - 1) {
+            let piece = &stable[start..start + window];
+            if haystack.contains(piece) {
+                return Some(format!("base64 {piece}"));
+            }
+        }
+    }
+    None
+}
