@@ -4,8 +4,10 @@
 //! Every rule of `SCORING.md` (gittensor release 2.0.7): weight tables,
 //! miner validation, pull-request eligibility and counts over GraphQL pages,
 //! file and patch scoring, multipliers with Python's rounding, the round
-//! (duplicates, uniqueness, normalization, dynamic emissions) and the
-//! moving average of scores between rounds. Also the report's serde types.
+//! (duplicates, uniqueness, normalization, dynamic emissions), and the
+//! validator's side of §11: the float32 moving average, metagraph resync
+//! and the u16 weights for the chain, as numpy computes them. Also the
+//! report's serde types.
 //!
 //! # Out of scope
 //! This module does no I/O and reads no clock and no environment: no HTTP,
@@ -23,6 +25,7 @@ pub mod py;
 pub mod report;
 pub mod round;
 pub mod tables;
+pub mod weights;
 
 use std::fmt;
 

@@ -177,7 +177,10 @@ fn apply_uniqueness_and_totals(evaluations: &mut [MinerEvaluation]) {
     for e in evaluations.iter_mut() {
         for pr in e.pull_requests.iter_mut() {
             let count = f64::from(repo_count.get(&pr.repo_key()).copied().unwrap_or(0));
-            pr.repository_uniqueness_multiplier = 1.0 + UNIQUE_PR_BOOST * (c - count + 1.0) / c;
+            // Upstream's grouping: the share first, then the boost. `1 +
+            // 0.4 * (C - n + 1) / C` differs in the last bit (C=3, n=1).
+            let uniqueness = (c - count + 1.0) / c;
+            pr.repository_uniqueness_multiplier = 1.0 + uniqueness * UNIQUE_PR_BOOST;
             // `base * prod(multipliers)` as upstream writes it: the
             // multipliers are multiplied together first, which rounds
             // differently from a left-to-right product with the base.

@@ -10,3 +10,4 @@ mod pipeline;
 mod props;
 mod rules;
 mod util;
+mod weights;

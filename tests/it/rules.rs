@@ -946,6 +946,21 @@ fn s9_2_uniqueness_multiplier_and_totals() {
 }
 
 #[test]
+fn s9_2_uniqueness_is_the_share_times_the_boost_as_upstream_groups_it() {
+    // scoring.py: `1.0 + ((C - n + 1) / C) * UNIQUE_PR_BOOST`. With C = 3
+    // and n = 1 this is exactly 1.4; `1 + 0.4 * (C - n + 1) / C` gives
+    // 1.4000000000000001.
+    let mut evals = vec![
+        miner(1, "1", "acme/widgets", 10),
+        miner(2, "2", "beta/gizmo", 10),
+        miner(3, "3", "gamma/thing", 10),
+    ];
+    finish_round(&mut evals);
+    let got = evals[0].pull_requests[0].repository_uniqueness_multiplier;
+    assert_eq!(got.to_bits(), 1.4f64.to_bits(), "{got:?}");
+}
+
+#[test]
 fn s9_2_earned_score_is_base_times_the_product_of_multipliers() {
     // Upstream: `base_score * prod(multipliers)`. Grouping matters in the
     // last bit: 12.4 * (1.5*1.82*1.0*1.4*0.57*2.0*0.67) = 36.198620639999994,
