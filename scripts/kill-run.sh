@@ -20,7 +20,7 @@ for i in $(seq 1 "$kills"); do
   kill -9 "$pid"
   wait "$pid" 2>/dev/null || true
   if [ -f "$dir/state.json" ]; then
-    round=$(python3 -c 'import json, sys; s = json.load(open(sys.argv[1])); print(s["round"])' "$dir/state.json") \
+    round=$(python3 -c 'import json, sys; s = json.load(open(sys.argv[1])); print(s["rounds"])' "$dir/state.json") \
       || { echo "kill $i: state.json does not parse"; exit 1; }
     python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$dir/weights.json" \
       || { echo "kill $i: weights.json does not parse"; exit 1; }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::fakehub::Snapshot;
 use crate::pipeline::{MinerInput, Pat};
+use crate::scoring::state::{LegacyRunState, ValidatorState};
 use crate::scoring::{LanguageWeights, MasterRepositories};
 
 /// A bad input file.
@@ -102,6 +103,29 @@ pub fn load_miners(path: &Path) -> Result<Vec<MinerInput>, InputError> {
 /// Loads a replay snapshot.
 pub fn load_snapshot(path: &Path) -> Result<Snapshot, InputError> {
     serde_json::from_str(&read(path)?).map_err(|e| bad(path, format!("bad snapshot: {e}")))
+}
+
+/// Loads a `state.json`: `None` when there is none yet. A `run` state of
+/// the format before §11 (f64 scores per uid) is read and converted.
+pub fn load_state(path: &Path) -> Result<Option<ValidatorState>, InputError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(bad(path, e.to_string())),
+    };
+    match serde_json::from_str::<ValidatorState>(&text) {
+        Ok(state) => Ok(Some(state)),
+        Err(current) => match serde_json::from_str::<LegacyRunState>(&text) {
+            Ok(old) => {
+                log::info!(
+                    "{}: state of an earlier release, converted to float32 scores",
+                    path.display()
+                );
+                Ok(Some(old.into()))
+            }
+            Err(_) => Err(bad(path, format!("bad state: {current}"))),
+        },
+    }
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same

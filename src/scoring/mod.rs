@@ -16,7 +16,6 @@
 //! orchestration `crate::pipeline`'s.
 
 mod constants;
-pub mod ema;
 pub mod files;
 pub mod miner;
 pub mod pr;
@@ -24,13 +23,13 @@ pub mod pulls;
 pub mod py;
 pub mod report;
 pub mod round;
+pub mod state;
 pub mod tables;
 pub mod weights;
 
 use std::fmt;
 
 pub use constants::*;
-pub use ema::{ScoreState, UidScore};
 pub use files::{parse_files, FileChange};
 pub use miner::GithubUser;
 pub use pr::PullRequest;

@@ -387,14 +387,7 @@ pub fn weights_for_chain(
     n: usize,
     limits: WeightLimits,
 ) -> Result<WeightsForChain, WeightsError> {
-    let (norm, fallback, raw) = match scores {
-        Scores::Float32(s) => l1_normalize(s),
-        Scores::Float64(s) => {
-            let (norm, fallback, raw) = l1_normalize(s);
-            // process_weights_for_netuid casts to float32 first.
-            (norm, fallback, raw.into_iter().map(f32::from_f64).collect())
-        }
-    };
+    let (norm, fallback, raw) = raw_weights(scores);
     let uids: Vec<u16> = (0..raw.len())
         .map(|i| u16::try_from(i).unwrap_or(u16::MAX))
         .collect();
@@ -408,6 +401,19 @@ pub fn weights_for_chain(
         uids,
         weights,
     })
+}
+
+/// The L1-normalised scores as `process_weights_for_netuid` takes them:
+/// (norm as f64, whether 1 replaced it, float32 weights).
+pub fn raw_weights(scores: &Scores) -> (f64, bool, Vec<f32>) {
+    match scores {
+        Scores::Float32(s) => l1_normalize(s),
+        Scores::Float64(s) => {
+            let (norm, fallback, raw) = l1_normalize(s);
+            // process_weights_for_netuid casts to float32 first.
+            (norm, fallback, raw.into_iter().map(f32::from_f64).collect())
+        }
+    }
 }
 
 /// `scores / ||scores||_1` in the scores' width; a norm of 0 or NaN is

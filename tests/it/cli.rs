@@ -243,8 +243,9 @@ fn run_keeps_state_across_restarts() {
     let read = |name: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(state.join(name)).unwrap()).unwrap()
     };
-    assert_eq!(read("state.json")["round"], 2);
-    let after_two = read("state.json")["scores"]["1"]["score"].as_f64().unwrap();
+    assert_eq!(read("state.json")["rounds"], 2);
+    assert_eq!(read("state.json")["scores"]["dtype"], "float32");
+    let after_two = read("state.json")["scores"]["values"][1].as_f64().unwrap();
     let weights = read("weights.json");
     let sum: f64 = weights
         .as_object()
@@ -252,20 +253,52 @@ fn run_keeps_state_across_restarts() {
         .values()
         .map(|v| v.as_f64().unwrap())
         .sum();
-    assert!((sum - 1.0).abs() < 1e-9);
+    assert!((sum - 1.0).abs() < 1e-6, "{sum}");
     // A restart resumes from the saved scores.
     let last = args.len() - 3;
     args[last] = "1".into();
     run_ok(&args, &[]);
     let state_json = read("state.json");
-    assert_eq!(state_json["round"], 3);
-    let after_three = state_json["scores"]["1"]["score"].as_f64().unwrap();
-    // Same reward r every round: 0.7r, then 0.91r, then 0.973r.
+    assert_eq!(state_json["rounds"], 3);
+    let after_three = state_json["scores"]["values"][1].as_f64().unwrap();
+    // Same reward r every round: 0.7r, then 0.91r, then 0.973r (float32).
     assert!(
-        (after_three / after_two - 0.973 / 0.91).abs() < 1e-9,
+        (after_three / after_two - 0.973 / 0.91).abs() < 1e-6,
         "{after_two} {after_three}"
     );
-    assert_eq!(state_json["scores"]["1"]["hotkey"], "hk1");
+    assert_eq!(state_json["hotkeys"][1], "hk1");
+}
+
+#[test]
+fn run_converts_a_state_of_the_format_before_section_11() {
+    let hub = FakeHub::start(round_snapshot(2), Duration::ZERO, None).unwrap();
+    let inputs = Inputs::new(2);
+    let state = inputs.path("state");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(
+        state.join("state.json"),
+        r#"{"round": 7, "scores": {"1": {"hotkey": "hk1", "score": 0.5},
+                                   "2": {"hotkey": "old", "score": 0.25}}}"#,
+    )
+    .unwrap();
+    run_ok(
+        &inputs.run_args(&hub.url(), &state, &["--rounds", "1"]),
+        &[],
+    );
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("state.json")).unwrap()).unwrap();
+    assert_eq!(saved["rounds"], 8);
+    assert_eq!(saved["hotkeys"], json!(["hk0", "hk1", "hk2"]));
+    let values = saved["scores"]["values"].as_array().unwrap();
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("report.json")).unwrap()).unwrap();
+    let reward = |uid: &str| report["rewards"][uid].as_f64().unwrap() as f32;
+    // uid 1 carried its old 0.5 on; uid 2's hotkey changed: it started at 0.
+    let ema = |r: f32, old: f32| 0.7f32 * r + 0.3f32 * old;
+    // float32 values are written as their shortest decimal.
+    let saved = |i: usize| values[i].to_string().parse::<f32>().unwrap();
+    assert_eq!(saved(1), ema(reward("1"), 0.5));
+    assert_eq!(saved(2), ema(reward("2"), 0.0));
 }
 
 fn check_bad_input(args: Vec<String>, names: &str, says: &str) {
@@ -467,8 +500,8 @@ fn run_keeps_going_when_the_miners_file_goes_bad() {
     );
     let saved: Value =
         serde_json::from_str(&std::fs::read_to_string(state.join("state.json")).unwrap()).unwrap();
-    assert_eq!(saved["round"], 2);
-    assert!(saved["scores"]["2"]["score"].as_f64().unwrap() > 0.0);
+    assert_eq!(saved["rounds"], 2);
+    assert!(saved["scores"]["values"][2].as_f64().unwrap() > 0.0);
 }
 
 #[test]

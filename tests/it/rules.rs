@@ -11,10 +11,11 @@ use gittensor_validator::scoring::pr::{
 };
 use gittensor_validator::scoring::pulls::is_tagged;
 use gittensor_validator::scoring::round::emission_scalar;
+use gittensor_validator::scoring::state::{Cadence, ValidatorState};
 use gittensor_validator::scoring::{
     finish_round, parse_files, parse_time, CollectedPrs, FileChange, LanguageWeights,
-    MasterRepositories, MinerEvaluation, PageStep, PrCollector, PullRequest, RoundContext,
-    ScoreState, Stop, PR_TAGLINE,
+    MasterRepositories, MinerEvaluation, PageStep, PrCollector, PullRequest, RoundContext, Stop,
+    PR_TAGLINE,
 };
 use serde_json::{json, Value};
 use time::Duration;
@@ -1050,48 +1051,77 @@ fn s9_5_every_queried_uid_has_a_reward() {
 
 // -------------------------------------------------------------------- §10
 
-fn hotkeys(pairs: &[(u16, &str)]) -> BTreeMap<u16, String> {
-    pairs.iter().map(|(u, h)| (*u, h.to_string())).collect()
+fn state(hotkeys: &[&str]) -> ValidatorState {
+    ValidatorState::new(hotkeys.iter().map(|h| h.to_string()).collect())
+}
+
+fn scores(s: &ValidatorState) -> Vec<f64> {
+    s.scores.to_f64()
 }
 
 #[test]
-fn s10_scores_are_an_exponential_moving_average() {
-    let mut s = ScoreState::default();
-    let hk = hotkeys(&[(1, "a"), (2, "b")]);
-    s.update(&BTreeMap::from([(1, 1.0), (2, 0.0)]), &hk, 0.7);
-    s.update(&BTreeMap::from([(1, 0.0), (2, 1.0)]), &hk, 0.7);
-    check(s.scores[&1].score, 0.3 * 0.7);
-    check(s.scores[&2].score, 0.7);
-    assert_eq!(s.round, 2);
-    let w = s.weights();
-    check(w[&1], 0.21 / 0.91);
+fn s10_scores_are_an_exponential_moving_average_in_float32() {
+    let mut s = state(&["a", "b"]);
+    s.fold_round(&BTreeMap::from([(0, 1.0), (1, 0.0)]), 0.7)
+        .unwrap();
+    s.fold_round(&BTreeMap::from([(0, 0.0), (1, 1.0)]), 0.7)
+        .unwrap();
+    let (a, b) = (0.7f32, 0.3f32);
+    let expected = [f64::from(b * (a * 1.0)), f64::from(a * 1.0)];
+    assert_eq!(scores(&s), expected);
+    assert_eq!(s.rounds, 2);
+    // Normalised in float32.
+    let w = s.normalized();
+    let share = expected[0] / (expected[0] + expected[1]);
+    assert!((w[&0] - share).abs() < 1e-7, "{} vs {share}", w[&0]);
 }
 
 #[test]
-fn s10_nan_reward_counts_as_zero_and_absent_uids_keep_their_score() {
-    let mut s = ScoreState::default();
-    s.update(
-        &BTreeMap::from([(1, 1.0), (2, 1.0)]),
-        &hotkeys(&[(1, "a"), (2, "b")]),
-        0.7,
-    );
-    s.update(&BTreeMap::from([(1, f64::NAN)]), &hotkeys(&[(1, "a")]), 0.7);
-    check(s.scores[&1].score, 0.3 * 0.7);
-    check(s.scores[&2].score, 0.7);
+fn s10_nan_reward_counts_as_zero_and_absent_uids_decay() {
+    let mut s = state(&["a", "b"]);
+    s.fold_round(&BTreeMap::from([(0, 1.0), (1, 1.0)]), 0.7)
+        .unwrap();
+    // §11.2.5: a uid without a reward is scattered 0, not skipped.
+    s.fold_round(&BTreeMap::from([(0, f64::NAN)]), 0.7).unwrap();
+    let after_one = f64::from(0.7f32);
+    let decayed = f64::from(0.3f32 * 0.7f32);
+    assert_eq!(scores(&s), [decayed, decayed]);
+    assert!(after_one > decayed);
 }
 
 #[test]
 fn s10_changed_hotkey_resets_the_score() {
-    let mut s = ScoreState::default();
-    s.update(&BTreeMap::from([(1, 1.0)]), &hotkeys(&[(1, "a")]), 0.7);
-    s.update(&BTreeMap::from([(1, 0.0)]), &hotkeys(&[(1, "new")]), 0.7);
-    assert_eq!(s.scores[&1].score, 0.0);
-    assert_eq!(s.scores[&1].hotkey, "new");
+    let mut s = state(&["a", "b"]);
+    s.fold_round(&BTreeMap::from([(0, 1.0), (1, 1.0)]), 0.7)
+        .unwrap();
+    let hotkeys = ["new".to_string(), "b".to_string()];
+    let resync = s.resync(&hotkeys, true);
+    assert_eq!(resync.reset, [0]);
+    assert_eq!(scores(&s)[0], 0.0);
+    assert!(scores(&s)[1] > 0.0);
+    assert_eq!(s.hotkeys[0], "new");
 }
 
 #[test]
 fn s10_weights_are_equal_when_every_score_is_zero() {
-    let mut s = ScoreState::default();
-    s.update(&BTreeMap::from([(0, 0.0), (1, 0.0)]), &hotkeys(&[]), 0.7);
-    assert_eq!(s.weights(), BTreeMap::from([(0, 0.5), (1, 0.5)]));
+    let mut s = state(&["a", "b"]);
+    s.fold_round(&BTreeMap::from([(0, 0.0), (1, 0.0)]), 0.7)
+        .unwrap();
+    assert_eq!(s.normalized(), BTreeMap::from([(0, 0.5), (1, 0.5)]));
+}
+
+#[test]
+fn s11_5_loop_cadence() {
+    let c = Cadence::default();
+    // Rounds at steps 0, 120, 240.
+    assert!(c.is_round_step(0) && c.is_round_step(240));
+    assert!(!c.is_round_step(1) && !c.is_round_step(119));
+    // More than an epoch (100 blocks) since the last weights.
+    assert!(!c.resync_due(1100, 1000) && c.resync_due(1101, 1000));
+    // Never at step 0, even when due by blocks.
+    assert!(!c.weights_due(0, 5000, 0));
+    assert!(c.weights_due(1, 5000, 0));
+    assert!(!c.weights_due(1, 1050, 1000));
+    // A last update ahead of the block (a stale block) is not due.
+    assert!(!c.resync_due(900, 1000));
 }

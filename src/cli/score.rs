@@ -1,0 +1,101 @@
+//! `score`: one round from a miners file, its report written.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use gittensor_validator::inputs;
+use gittensor_validator::pipeline::Recorder;
+use gittensor_validator::scoring::RoundContext;
+use time::OffsetDateTime;
+
+use super::common::prepare;
+use super::{
+    print_table, round_with_ctrl_c, runtime, write_report, Common, Failure, Round, INTERRUPTED,
+};
+
+#[derive(Args)]
+pub(crate) struct ScoreArgs {
+    #[command(flatten)]
+    pub(crate) common: Common,
+    /// Where to write the round report ("-" for stdout).
+    #[arg(long, default_value = "-")]
+    pub(crate) report: String,
+    /// Record GitHub's answers into this directory, with placeholder PATs,
+    /// so the round can be re-scored offline with --replay.
+    #[arg(long, conflicts_with = "replay")]
+    pub(crate) record: Option<PathBuf>,
+}
+pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
+    let p = prepare(&args.common)?;
+    let ctx = Arc::new(RoundContext {
+        repos: p.repos,
+        languages: p.languages,
+        now: p.now.unwrap_or_else(OffsetDateTime::now_utc),
+    });
+    let rt = runtime()?;
+    let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::new()));
+    let Round {
+        report,
+        interrupted,
+    } = rt.block_on(round_with_ctrl_c(
+        p.client,
+        p.miners,
+        ctx.clone(),
+        p.options,
+        recorder.clone(),
+    ));
+    print_table(&report);
+    if let (Some(dir), Some(recorder)) = (&args.record, &recorder) {
+        save_recording(dir, recorder, &args.common, &report.now)?;
+    }
+    // Written even when interrupted, to show what was done; the exit status
+    // says it is not a finished round.
+    let written = write_report(&report, &args.report);
+    // A miner past its deadline may still sit in a request (until the
+    // request timeout); the report is out, so do not wait for it.
+    rt.shutdown_timeout(Duration::from_millis(200));
+    written?;
+    if interrupted {
+        return Err(Failure::Other(INTERRUPTED.into()));
+    }
+    Ok(())
+}
+
+/// Writes a recorded round to `dir`: the snapshot, the miners file with
+/// placeholder PATs, and copies of the weight tables; logs the command that
+/// replays it.
+pub(crate) fn save_recording(
+    dir: &Path,
+    recorder: &Recorder,
+    c: &Common,
+    now: &str,
+) -> Result<(), Failure> {
+    let fail =
+        |path: &Path, e: &dyn std::fmt::Display| Failure::Other(format!("{}: {e}", path.display()));
+    std::fs::create_dir_all(dir).map_err(|e| fail(dir, &e))?;
+    let (snapshot, miners) = recorder.finish();
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        inputs::write_atomic(&path, text.as_bytes()).map_err(|e| fail(&path, &e))
+    };
+    let snapshot = serde_json::to_string_pretty(&snapshot).map_err(|e| fail(dir, &e))?;
+    let miners = serde_json::to_string_pretty(&miners).map_err(|e| fail(dir, &e))?;
+    write("snapshot.json", snapshot)?;
+    write("miners.json", miners)?;
+    for (name, from) in [
+        ("repositories.json", &c.repositories),
+        ("languages.json", &c.languages),
+    ] {
+        let text = std::fs::read_to_string(from).map_err(|e| fail(from, &e))?;
+        write(name, text)?;
+    }
+    log::info!(
+        "recorded into {d}; replay with: gittensor-validator score --replay {d}/snapshot.json \
+         --miners {d}/miners.json --repositories {d}/repositories.json \
+         --languages {d}/languages.json --now {now}",
+        d = dir.display()
+    );
+    Ok(())
+}
