@@ -7,16 +7,17 @@
 //! exactly as a broken network would.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{self, BufReader};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+
+use crate::loopback::{self, Server};
 
 /// GitHub answers to serve, keyed as the requests find them. This is also
 /// the replay file format (see README). Tokens are placeholders.
@@ -106,10 +107,8 @@ pub type FaultFn = Arc<dyn Fn(&RequestInfo) -> Option<Fault> + Send + Sync>;
 
 /// A running server; stops when dropped.
 pub struct FakeHub {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
+    server: Server,
     state: Arc<State>,
-    accept: Option<JoinHandle<()>>,
 }
 
 struct State {
@@ -128,9 +127,6 @@ impl FakeHub {
         latency: Duration,
         faults: Option<FaultFn>,
     ) -> io::Result<FakeHub> {
-        let listener = listen_loopback()?;
-        let addr = listener.local_addr()?;
-        let stop = Arc::new(AtomicBool::new(false));
         let state = Arc::new(State {
             snapshot,
             latency,
@@ -138,34 +134,16 @@ impl FakeHub {
             recording: AtomicBool::new(true),
             log: Mutex::new(Vec::new()),
         });
-        let (stop2, state2) = (stop.clone(), state.clone());
-        let accept = std::thread::Builder::new()
-            .name("fakehub".into())
-            .spawn(move || {
-                for conn in listener.incoming() {
-                    if stop2.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(conn) = conn else { continue };
-                    let state = state2.clone();
-                    let _ = std::thread::Builder::new()
-                        .name("fakehub-conn".into())
-                        .spawn(move || {
-                            let _ = handle(conn, &state);
-                        });
-                }
-            })?;
-        Ok(FakeHub {
-            addr,
-            stop,
-            state,
-            accept: Some(accept),
-        })
+        let shared = state.clone();
+        let server = Server::start("fakehub", move |conn| {
+            let _ = handle(conn, &shared);
+        })?;
+        Ok(FakeHub { server, state })
     }
 
     /// The base URL, e.g. `http://127.0.0.1:41234`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr())
     }
 
     /// Whether requests are kept for [`FakeHub::requests`]. On by default;
@@ -182,28 +160,6 @@ impl FakeHub {
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
-}
-
-impl Drop for FakeHub {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(t) = self.accept.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// Binds an ephemeral port of 127.0.0.1 with a deep accept queue: std's
-/// 128 overflows when hundreds of miners connect at once, and each dropped
-/// SYN costs the client a one-second retransmit.
-fn listen_loopback() -> io::Result<TcpListener> {
-    use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
-    socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
-    socket.listen(4096)?;
-    Ok(socket.into())
 }
 
 /// Serves the requests of one connection, kept alive between them as
@@ -238,54 +194,21 @@ fn handle(conn: TcpStream, state: &State) -> io::Result<()> {
     }
 }
 
-/// Reads one request; `None` at the end of the connection. The flag says
-/// whether the client asked to close after it.
+/// Reads one request and keeps it in the log (while recording); `None` at
+/// the end of the connection. The flag says whether the client asked to
+/// close after it.
 fn read_request(
     reader: &mut BufReader<TcpStream>,
     state: &State,
 ) -> io::Result<Option<(RequestInfo, bool)>> {
-    let mut line = String::new();
-    match reader.read_line(&mut line) {
-        Ok(0) => return Ok(None),
-        Ok(_) => {}
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-            ) =>
-        {
-            return Ok(None)
-        }
-        Err(e) => return Err(e),
-    }
-    let mut parts = line.split_whitespace();
-    let (Some(method), Some(path)) = (parts.next(), parts.next()) else {
+    let Some(req) = loopback::read_request(reader, 1 << 20)? else {
         return Ok(None);
     };
-    let (method, path) = (method.to_string(), path.to_string());
-    let (mut authorization, mut length, mut close) = (None, 0usize, false);
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
-            break;
-        }
-        if let Some((name, value)) = h.split_once(':') {
-            let value = value.trim().to_string();
-            match name.trim().to_ascii_lowercase().as_str() {
-                "authorization" => authorization = Some(value),
-                "content-length" => length = value.parse().unwrap_or(0).min(1 << 20),
-                "connection" => close = value.eq_ignore_ascii_case("close"),
-                _ => {}
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
     let info = RequestInfo {
-        method,
-        path,
-        authorization,
-        body: String::from_utf8_lossy(&body).into_owned(),
+        authorization: req.header("authorization").map(str::to_string),
+        method: req.method,
+        path: req.path,
+        body: String::from_utf8_lossy(&req.body).into_owned(),
     };
     if state.recording.load(Ordering::Relaxed) {
         state
@@ -294,7 +217,7 @@ fn read_request(
             .unwrap_or_else(|e| e.into_inner())
             .push(info.clone());
     }
-    Ok(Some((info, close)))
+    Ok(Some((info, req.close)))
 }
 
 fn write_response(
@@ -303,28 +226,12 @@ fn write_response(
     truncate: bool,
     close: bool,
 ) -> io::Result<()> {
-    let mut head = format!(
-        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: {}\r\n",
-        r.status,
-        r.body.len(),
-        if close { "close" } else { "keep-alive" }
-    );
-    for (k, v) in &r.headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
     let body = if truncate {
         &r.body[..r.body.len() / 2]
     } else {
         &r.body[..]
     };
-    // One write: head and body in two small packets would wait on Nagle's
-    // algorithm once the connection is kept alive.
-    let mut out = Vec::with_capacity(head.len() + body.len());
-    out.extend_from_slice(head.as_bytes());
-    out.extend_from_slice(body);
-    conn.write_all(&out)?;
-    conn.flush()
+    loopback::write_response(conn, r.status, &r.headers, body, r.body.len(), close)
 }
 
 fn bad_credentials() -> Response {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::fakehub::Snapshot;
+use crate::metagraph::{AxonInfo, Metagraph, Neuron};
 use crate::pipeline::{MinerInput, Pat};
 use crate::scoring::state::{LegacyRunState, ValidatorState};
 use crate::scoring::{LanguageWeights, MasterRepositories};
@@ -98,6 +99,105 @@ pub fn parse_miners(text: &str, path: &Path) -> Result<Vec<MinerInput>, InputErr
 /// Loads the miners file.
 pub fn load_miners(path: &Path) -> Result<Vec<MinerInput>, InputError> {
     parse_miners(&read(path)?, path)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NeuronEntry {
+    uid: u64,
+    hotkey: String,
+    #[serde(default)]
+    coldkey: String,
+    #[serde(default = "unserved")]
+    ip: String,
+    #[serde(default)]
+    port: u16,
+    #[serde(default)]
+    validator_permit: bool,
+    #[serde(default)]
+    last_update: u64,
+}
+
+fn unserved() -> String {
+    "0.0.0.0".into()
+}
+
+/// Parses a metagraph file (INTERFACE.md): one entry per uid `0..n`, in
+/// any order, each uid once. `path` names it in errors.
+pub fn parse_metagraph(text: &str, path: &Path) -> Result<Metagraph, InputError> {
+    let entries: Vec<serde_json::Value> = serde_json::from_str(text)
+        .map_err(|e| bad(path, format!("not a json list of neurons: {e}")))?;
+    let n = entries.len();
+    let mut neurons: Vec<Option<Neuron>> = vec![None; n];
+    for (i, raw) in entries.into_iter().enumerate() {
+        let e = NeuronEntry::deserialize(&raw).map_err(|e| {
+            bad(
+                path,
+                format!("entry {i}: expected {{\"uid\", \"hotkey\", \"ip\", \"port\", ...}}: {e}"),
+            )
+        })?;
+        let uid = usize::try_from(e.uid).unwrap_or(usize::MAX);
+        let slot = neurons.get_mut(uid).ok_or_else(|| {
+            bad(
+                path,
+                format!(
+                    "entry {i}: uid {} out of range for {n} neurons (uids are 0..n)",
+                    e.uid
+                ),
+            )
+        })?;
+        if slot.is_some() {
+            return Err(bad(path, format!("entry {i}: duplicate uid {uid}")));
+        }
+        let ip =
+            e.ip.parse()
+                .map_err(|_| bad(path, format!("entry {i}: ip {:?} is not an address", e.ip)))?;
+        let ip_type = match ip {
+            std::net::IpAddr::V4(_) => 4,
+            std::net::IpAddr::V6(_) => 6,
+        };
+        *slot = Some(Neuron {
+            uid: u16::try_from(uid)
+                .map_err(|_| bad(path, format!("entry {i}: uid {uid} out of range")))?,
+            hotkey: e.hotkey,
+            coldkey: e.coldkey,
+            axon: AxonInfo {
+                ip,
+                port: e.port,
+                ip_type,
+                ..AxonInfo::default()
+            },
+            validator_permit: e.validator_permit,
+            last_update: e.last_update,
+        });
+    }
+    Ok(Metagraph {
+        block: None,
+        // Every slot is filled: n entries, n distinct uids below n.
+        neurons: neurons.into_iter().flatten().collect(),
+    })
+}
+
+/// A metagraph as its file format (INTERFACE.md), for a recording.
+pub fn metagraph_json(metagraph: &Metagraph) -> serde_json::Value {
+    serde_json::Value::Array(
+        metagraph
+            .neurons
+            .iter()
+            .map(|n| {
+                serde_json::json!({
+                    "uid": n.uid, "hotkey": n.hotkey, "coldkey": n.coldkey,
+                    "ip": n.axon.ip.to_string(), "port": n.axon.port,
+                    "validator_permit": n.validator_permit, "last_update": n.last_update,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Loads a metagraph file.
+pub fn load_metagraph(path: &Path) -> Result<Metagraph, InputError> {
+    parse_metagraph(&read(path)?, path)
 }
 
 /// Loads a replay snapshot.

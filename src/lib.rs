@@ -10,10 +10,15 @@
 
 #![warn(missing_docs)]
 
+pub mod dendrite;
 pub mod fakehub;
 pub mod github;
 pub mod health;
 pub mod inputs;
 pub mod logging;
+mod loopback;
+pub mod metagraph;
 pub mod pipeline;
 pub mod scoring;
+pub mod testaxon;
+pub mod wallet;

@@ -5,20 +5,91 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use gittensor_validator::dendrite::{Dendrite, DendriteConfig};
 use gittensor_validator::fakehub::{FakeHub, Snapshot};
 use gittensor_validator::github::{Client, ClientConfig};
 use gittensor_validator::inputs;
-use gittensor_validator::pipeline::{MinerInput, RoundOptions, DEFAULT_CONCURRENCY};
+use gittensor_validator::metagraph::Metagraph;
+use gittensor_validator::pipeline::{bridge, MinerInput, RoundOptions, DEFAULT_CONCURRENCY};
 use gittensor_validator::scoring::{LanguageWeights, MasterRepositories};
+use gittensor_validator::wallet::{hotkey_path, Hotkey};
 use time::OffsetDateTime;
 
-use super::{parse_duration, parse_now, Failure};
+use super::{parse_duration, parse_now, Failure, RoundMiners};
 
+/// Where a round's miners and their PATs come from: a miners file, or the
+/// axons of a metagraph file, asked over the dendrite.
+#[derive(Args)]
+pub(crate) struct SourceArgs {
+    /// Miner responses (JSON list of {uid, hotkey, github_access_token}).
+    #[arg(
+        long,
+        required_unless_present = "metagraph",
+        conflicts_with = "metagraph"
+    )]
+    pub(crate) miners: Option<PathBuf>,
+    /// The subnet's neurons (JSON list of {uid, hotkey, ip, port}): every
+    /// uid's axon is asked for its PAT, signed with the wallet's hotkey.
+    #[arg(long)]
+    pub(crate) metagraph: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) wallet: WalletArgs,
+    /// Deadline of one axon query, as bittensor's dendrite default.
+    #[arg(long, default_value = "12s", value_parser = parse_duration)]
+    pub(crate) dendrite_timeout: Duration,
+}
+
+/// The bittensor wallet whose hotkey signs.
+#[derive(Args)]
+pub(crate) struct WalletArgs {
+    /// Wallet name.
+    #[arg(long = "wallet.name", env = "WALLET_NAME", default_value = "default")]
+    pub(crate) name: String,
+    /// Hotkey name within the wallet.
+    #[arg(long = "wallet.hotkey", env = "HOTKEY_NAME", default_value = "default")]
+    pub(crate) hotkey: String,
+    /// Directory of the wallets (the hotkey file is PATH/NAME/hotkeys/HOTKEY).
+    #[arg(
+        long = "wallet.path",
+        env = "WALLET_PATH",
+        default_value = "~/.bittensor/wallets"
+    )]
+    pub(crate) path: String,
+}
+
+impl WalletArgs {
+    /// The hotkey file.
+    pub(crate) fn hotkey_file(&self) -> PathBuf {
+        hotkey_path(&expand_home(&self.path), &self.name, &self.hotkey)
+    }
+
+    /// Loads the hotkey; a bad or missing file is bad input (status 2).
+    pub(crate) fn load(&self) -> Result<Hotkey, Failure> {
+        let hotkey =
+            Hotkey::load(&self.hotkey_file()).map_err(|e| Failure::Input(e.to_string()))?;
+        log::info!(
+            "hotkey {} from {}",
+            hotkey.ss58(),
+            self.hotkey_file().display()
+        );
+        Ok(hotkey)
+    }
+}
+
+/// `~/x` as `$HOME/x`, as bittensor's `expanduser`.
+pub(crate) fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ if path == "~" => {
+            std::env::var_os("HOME").map_or_else(|| PathBuf::from(path), PathBuf::from)
+        }
+        _ => PathBuf::from(path),
+    }
+}
+
+/// The GitHub side of a round: weight tables, where GitHub is, deadlines.
 #[derive(Args)]
 pub(crate) struct Common {
-    /// Miner responses (JSON list of {uid, hotkey, github_access_token}).
-    #[arg(long)]
-    pub(crate) miners: PathBuf,
     /// Master repositories, gittensor JSON format.
     #[arg(long)]
     pub(crate) repositories: PathBuf,
@@ -51,9 +122,73 @@ pub(crate) struct Common {
     #[arg(long)]
     pub(crate) all_file_pages: bool,
 }
+/// Where the miners come from, read and checked.
+pub(crate) enum Source {
+    /// A miners file and what it held.
+    Listed(PathBuf, Vec<MinerInput>),
+    /// A metagraph file, what it held, and the dendrite to ask its axons.
+    Axons(PathBuf, Metagraph, Dendrite),
+}
+
+impl Source {
+    /// Reads the source named by the options.
+    pub(crate) fn load(args: &SourceArgs) -> Result<Source, Failure> {
+        match (&args.miners, &args.metagraph) {
+            (Some(path), _) => Ok(Source::Listed(path.clone(), inputs::load_miners(path)?)),
+            (None, Some(path)) => {
+                let metagraph = inputs::load_metagraph(path)?;
+                let config = DendriteConfig::builder()
+                    .timeout(args.dendrite_timeout)
+                    .build();
+                let dendrite = Dendrite::new(args.wallet.load()?, config);
+                Ok(Source::Axons(path.clone(), metagraph, dendrite))
+            }
+            // clap requires one of the two.
+            (None, None) => Err(Failure::Input("--miners or --metagraph is required".into())),
+        }
+    }
+
+    /// The miners of the next round: the file read again (operators update
+    /// it), or the last good one when it went bad, which is logged.
+    pub(crate) async fn reload(&mut self) {
+        match self {
+            Source::Listed(path, miners) => {
+                let p = path.clone();
+                match bridge::blocking(move || inputs::load_miners(&p)).await {
+                    Ok(Ok(fresh)) => *miners = fresh,
+                    Ok(Err(e)) => log::error!("{e}; keeping the miners of the last round"),
+                    Err(e) => log::error!(
+                        "reading the miners file: {e}; keeping the miners of the last round"
+                    ),
+                }
+            }
+            Source::Axons(path, metagraph, _) => {
+                let p = path.clone();
+                match bridge::blocking(move || inputs::load_metagraph(&p)).await {
+                    Ok(Ok(fresh)) => *metagraph = fresh,
+                    Ok(Err(e)) => log::error!("{e}; keeping the metagraph of the last round"),
+                    Err(e) => log::error!(
+                        "reading the metagraph file: {e}; keeping the metagraph of the last round"
+                    ),
+                }
+            }
+        }
+    }
+
+    /// What a round starts from.
+    pub(crate) fn round_miners(&self) -> RoundMiners {
+        match self {
+            Source::Listed(_, miners) => RoundMiners::Listed(miners.clone()),
+            Source::Axons(_, metagraph, dendrite) => {
+                RoundMiners::Axons(dendrite.clone(), metagraph.clone())
+            }
+        }
+    }
+}
+
 /// Inputs of a round, read and checked before anything runs.
 pub(crate) struct Prepared {
-    pub(crate) miners: Vec<MinerInput>,
+    pub(crate) source: Source,
     pub(crate) repos: MasterRepositories,
     pub(crate) languages: LanguageWeights,
     pub(crate) client: Client,
@@ -62,9 +197,9 @@ pub(crate) struct Prepared {
     pub(crate) _replay: Option<FakeHub>,
 }
 
-pub(crate) fn prepare(c: &Common) -> Result<Prepared, Failure> {
+pub(crate) fn prepare(c: &Common, source: &SourceArgs) -> Result<Prepared, Failure> {
     let now = parse_now(c.now.as_deref())?;
-    let miners = inputs::load_miners(&c.miners)?;
+    let source = Source::load(source)?;
     let repos = inputs::load_repositories(&c.repositories)?;
     let languages = inputs::load_languages(&c.languages)?;
     if c.concurrency == 0 {
@@ -103,7 +238,7 @@ pub(crate) fn prepare(c: &Common) -> Result<Prepared, Failure> {
         ..RoundOptions::default()
     };
     Ok(Prepared {
-        miners,
+        source,
         repos,
         languages,
         client,

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use super::common::start_hub;
 use super::{
     parse_duration, parse_now, print_table, round_with_ctrl_c, runtime, write_report, Failure,
-    Round, INTERRUPTED,
+    Round, RoundMiners, INTERRUPTED,
 };
 
 #[derive(Args)]
@@ -63,7 +63,7 @@ pub(crate) fn demo(args: DemoArgs) -> Result<(), Failure> {
         interrupted,
     } = rt.block_on(round_with_ctrl_c(
         client,
-        miners,
+        RoundMiners::Listed(miners),
         ctx,
         RoundOptions::default(),
         None,

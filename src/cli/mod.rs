@@ -11,10 +11,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use gittensor_validator::dendrite::Dendrite;
 use gittensor_validator::github::{Cancel, Client};
 use gittensor_validator::inputs::{self, InputError};
+use gittensor_validator::metagraph::Metagraph;
 use gittensor_validator::pipeline::{
-    run_round, run_round_recording, MinerInput, Recorder, RoundOptions,
+    query_pats, run_round, run_round_recording, MinerInput, Recorder, RoundOptions,
 };
 use gittensor_validator::scoring::{parse_time, RoundContext, RoundReport};
 use std::sync::Arc;
@@ -99,9 +101,20 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure::Other(format!("cannot start the runtime: {e}")))
 }
 
+/// What a round starts from: the miners with their PATs, or the axons to
+/// ask for them first.
+pub(crate) enum RoundMiners {
+    /// Listed in a miners file.
+    Listed(Vec<MinerInput>),
+    /// Every uid of the metagraph, asked over the dendrite.
+    Axons(Dendrite, Metagraph),
+}
+
+/// One round (the PAT phase first when the miners come from axons), cut
+/// short by Ctrl-C: every miner still running then fails with a reason.
 pub(crate) async fn round_with_ctrl_c(
     client: Client,
-    miners: Vec<MinerInput>,
+    miners: RoundMiners,
     ctx: Arc<RoundContext>,
     options: RoundOptions,
     recorder: Option<Arc<Recorder>>,
@@ -116,10 +129,30 @@ pub(crate) async fn round_with_ctrl_c(
             }
         })
     };
-    let report = match recorder {
+    let (miners, query) = match miners {
+        RoundMiners::Listed(miners) => (miners, None),
+        RoundMiners::Axons(dendrite, metagraph) => {
+            log::info!("asking {} axons for their PATs", metagraph.n());
+            let q = query_pats(dendrite, &metagraph, 0, cancel.clone()).await;
+            log::info!(
+                "PATs: {} of {} uids answered in {} ms ({} queried, {} timed out)",
+                q.stats.answered,
+                metagraph.n(),
+                q.stats.wall_ms,
+                q.stats.queried,
+                q.stats.timed_out
+            );
+            (q.miners, Some((q.errors, q.stats)))
+        }
+    };
+    let mut report = match recorder {
         Some(r) => run_round_recording(client, miners, ctx, options, cancel.clone(), r).await,
         None => run_round(client, miners, ctx, options, cancel.clone()).await,
     };
+    if let Some((errors, stats)) = query {
+        report.pat_query_errors = errors;
+        report.stats.pat_query = Some(stats);
+    }
     watcher.abort();
     Round {
         report,

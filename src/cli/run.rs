@@ -15,13 +15,15 @@ use gittensor_validator::scoring::state::ValidatorState;
 use gittensor_validator::scoring::{RoundContext, RoundReport, DEFAULT_EMA_ALPHA};
 use time::OffsetDateTime;
 
-use super::common::prepare;
+use super::common::{prepare, Source, SourceArgs};
 use super::{
     parse_duration, print_table, round_with_ctrl_c, runtime, Common, Failure, Round, INTERRUPTED,
 };
 
 #[derive(Args)]
 pub(crate) struct RunArgs {
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
     #[command(flatten)]
     pub(crate) common: Common,
     /// Directory of state.json and weights.json.
@@ -47,7 +49,7 @@ pub(crate) fn run_loop(args: RunArgs) -> Result<(), Failure> {
             args.alpha
         )));
     }
-    let p = prepare(&args.common)?;
+    let p = prepare(&args.common, &args.source)?;
     std::fs::create_dir_all(&args.state)
         .map_err(|e| Failure::Input(format!("{}: {e}", args.state.display())))?;
     inputs::remove_stale_temps(&args.state, &["state.json", "weights.json", "report.json"]);
@@ -62,21 +64,14 @@ pub(crate) fn run_loop(args: RunArgs) -> Result<(), Failure> {
         }
         let ctx_tables = Arc::new((p.repos, p.languages));
         let mut done = 0u64;
-        let mut miners = p.miners;
+        let mut source = p.source;
         loop {
             let started = tokio::time::Instant::now();
-            // The miners file is read again each round: operators update it.
+            // The source file is read again each round: operators update it.
             // A file that went bad keeps the last good list: an unattended
             // validator must not stop over it (it did check at start).
             if done > 0 {
-                let miners_path = args.common.miners.clone();
-                match bridge::blocking(move || inputs::load_miners(&miners_path)).await {
-                    Ok(Ok(fresh)) => miners = fresh,
-                    Ok(Err(e)) => log::error!("{e}; keeping the miners of the last round"),
-                    Err(e) => log::error!(
-                        "reading the miners file: {e}; keeping the miners of the last round"
-                    ),
-                }
+                source.reload().await;
             }
             let now = p.now.unwrap_or_else(OffsetDateTime::now_utc);
             let ctx = Arc::new(RoundContext {
@@ -84,9 +79,12 @@ pub(crate) fn run_loop(args: RunArgs) -> Result<(), Failure> {
                 languages: ctx_tables.1.clone(),
                 now,
             });
-            // The miners file stands for the metagraph: its uids and hotkeys
-            // resync the scores (§11.3) before the round is folded in.
-            let hotkeys = round_hotkeys(&miners, state.as_ref());
+            // The metagraph, or the miners file standing for it, resyncs the
+            // scores by hotkey (§11.3) before the round is folded in.
+            let (hotkeys, count) = match &source {
+                Source::Listed(_, miners) => (round_hotkeys(miners, state.as_ref()), miners.len()),
+                Source::Axons(_, metagraph, _) => (metagraph.hotkeys(), metagraph.n()),
+            };
             let mut next = match state.clone() {
                 None => ValidatorState::new(hotkeys),
                 Some(mut s) => {
@@ -98,15 +96,18 @@ pub(crate) fn run_loop(args: RunArgs) -> Result<(), Failure> {
                     s
                 }
             };
-            log::info!(
-                "round {} starting: {} miners",
-                next.rounds + 1,
-                miners.len()
-            );
+            log::info!("round {} starting: {count} miners", next.rounds + 1);
             let Round {
                 report,
                 interrupted,
-            } = round_with_ctrl_c(p.client.clone(), miners.clone(), ctx, p.options, None).await;
+            } = round_with_ctrl_c(
+                p.client.clone(),
+                source.round_miners(),
+                ctx,
+                p.options,
+                None,
+            )
+            .await;
             if interrupted {
                 // Its rewards would pull every score toward uid 0.
                 log::warn!("{INTERRUPTED}; it is discarded and the saved state is unchanged");

@@ -6,17 +6,20 @@ use std::time::Duration;
 
 use clap::Args;
 use gittensor_validator::inputs;
+use gittensor_validator::metagraph::Metagraph;
 use gittensor_validator::pipeline::Recorder;
 use gittensor_validator::scoring::RoundContext;
 use time::OffsetDateTime;
 
-use super::common::prepare;
+use super::common::{prepare, Source, SourceArgs};
 use super::{
     print_table, round_with_ctrl_c, runtime, write_report, Common, Failure, Round, INTERRUPTED,
 };
 
 #[derive(Args)]
 pub(crate) struct ScoreArgs {
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
     #[command(flatten)]
     pub(crate) common: Common,
     /// Where to write the round report ("-" for stdout).
@@ -28,7 +31,7 @@ pub(crate) struct ScoreArgs {
     pub(crate) record: Option<PathBuf>,
 }
 pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
-    let p = prepare(&args.common)?;
+    let p = prepare(&args.common, &args.source)?;
     let ctx = Arc::new(RoundContext {
         repos: p.repos,
         languages: p.languages,
@@ -41,14 +44,18 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
         interrupted,
     } = rt.block_on(round_with_ctrl_c(
         p.client,
-        p.miners,
+        p.source.round_miners(),
         ctx.clone(),
         p.options,
         recorder.clone(),
     ));
     print_table(&report);
     if let (Some(dir), Some(recorder)) = (&args.record, &recorder) {
-        save_recording(dir, recorder, &args.common, &report.now)?;
+        let metagraph = match &p.source {
+            Source::Axons(_, metagraph, _) => Some(metagraph),
+            Source::Listed(..) => None,
+        };
+        save_recording(dir, recorder, &args.common, metagraph, &report.now)?;
     }
     // Written even when interrupted, to show what was done; the exit status
     // says it is not a finished round.
@@ -64,12 +71,14 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
 }
 
 /// Writes a recorded round to `dir`: the snapshot, the miners file with
-/// placeholder PATs, and copies of the weight tables; logs the command that
+/// placeholder PATs, the metagraph when the PATs came from axons, and
+/// copies of the weight tables; logs the command that
 /// replays it.
 pub(crate) fn save_recording(
     dir: &Path,
     recorder: &Recorder,
     c: &Common,
+    metagraph: Option<&Metagraph>,
     now: &str,
 ) -> Result<(), Failure> {
     let fail =
@@ -83,7 +92,14 @@ pub(crate) fn save_recording(
     let snapshot = serde_json::to_string_pretty(&snapshot).map_err(|e| fail(dir, &e))?;
     let miners = serde_json::to_string_pretty(&miners).map_err(|e| fail(dir, &e))?;
     write("snapshot.json", snapshot)?;
+    // The PATs the axons gave are in it as placeholders: a replay needs no
+    // axon at all. The metagraph is kept beside it for the record.
     write("miners.json", miners)?;
+    if let Some(m) = metagraph {
+        let text =
+            serde_json::to_string_pretty(&inputs::metagraph_json(m)).map_err(|e| fail(dir, &e))?;
+        write("metagraph.json", text)?;
+    }
     for (name, from) in [
         ("repositories.json", &c.repositories),
         ("languages.json", &c.languages),

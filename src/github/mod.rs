@@ -21,7 +21,7 @@ pub use cancel::Cancel;
 pub use client::{Client, RequestStats};
 pub use config::{ClientConfig, ClientConfigBuilder};
 pub use error::Error;
-pub use token::{Token, MAX_TOKEN_LEN};
+pub use token::{Pat, Token, MAX_TOKEN_LEN};
 
 /// The pull-request query of SCORING.md §4, on a user's global node id.
 pub const PULL_REQUESTS_QUERY: &str = r#"query($userId: ID!, $limit: Int!, $cursor: String) {

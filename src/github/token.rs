@@ -35,6 +35,36 @@ impl Token {
     }
 }
 
+/// What a miner sent as its PAT, classified the moment it is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pat {
+    /// Nothing, null or "".
+    Missing,
+    /// Something that cannot be a token (never sent to GitHub, which would
+    /// refuse it: the miner fails as if GitHub had).
+    Invalid,
+    /// A token.
+    Valid(Token),
+}
+
+impl Pat {
+    /// Classifies what a miner sent.
+    pub fn from_text(text: Option<&str>) -> Pat {
+        match text {
+            None | Some("") => Pat::Missing,
+            Some(t) => Token::new(t).map_or(Pat::Invalid, Pat::Valid),
+        }
+    }
+
+    /// The token, if it is one.
+    pub fn token(&self) -> Option<&Token> {
+        match self {
+            Pat::Valid(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Debug for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Token(<redacted>)")

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::Recorder;
-use crate::github::{Cancel, Client, Error as GithubError, Token};
+use crate::github::{Cancel, Client, Error as GithubError, Pat};
 use crate::scoring::miner::{check_user, precheck};
 use crate::scoring::{MinerEvaluation, PrCollector, RoundContext};
 
@@ -19,36 +19,6 @@ pub struct MinerInput {
     pub hotkey: Option<String>,
     /// The PAT it sent.
     pub pat: Pat,
-}
-
-/// What a miner sent as its PAT.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pat {
-    /// Nothing, null or "".
-    Missing,
-    /// Something that cannot be a token (never sent to GitHub, which would
-    /// refuse it: the miner fails as if GitHub had).
-    Invalid,
-    /// A token.
-    Valid(Token),
-}
-
-impl Pat {
-    /// Classifies what a miner sent.
-    pub fn from_text(text: Option<&str>) -> Pat {
-        match text {
-            None | Some("") => Pat::Missing,
-            Some(t) => Token::new(t).map_or(Pat::Invalid, Pat::Valid),
-        }
-    }
-
-    /// The token, if it is one.
-    pub fn token(&self) -> Option<&Token> {
-        match self {
-            Pat::Valid(t) => Some(t),
-            _ => None,
-        }
-    }
 }
 
 /// Time spent per phase, summed over miners (nanoseconds).

@@ -12,6 +12,7 @@
 
 pub mod bridge;
 mod miner;
+mod pats;
 mod record;
 
 use std::collections::HashMap;
@@ -20,7 +21,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use miner::{evaluate_miner, MinerInput, Pat, PhaseTimes};
+pub use crate::github::Pat;
+pub use miner::{evaluate_miner, MinerInput, PhaseTimes};
+pub use pats::{query_pats, query_pats_blocking, PatQuery};
 pub use record::Recorder;
 
 use crate::github::{Cancel, Client, RequestStats};

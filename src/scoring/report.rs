@@ -19,6 +19,10 @@ pub struct RoundReport {
     pub evaluations: BTreeMap<u16, EvaluationReport>,
     /// How the round went; filled by the shell that ran it.
     pub stats: RoundStats,
+    /// Why each uid's axon gave no PAT, when the PATs came from the axons
+    /// (the miner's `failed_reason` is then 2.0.7's "No Github PAT provided").
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pat_query_errors: BTreeMap<u16, String>,
 }
 
 impl RoundReport {
@@ -36,6 +40,7 @@ impl RoundReport {
                 .map(|e| (e.uid, EvaluationReport::from(e)))
                 .collect(),
             stats: RoundStats::default(),
+            pat_query_errors: BTreeMap::new(),
         }
     }
 }
@@ -173,4 +178,24 @@ pub struct RoundStats {
     /// Miners that hit their deadline.
     #[serde(default)]
     pub miners_timed_out: usize,
+    /// The PAT phase, when the PATs came from the miners' axons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pat_query: Option<PatQueryStats>,
+}
+
+/// The PAT phase of a round: every uid's axon asked for its PAT.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PatQueryStats {
+    /// uids whose axon was asked (unserved axons are not).
+    pub queried: usize,
+    /// Of those, the ones that answered a PAT.
+    pub answered: usize,
+    /// uids with no PAT, for any reason (unserved axons included).
+    pub failed: usize,
+    /// Of the failures, queries that hit the dendrite timeout.
+    pub timed_out: usize,
+    /// Wall time of the phase.
+    pub wall_ms: u64,
+    /// Largest lag a heartbeat task saw on the event loop meanwhile.
+    pub max_event_loop_lag_ms: f64,
 }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::util::{file_entry, find_leak, pr_node, realistic_pat, user};
 
-const BIN: &str = env!("CARGO_BIN_EXE_gittensor-validator");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_gittensor-validator");
 
 fn token(i: u16) -> String {
     format!("ghp_cliTestSecret{i:04}x")
@@ -117,7 +117,7 @@ impl Inputs {
     }
 }
 
-fn run(args: &[String], env: &[(&str, &str)]) -> Output {
+pub(crate) fn run(args: &[String], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(BIN);
     cmd.args(args).env_remove("RUST_LOG");
     for (k, v) in env {
@@ -127,7 +127,7 @@ fn run(args: &[String], env: &[(&str, &str)]) -> Output {
 }
 
 /// `run`, failing the test with the process's stderr unless it succeeded.
-fn run_ok(args: &[String], env: &[(&str, &str)]) -> Output {
+pub(crate) fn run_ok(args: &[String], env: &[(&str, &str)]) -> Output {
     let out = run(args, env);
     assert!(
         out.status.success(),
@@ -378,7 +378,7 @@ fn a_secret_in_a_bad_miners_file_is_not_echoed() {
 }
 
 /// Everything a process left behind: its output and every file below `dirs`.
-fn everything(outputs: &[&Output], dirs: &[&Path]) -> String {
+pub(crate) fn everything(outputs: &[&Output], dirs: &[&Path]) -> String {
     let mut all = String::new();
     for out in outputs {
         all.push_str(&String::from_utf8_lossy(&out.stdout));

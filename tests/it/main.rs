@@ -1,8 +1,10 @@
 //! The integration test binary: every module here is one area.
 
 mod architecture;
+mod axons;
 mod cli;
 mod client;
+mod dendrite;
 mod example;
 mod faults;
 mod hostile;

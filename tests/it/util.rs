@@ -172,8 +172,9 @@ pub fn realistic_pat() -> String {
 
 /// Where a piece of `secret` shows in `haystack`: any `window` consecutive
 /// characters of it in clear, or `window` bytes of it in hex (spaces and
-/// line breaks between the digits ignored, as in a wire dump) or in base64.
-/// Returns the piece found.
+/// line breaks between the digits ignored, as in a wire dump), in base64,
+/// or as a decimal byte list (`{:?}` of a byte slice). Returns the piece
+/// found.
 pub fn find_leak(haystack: &str, secret: &str, window: usize) -> Option<String> {
     use base64::Engine as _;
     let clear = secret.as_bytes().windows(window).map(|w| w.to_vec());
@@ -193,6 +194,13 @@ pub fn find_leak(haystack: &str, secret: &str, window: usize) -> Option<String> 
         let piece = &hex[start..start + 2 * window];
         if squeezed.contains(piece) {
             return Some(format!("hex {piece}"));
+        }
+    }
+    let squeezed_decimal: String = haystack.chars().filter(|c| !c.is_whitespace()).collect();
+    for w in secret.as_bytes().windows(window) {
+        let piece = w.iter().map(u8::to_string).collect::<Vec<_>>().join(",");
+        if squeezed_decimal.contains(&piece) {
+            return Some(format!("decimal {piece}"));
         }
     }
     for offset in 0..3 {

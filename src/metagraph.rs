@@ -1,0 +1,110 @@
+//! The subnet's neurons as the validator sees them: from the chain or from
+//! a `--metagraph` file. Plain data; reading them is the chain client's or
+//! `inputs`' job.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::dendrite::Axon;
+
+/// What a neuron serves, as bittensor's `AxonInfo`. Two metagraphs whose
+/// axons are all equal field by field need no resync (SCORING.md §11.3.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AxonInfo {
+    /// `0.0.0.0` when it does not serve.
+    pub ip: IpAddr,
+    /// 0 when it does not serve.
+    pub port: u16,
+    /// 4 or 6 (0 when never served).
+    pub ip_type: u8,
+    /// The protocol number the miner announced.
+    pub protocol: u8,
+    /// The miner's announced version.
+    pub version: u32,
+    /// Reserved fields of the chain's `AxonInfo`.
+    pub placeholder1: u8,
+    /// Reserved fields of the chain's `AxonInfo`.
+    pub placeholder2: u8,
+}
+
+impl Default for AxonInfo {
+    fn default() -> Self {
+        AxonInfo {
+            ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            port: 0,
+            ip_type: 0,
+            protocol: 0,
+            version: 0,
+            placeholder1: 0,
+            placeholder2: 0,
+        }
+    }
+}
+
+/// One uid of the subnet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Neuron {
+    /// Its uid.
+    pub uid: u16,
+    /// The hotkey registered at the uid (SS58).
+    pub hotkey: String,
+    /// The hotkey's owner (SS58), when known.
+    pub coldkey: String,
+    /// What it serves.
+    pub axon: AxonInfo,
+    /// Whether it may set weights.
+    pub validator_permit: bool,
+    /// The block of its last weights (0 when never).
+    pub last_update: u64,
+}
+
+impl Neuron {
+    /// The axon to query for this neuron's PAT.
+    pub fn axon(&self) -> Axon {
+        Axon {
+            ip: self.axon.ip,
+            port: self.axon.port,
+            hotkey: self.hotkey.clone(),
+        }
+    }
+}
+
+/// The subnet at one block: neurons by uid, `0..n`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metagraph {
+    /// The block it was read at (none for a file).
+    pub block: Option<u64>,
+    /// One per uid, in uid order.
+    pub neurons: Vec<Neuron>,
+}
+
+impl Metagraph {
+    /// The number of uids.
+    pub fn n(&self) -> usize {
+        self.neurons.len()
+    }
+
+    /// Hotkeys by uid.
+    pub fn hotkeys(&self) -> Vec<String> {
+        self.neurons.iter().map(|n| n.hotkey.clone()).collect()
+    }
+
+    /// Whether every axon equals `other`'s, field by field and with the
+    /// hotkeys and coldkeys (bittensor's `AxonInfo.__eq__`), and the
+    /// lengths agree: the reference resyncs only when this is false.
+    pub fn same_axons(&self, other: &Metagraph) -> bool {
+        self.n() == other.n()
+            && self
+                .neurons
+                .iter()
+                .zip(&other.neurons)
+                .all(|(a, b)| a.axon == b.axon && a.hotkey == b.hotkey && a.coldkey == b.coldkey)
+    }
+
+    /// The neuron of a hotkey.
+    pub fn uid_of(&self, hotkey: &str) -> Option<u16> {
+        self.neurons
+            .iter()
+            .find(|n| n.hotkey == hotkey)
+            .map(|n| n.uid)
+    }
+}

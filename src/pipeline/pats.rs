@@ -1,0 +1,177 @@
+//! The PAT phase of a round: every uid of the metagraph asked for its
+//! miner's PAT over the dendrite, as 2.0.7 asks every uid (it goes one uid
+//! after another, 12 s each at worst; here all go at once).
+//!
+//! A uid whose axon gives no PAT, for whatever reason, becomes a miner with
+//! the metagraph's hotkey and no PAT: the SDK hands 2.0.7 a synapse with
+//! the axon's hotkey even when the query failed, so its miner fails with
+//! "No Github PAT provided by miner {uid}". Why it failed is logged and kept
+//! for the report.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{bridge, elapsed_ms, Heartbeat, MinerInput};
+use crate::dendrite::{Dendrite, Error as DendriteError};
+use crate::github::{Cancel, Pat};
+use crate::metagraph::{Metagraph, Neuron};
+use crate::scoring::PatQueryStats;
+
+/// What the PAT phase found.
+#[derive(Debug)]
+pub struct PatQuery {
+    /// One miner per uid, in uid order.
+    pub miners: Vec<MinerInput>,
+    /// Why a uid has no PAT.
+    pub errors: BTreeMap<u16, String>,
+    /// Counts and times.
+    pub stats: PatQueryStats,
+}
+
+/// Asks one neuron's axon; never fails (a failure is a miner without PAT).
+fn query_one(
+    dendrite: &Dendrite,
+    neuron: &Neuron,
+    cancel: &Cancel,
+) -> (MinerInput, Result<(), DendriteError>) {
+    let result = dendrite.query_pat(&neuron.axon(), cancel);
+    let uid = neuron.uid;
+    let (pat, outcome) = match result {
+        Ok(pat) => (pat, Ok(())),
+        Err(e) => {
+            match e {
+                DendriteError::NotServing | DendriteError::Cancelled => {
+                    log::debug!("uid {uid}: no PAT: {e}")
+                }
+                _ => log::info!("uid {uid}: no PAT from its axon: {e}"),
+            }
+            (Pat::Missing, Err(e))
+        }
+    };
+    let miner = MinerInput {
+        uid,
+        hotkey: Some(neuron.hotkey.clone()),
+        pat,
+    };
+    (miner, outcome)
+}
+
+/// Folds the outcomes into a [`PatQuery`].
+fn collect(
+    outcomes: Vec<(MinerInput, Result<(), DendriteError>)>,
+    started: Instant,
+    lag_ms: f64,
+) -> PatQuery {
+    let mut stats = PatQueryStats {
+        wall_ms: elapsed_ms(started),
+        max_event_loop_lag_ms: lag_ms,
+        ..PatQueryStats::default()
+    };
+    let mut errors = BTreeMap::new();
+    let mut miners = Vec::with_capacity(outcomes.len());
+    for (miner, outcome) in outcomes {
+        match &outcome {
+            Ok(()) => {
+                stats.queried += 1;
+                stats.answered += 1;
+            }
+            Err(e) => {
+                stats.failed += 1;
+                if !matches!(e, DendriteError::NotServing) {
+                    stats.queried += 1;
+                }
+                if matches!(e, DendriteError::Timeout) {
+                    stats.timed_out += 1;
+                }
+                errors.insert(miner.uid, e.to_string());
+            }
+        }
+        miners.push(miner);
+    }
+    PatQuery {
+        miners,
+        errors,
+        stats,
+    }
+}
+
+/// The PAT phase as blocking code: one uid after another, as 2.0.7 does.
+pub fn query_pats_blocking(
+    dendrite: &Dendrite,
+    metagraph: &Metagraph,
+    cancel: &Cancel,
+) -> PatQuery {
+    let started = Instant::now();
+    let outcomes = metagraph
+        .neurons
+        .iter()
+        .map(|n| query_one(dendrite, n, cancel))
+        .collect();
+    collect(outcomes, started, 0.0)
+}
+
+/// The PAT phase on tokio: every query through the bridge, up to
+/// `concurrency` at once (the subnet's size when 0). Cancelling `cancel`
+/// ends the phase at once: queries not started are not sent, queries in
+/// flight are not waited for (their threads end within the dendrite
+/// timeout) and count as cancelled.
+pub async fn query_pats(
+    dendrite: Dendrite,
+    metagraph: &Metagraph,
+    concurrency: usize,
+    cancel: Cancel,
+) -> PatQuery {
+    let started = Instant::now();
+    let heartbeat = Heartbeat::start(Duration::from_millis(5));
+    let bound = if concurrency == 0 {
+        metagraph.n().max(1)
+    } else {
+        concurrency
+    };
+    let limit = Arc::new(tokio::sync::Semaphore::new(bound));
+    let (cancelled_tx, cancelled_rx) = tokio::sync::watch::channel(false);
+    cancel.on_cancel(move || {
+        let _ = cancelled_tx.send(true);
+    });
+    let mut tasks = Vec::with_capacity(metagraph.n());
+    for neuron in metagraph.neurons.iter().cloned() {
+        let (dendrite, limit, cancel) = (dendrite.clone(), limit.clone(), cancel.clone());
+        let mut cancelled = cancelled_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            let fallback = (
+                MinerInput {
+                    uid: neuron.uid,
+                    hotkey: Some(neuron.hotkey.clone()),
+                    pat: Pat::Missing,
+                },
+                Err(DendriteError::Cancelled),
+            );
+            let work = async {
+                // The semaphore is never closed.
+                let Ok(permit) = limit.acquire_owned().await else {
+                    return fallback.clone();
+                };
+                bridge::blocking(move || {
+                    let _permit = permit;
+                    query_one(&dendrite, &neuron, &cancel)
+                })
+                .await
+                .unwrap_or_else(|_| fallback.clone())
+            };
+            tokio::select! {
+                outcome = work => outcome,
+                _ = cancelled.wait_for(|c| *c) => fallback.clone(),
+            }
+        }));
+    }
+    let mut outcomes = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        match task.await {
+            Ok(outcome) => outcomes.push(outcome),
+            Err(e) => log::error!("pat query task failed: {e}"),
+        }
+    }
+    let lag = heartbeat.stop().await;
+    collect(outcomes, started, lag.max_ms)
+}

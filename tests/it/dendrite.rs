@@ -1,0 +1,195 @@
+//! The dendrite against test axons on 127.0.0.1 that check requests as
+//! bittensor 9.9.0's axon does, and the axon's checks themselves.
+
+use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use gittensor_validator::dendrite::{
+    Axon, Dendrite, DendriteConfig, Error, BITTENSOR_VERSION, BODY_HASH,
+};
+use gittensor_validator::github::{Cancel, Pat, Token};
+use gittensor_validator::testaxon::{AxonStats, Behaviour, TestAxon};
+use gittensor_validator::wallet::Hotkey;
+
+fn validator() -> Hotkey {
+    Hotkey::from_seed([1; 32])
+}
+
+fn miner(i: u8) -> Hotkey {
+    Hotkey::from_seed([100 + i; 32])
+}
+
+fn dendrite(timeout: Duration) -> Dendrite {
+    Dendrite::new(
+        validator(),
+        DendriteConfig::builder().timeout(timeout).build(),
+    )
+}
+
+/// One query to an axon behaving as `behaviour`; the dendrite's verdict.
+fn check(behaviour: Behaviour, expected: Result<Pat, Error>) -> AxonStats {
+    let axon = TestAxon::start(miner(1), behaviour.clone()).unwrap();
+    let got = dendrite(Duration::from_secs(5)).query_pat(&axon.axon(), &Cancel::new());
+    assert_eq!(got, expected, "{behaviour:?}");
+    axon.stats()
+}
+
+#[test]
+fn the_dendrite_passes_the_axons_checks_and_gets_the_pat() {
+    let stats = check(
+        Behaviour::Pat("ghp_fromTheAxon".into()),
+        Ok(Pat::Valid(Token::new("ghp_fromTheAxon").unwrap())),
+    );
+    assert_eq!(stats.accepted, 1);
+    // Many queries from one dendrite: nonces keep increasing.
+    let axon = TestAxon::start(miner(2), Behaviour::Pat("ghp_x".into())).unwrap();
+    let d = dendrite(Duration::from_secs(5));
+    for _ in 0..20 {
+        assert!(d.query_pat(&axon.axon(), &Cancel::new()).is_ok());
+    }
+    assert_eq!(axon.stats().accepted, 20);
+}
+
+#[test]
+fn each_failing_axon_gives_no_pat_and_a_reason() {
+    check(Behaviour::NoToken, Err(Error::NoToken));
+    check(Behaviour::Blacklist, Err(Error::Status(403)));
+    check(Behaviour::Error, Err(Error::Status(500)));
+    check(Behaviour::Garbage, Err(Error::NotJson));
+    // 10 MB against the 64 KiB default limit.
+    check(
+        Behaviour::Huge(10 * 1024 * 1024),
+        Err(Error::BodyTooLarge(64 * 1024)),
+    );
+}
+
+#[test]
+fn a_closed_port_and_an_unserved_axon_fail_at_once() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let closed = Axon {
+        ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        port,
+        hotkey: miner(1).ss58().to_string(),
+    };
+    let started = Instant::now();
+    let got = dendrite(Duration::from_secs(5)).query_pat(&closed, &Cancel::new());
+    assert!(matches!(got, Err(Error::Transport(_))), "{got:?}");
+    assert!(started.elapsed() < Duration::from_secs(1));
+    for (ip, port) in [(Ipv4Addr::UNSPECIFIED, 8091), (Ipv4Addr::LOCALHOST, 0)] {
+        let unserved = Axon {
+            ip: IpAddr::V4(ip),
+            port,
+            hotkey: miner(1).ss58().to_string(),
+        };
+        let got = dendrite(Duration::from_secs(5)).query_pat(&unserved, &Cancel::new());
+        assert_eq!(got, Err(Error::NotServing));
+    }
+}
+
+#[test]
+fn an_axon_slower_than_the_timeout_is_given_up_on_time() {
+    let axon = TestAxon::start(
+        miner(1),
+        Behaviour::Slow(Duration::from_secs(3), "ghp_late".into()),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let got = dendrite(Duration::from_millis(300)).query_pat(&axon.axon(), &Cancel::new());
+    assert_eq!(got, Err(Error::Timeout));
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+}
+
+// ------------------------------------------------- the axon's own checks
+
+/// A request signed by `signer` for `axon_hotkey`, as the SDK builds it,
+/// with the nonce and uuid given: to test what the axon refuses.
+fn send(
+    axon: &TestAxon,
+    signer: &Hotkey,
+    axon_hotkey: &str,
+    nonce: u64,
+    uuid: &str,
+    tamper: impl Fn(&mut Vec<(&'static str, String)>),
+) -> u16 {
+    let message = format!("{nonce}.{}.{axon_hotkey}.{uuid}.{BODY_HASH}", signer.ss58());
+    let sig: String = signer
+        .sign(message.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut headers = vec![
+        ("name", "GitPatSynapse".to_string()),
+        ("timeout", "12.0".to_string()),
+        ("bt_header_dendrite_version", BITTENSOR_VERSION.to_string()),
+        ("bt_header_dendrite_nonce", nonce.to_string()),
+        ("bt_header_dendrite_uuid", uuid.to_string()),
+        ("bt_header_dendrite_hotkey", signer.ss58().to_string()),
+        ("bt_header_dendrite_signature", format!("0x{sig}")),
+        ("computed_body_hash", BODY_HASH.to_string()),
+    ];
+    tamper(&mut headers);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut req = agent.post(format!("http://{}/GitPatSynapse", axon.addr()));
+    for (k, v) in &headers {
+        req = req.header(*k, v);
+    }
+    req.send("{}").unwrap().status().as_u16()
+}
+
+fn now_ns() -> u64 {
+    u64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_axon_refuses_replayed_nonces_and_bad_signatures() {
+    let me = miner(3);
+    let axon = TestAxon::start(me.clone(), Behaviour::Pat("ghp_x".into())).unwrap();
+    let v = validator();
+    let n = now_ns();
+    let none = |_: &mut Vec<(&'static str, String)>| {};
+    assert_eq!(send(&axon, &v, me.ss58(), n, "u1", none), 200);
+    // The same nonce again, and an older one: replays.
+    assert_eq!(send(&axon, &v, me.ss58(), n, "u1", none), 401);
+    assert_eq!(send(&axon, &v, me.ss58(), n - 1, "u1", none), 401);
+    // A newer one is fine; so is an older one under another uuid.
+    assert_eq!(send(&axon, &v, me.ss58(), n + 1, "u1", none), 200);
+    assert_eq!(send(&axon, &v, me.ss58(), n - 5, "u2", none), 200);
+    // A first nonce older than 4 s + the 12 s timeout.
+    let stale = n - 17_000_000_000;
+    assert_eq!(send(&axon, &v, me.ss58(), stale, "u3", none), 401);
+    assert_eq!(
+        send(&axon, &v, me.ss58(), n - 15_000_000_000, "u4", none),
+        200
+    );
+    // Signed for another axon's hotkey.
+    assert_eq!(send(&axon, &v, miner(4).ss58(), n + 10, "u5", none), 401);
+    // A signature of other bytes, and no signature at all.
+    let flip = |h: &mut Vec<(&'static str, String)>| {
+        let sig = &mut h[6].1;
+        let last = if sig.ends_with('0') { "1" } else { "0" };
+        sig.replace_range(sig.len() - 1.., last);
+    };
+    assert_eq!(send(&axon, &v, me.ss58(), n + 11, "u6", flip), 401);
+    let unsigned = |h: &mut Vec<(&'static str, String)>| {
+        h.retain(|(k, _)| *k != "bt_header_dendrite_signature");
+    };
+    assert_eq!(send(&axon, &v, me.ss58(), n + 12, "u7", unsigned), 401);
+    // Signed right, but a body hash that is not the synapse's.
+    let rehash = |h: &mut Vec<(&'static str, String)>| h[7].1 = "0".repeat(64);
+    assert_eq!(send(&axon, &v, me.ss58(), n + 13, "u8", rehash), 401);
+    let stats = axon.stats();
+    assert_eq!((stats.accepted, stats.not_verified), (4, 7));
+}
