@@ -29,12 +29,12 @@ pub struct PatQuery {
     pub stats: PatQueryStats,
 }
 
+/// One neuron's outcome: its miner, whether a PAT came, how long it took.
+type Outcome = (MinerInput, Result<(), DendriteError>, Duration);
+
 /// Asks one neuron's axon; never fails (a failure is a miner without PAT).
-fn query_one(
-    dendrite: &Dendrite,
-    neuron: &Neuron,
-    cancel: &Cancel,
-) -> (MinerInput, Result<(), DendriteError>) {
+fn query_one(dendrite: &Dendrite, neuron: &Neuron, cancel: &Cancel) -> Outcome {
+    let started = Instant::now();
     let result = dendrite.query_pat(&neuron.axon(), cancel);
     let uid = neuron.uid;
     let (pat, outcome) = match result {
@@ -54,15 +54,11 @@ fn query_one(
         hotkey: Some(neuron.hotkey.clone()),
         pat,
     };
-    (miner, outcome)
+    (miner, outcome, started.elapsed())
 }
 
 /// Folds the outcomes into a [`PatQuery`].
-fn collect(
-    outcomes: Vec<(MinerInput, Result<(), DendriteError>)>,
-    started: Instant,
-    lag_ms: f64,
-) -> PatQuery {
+fn collect(outcomes: Vec<Outcome>, started: Instant, lag_ms: f64) -> PatQuery {
     let mut stats = PatQueryStats {
         wall_ms: elapsed_ms(started),
         max_event_loop_lag_ms: lag_ms,
@@ -70,7 +66,9 @@ fn collect(
     };
     let mut errors = BTreeMap::new();
     let mut miners = Vec::with_capacity(outcomes.len());
-    for (miner, outcome) in outcomes {
+    let mut sequential = Duration::ZERO;
+    for (miner, outcome, took) in outcomes {
+        sequential += took;
         match &outcome {
             Ok(()) => {
                 stats.queried += 1;
@@ -89,6 +87,7 @@ fn collect(
         }
         miners.push(miner);
     }
+    stats.sequential_ms = u64::try_from(sequential.as_millis()).unwrap_or(u64::MAX);
     PatQuery {
         miners,
         errors,
@@ -134,43 +133,47 @@ pub async fn query_pats(
     cancel.on_cancel(move || {
         let _ = cancelled_tx.send(true);
     });
-    let mut tasks = Vec::with_capacity(metagraph.n());
+    // Each query goes to the blocking pool from this loop, as soon as a
+    // permit allows: no task per query waits in the runtime's queues.
+    let mut pending = Vec::with_capacity(metagraph.n());
     for neuron in metagraph.neurons.iter().cloned() {
-        let (dendrite, limit, cancel) = (dendrite.clone(), limit.clone(), cancel.clone());
+        let fallback = (
+            MinerInput {
+                uid: neuron.uid,
+                hotkey: Some(neuron.hotkey.clone()),
+                pat: Pat::Missing,
+            },
+            Err(DendriteError::Cancelled),
+            Duration::ZERO,
+        );
         let mut cancelled = cancelled_rx.clone();
-        tasks.push(tokio::spawn(async move {
-            let fallback = (
-                MinerInput {
-                    uid: neuron.uid,
-                    hotkey: Some(neuron.hotkey.clone()),
-                    pat: Pat::Missing,
-                },
-                Err(DendriteError::Cancelled),
-            );
-            let work = async {
-                // The semaphore is never closed.
-                let Ok(permit) = limit.acquire_owned().await else {
-                    return fallback.clone();
-                };
-                bridge::blocking(move || {
-                    let _permit = permit;
-                    query_one(&dendrite, &neuron, &cancel)
-                })
-                .await
-                .unwrap_or_else(|_| fallback.clone())
-            };
-            tokio::select! {
-                outcome = work => outcome,
-                _ = cancelled.wait_for(|c| *c) => fallback.clone(),
-            }
-        }));
+        let permit = tokio::select! {
+            permit = limit.clone().acquire_owned() => permit.ok(),
+            _ = cancelled.wait_for(|c| *c) => None,
+        };
+        let Some(permit) = permit else {
+            pending.push((None, fallback));
+            continue;
+        };
+        let (dendrite, cancel) = (dendrite.clone(), cancel.clone());
+        let query = bridge::spawn(move || {
+            let _permit = permit;
+            query_one(&dendrite, &neuron, &cancel)
+        });
+        pending.push((Some(query), fallback));
     }
-    let mut outcomes = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        match task.await {
-            Ok(outcome) => outcomes.push(outcome),
-            Err(e) => log::error!("pat query task failed: {e}"),
-        }
+    let mut outcomes = Vec::with_capacity(pending.len());
+    let mut cancelled = cancelled_rx.clone();
+    for (query, fallback) in pending {
+        let outcome = match query {
+            Some(query) => tokio::select! {
+                outcome = query => outcome.unwrap_or(fallback),
+                // Queries in flight end on their own within the timeout.
+                _ = cancelled.wait_for(|c| *c) => fallback,
+            },
+            None => fallback,
+        };
+        outcomes.push(outcome);
     }
     let lag = heartbeat.stop().await;
     collect(outcomes, started, lag.max_ms)

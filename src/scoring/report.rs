@@ -196,6 +196,10 @@ pub struct PatQueryStats {
     pub timed_out: usize,
     /// Wall time of the phase.
     pub wall_ms: u64,
+    /// The queries' own times added up: what asking one uid after another,
+    /// as 2.0.7 does, would take.
+    #[serde(default)]
+    pub sequential_ms: u64,
     /// Largest lag a heartbeat task saw on the event loop meanwhile.
     pub max_event_loop_lag_ms: f64,
 }
