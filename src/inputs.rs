@@ -11,6 +11,7 @@ use crate::fakehub::Snapshot;
 use crate::metagraph::{AxonInfo, Metagraph, Neuron};
 use crate::pipeline::{MinerInput, Pat};
 use crate::scoring::state::{LegacyRunState, ValidatorState};
+use crate::scoring::weights::Scores;
 use crate::scoring::{LanguageWeights, MasterRepositories};
 
 /// A bad input file.
@@ -226,6 +227,65 @@ pub fn load_state(path: &Path) -> Result<Option<ValidatorState>, InputError> {
             Err(_) => Err(bad(path, format!("bad state: {current}"))),
         },
     }
+}
+
+/// Imports a Python validator's `state.npz` (SCORING.md §11.6.2): numpy's
+/// `savez` archive of `step` (int64), `scores` (float32, or float64 after a
+/// growth; the width is kept) and `hotkeys` (unicode strings).
+pub fn load_state_npz(path: &Path) -> Result<ValidatorState, InputError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| bad(path, e.to_string()))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .map_err(|e| bad(path, format!("not a numpy .npz archive: {e}")))?;
+    let mut member = |name: &str| -> Result<npyz::NpyFile<std::io::Cursor<Vec<u8>>>, InputError> {
+        let mut f = archive
+            .by_name(&format!("{name}.npy"))
+            .map_err(|e| bad(path, format!("{name}: {e}")))?;
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf)
+            .map_err(|e| bad(path, format!("{name}: {e}")))?;
+        npyz::NpyFile::new(std::io::Cursor::new(buf)).map_err(|e| bad(path, format!("{name}: {e}")))
+    };
+    let step: Vec<i64> = member("step")?
+        .into_vec()
+        .map_err(|e| bad(path, format!("step: {e}")))?;
+    let step = match step[..] {
+        [s] => u64::try_from(s).map_err(|_| bad(path, format!("step {s} is negative")))?,
+        _ => return Err(bad(path, "step is not one number")),
+    };
+    let scores = member("scores")?;
+    let dtype = match scores.dtype() {
+        npyz::DType::Plain(t) => t.to_string(),
+        other => other.descr(),
+    };
+    let scores = match dtype.as_str() {
+        "<f4" => Scores::Float32(
+            scores
+                .into_vec()
+                .map_err(|e| bad(path, format!("scores: {e}")))?,
+        ),
+        "<f8" => Scores::Float64(
+            scores
+                .into_vec()
+                .map_err(|e| bad(path, format!("scores: {e}")))?,
+        ),
+        other => {
+            return Err(bad(
+                path,
+                format!("scores have dtype {other}, not float32 or float64"),
+            ))
+        }
+    };
+    let hotkeys: Vec<String> = member("hotkeys")?
+        .into_vec()
+        .map_err(|e| bad(path, format!("hotkeys: {e}")))?;
+    Ok(ValidatorState {
+        step,
+        rounds: 0,
+        scores,
+        hotkeys,
+        last_weights_block: None,
+    })
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same

@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+pub mod chain;
 pub mod dendrite;
 pub mod fakehub;
 pub mod github;

@@ -164,6 +164,11 @@ impl Hotkey {
         self.keypair.public_key().0
     }
 
+    /// The keypair, to sign extrinsics.
+    pub(crate) fn keypair(&self) -> &sr25519::Keypair {
+        &self.keypair
+    }
+
     /// An sr25519 signature over `message` with signing context `substrate`.
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.keypair.sign(message).0

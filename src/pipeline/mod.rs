@@ -411,7 +411,7 @@ impl Progress {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         if self.tty {
             eprint!("\r{done}/{} miners evaluated", self.total);
-        } else if self.total >= 10 && done % (self.total / 10) == 0 {
+        } else if self.total >= 10 && done.is_multiple_of(self.total / 10) {
             log::info!("{done}/{} miners evaluated", self.total);
         }
     }

@@ -120,7 +120,7 @@ impl Default for Cadence {
 impl Cadence {
     /// A scoring round runs at the start of this step (steps 0, 120, ...).
     pub fn is_round_step(&self, step: u64) -> bool {
-        step % self.steps_per_round.max(1) == 0
+        step.is_multiple_of(self.steps_per_round.max(1))
     }
 
     /// The metagraph is resynced when more than an epoch passed since this

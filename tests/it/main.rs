@@ -2,6 +2,7 @@
 
 mod architecture;
 mod axons;
+mod chain;
 mod cli;
 mod client;
 mod dendrite;
@@ -11,5 +12,6 @@ mod hostile;
 mod pipeline;
 mod props;
 mod rules;
+mod state;
 mod util;
 mod weights;

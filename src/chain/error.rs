@@ -1,0 +1,61 @@
+//! Errors of the chain client.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Why a chain call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChainError {
+    /// No connection, and the back-off says not to try again yet.
+    Disconnected(Duration),
+    /// Connecting to the node failed.
+    Connect(String),
+    /// The call did not finish in time.
+    Timeout(&'static str),
+    /// The node answered with an error, or the connection failed.
+    Rpc(String),
+    /// Something the chain should hold was not there.
+    Missing(&'static str),
+    /// The node's pool refused the extrinsic before any block (bad
+    /// signature, stale nonce, ...).
+    Rejected(String),
+    /// The extrinsic is in a block, and failed there with this error.
+    Refused {
+        /// The error's name, e.g. `SettingWeightsTooFast`.
+        name: String,
+        /// The block it is in.
+        block: u64,
+    },
+}
+
+impl ChainError {
+    /// Whether the connection may be broken, so it should be made again.
+    /// A refusal or a missing item says nothing of the connection.
+    pub fn is_connection_problem(&self) -> bool {
+        matches!(
+            self,
+            ChainError::Connect(_) | ChainError::Timeout(_) | ChainError::Rpc(_)
+        )
+    }
+}
+
+impl fmt::Display for ChainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChainError::Disconnected(wait) => {
+                write!(f, "not connected (next attempt in {}s)", wait.as_secs())
+            }
+            ChainError::Connect(m) => write!(f, "cannot connect: {m}"),
+            ChainError::Timeout(what) => write!(f, "timed out {what}"),
+            ChainError::Rpc(m) => write!(f, "rpc error: {m}"),
+            ChainError::Missing(what) => write!(f, "missing on chain: {what}"),
+            ChainError::Rejected(m) => write!(f, "rejected by the node: {m}"),
+            ChainError::Refused { name, block } => {
+                write!(f, "refused by the chain in block {block}: {name}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ChainError {}

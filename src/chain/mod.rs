@@ -1,0 +1,565 @@
+//! The chain client: a subtensor node over its JSON-RPC websocket, through
+//! subxt's dynamic API. The metadata comes from the node when the client
+//! connects, so a runtime upgrade needs no new build; calls and storage are
+//! looked up by name (`SubtensorModule.set_weights`, `Keys`, `Axons`, ...).
+//!
+//! # In scope
+//! What the validator loop needs, and nothing else: the best block, the
+//! subnet's neurons and hyperparameters read at one block hash (a consistent
+//! snapshot), a hotkey's uid, and submitting `set_weights` signed by the
+//! hotkey, watched until it is in a block, with the chain's refusal decoded
+//! to its error name.
+//!
+//! # Out of scope
+//! No blocking code (it is async, on the loop's runtime) and no decisions:
+//! when to resync or set weights is `scoring::state`'s, what to send is
+//! `scoring::weights`'. Only the legacy JSON-RPC methods are used
+//! (`chain_*`, `state_*`, `author_submitAndWatchExtrinsic`), which every
+//! subtensor node and the chopsticks testbed serve.
+//!
+//! # Connection
+//! The client connects on first use. After any failure (an RPC error or a
+//! timeout) it drops the connection and connects again on the next call;
+//! failed connects back off (1 s doubling to 60 s), and calls in between fail
+//! at once. So a dropped node never blocks the loop or crashes the process:
+//! the step that needed it logs and the next step tries again.
+
+mod config;
+mod error;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use subxt::backend::LegacyBackend;
+use subxt::config::RpcConfigFor;
+use subxt::dynamic::{self, Value};
+use subxt::ext::scale_value::At;
+use subxt::rpcs::methods::LegacyRpcMethods;
+use subxt::rpcs::RpcClient;
+use subxt::transactions::TransactionStatus;
+use subxt::utils::{AccountId32, H256};
+use subxt::{OnlineClient, SubstrateConfig};
+
+pub use config::{ChainConfig, ChainConfigBuilder};
+pub use error::ChainError;
+
+use crate::metagraph::{AxonInfo, Metagraph, Neuron};
+use crate::wallet::Hotkey;
+
+/// The subtensor pallet every item below lives in.
+pub const PALLET: &str = "SubtensorModule";
+
+type Api = OnlineClient<SubstrateConfig>;
+
+/// A block the reads are made at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    /// Its number.
+    pub number: u64,
+    /// Its hash.
+    pub hash: H256,
+}
+
+/// The subnet's hyperparameters the loop needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hyperparameters {
+    /// `MinAllowedWeights`.
+    pub min_allowed_weights: u16,
+    /// `MaxWeightsLimit` (a u16 fraction of 65535).
+    pub max_weight_limit: u16,
+    /// `WeightsVersionKey`: the lowest version key the chain accepts.
+    pub weights_version_key: u64,
+    /// `WeightsSetRateLimit`, in blocks.
+    pub weights_rate_limit: u64,
+    /// `Tempo`, in blocks.
+    pub tempo: u16,
+    /// `CommitRevealWeightsEnabled`; `None` when the runtime has no such
+    /// item (then it is off).
+    pub commit_reveal: Option<bool>,
+}
+
+/// Where a submitted extrinsic landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inclusion {
+    /// The block it is in.
+    pub block_number: u64,
+    /// That block's hash, hex.
+    pub block_hash: String,
+    /// The extrinsic's hash, hex.
+    pub extrinsic_hash: String,
+}
+
+/// The subtensor client. Cheap to share behind an `Arc`.
+pub struct Chain {
+    config: ChainConfig,
+    slot: tokio::sync::Mutex<Slot>,
+    connected: AtomicBool,
+}
+
+#[derive(Default)]
+struct Slot {
+    api: Option<(RpcClient, Api)>,
+    failures: u32,
+    next_attempt: Option<Instant>,
+}
+
+impl Chain {
+    /// A client for `config`'s endpoint; it connects on first use.
+    pub fn new(config: ChainConfig) -> Chain {
+        Chain {
+            config,
+            slot: tokio::sync::Mutex::new(Slot::default()),
+            connected: AtomicBool::new(false),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ChainConfig {
+        &self.config
+    }
+
+    /// Whether the last call found the node connected.
+    pub fn is_connected(&self) -> bool {
+        self.connected.load(Ordering::Relaxed)
+    }
+
+    /// The connection, made now if there is none and the back-off allows.
+    async fn api(&self) -> Result<(RpcClient, Api), ChainError> {
+        let mut slot = self.slot.lock().await;
+        if let Some(api) = &slot.api {
+            return Ok(api.clone());
+        }
+        if let Some(at) = slot.next_attempt {
+            let now = Instant::now();
+            if now < at {
+                return Err(ChainError::Disconnected(at - now));
+            }
+        }
+        let endpoint = self.config.endpoint().to_string();
+        let connect = async {
+            let rpc = RpcClient::from_insecure_url(&endpoint).await?;
+            let backend = LegacyBackend::<SubstrateConfig>::builder().build(rpc.clone());
+            let api = Api::from_backend(Arc::new(backend)).await?;
+            Ok::<_, subxt::Error>((rpc, api))
+        };
+        match tokio::time::timeout(self.config.request_timeout(), connect).await {
+            Ok(Ok(api)) => {
+                if slot.failures > 0 {
+                    log::info!("chain: reconnected to {endpoint}");
+                } else {
+                    log::info!("chain: connected to {endpoint}");
+                }
+                slot.api = Some(api.clone());
+                slot.failures = 0;
+                slot.next_attempt = None;
+                self.connected.store(true, Ordering::Relaxed);
+                Ok(api)
+            }
+            failed => {
+                let why = match failed {
+                    Ok(Err(e)) => ChainError::Connect(e.to_string()),
+                    _ => ChainError::Timeout("connecting"),
+                };
+                slot.failures += 1;
+                let wait = self.config.backoff(slot.failures);
+                slot.next_attempt = Some(Instant::now() + wait);
+                self.connected.store(false, Ordering::Relaxed);
+                log::warn!("chain: {why}; next attempt in {}s", wait.as_secs());
+                Err(why)
+            }
+        }
+    }
+
+    /// Runs `op` on the connection under the request timeout; any failure
+    /// drops the connection, so the next call connects again.
+    async fn with_api<T, F, Fut>(&self, what: &'static str, op: F) -> Result<T, ChainError>
+    where
+        F: FnOnce(RpcClient, Api) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ChainError>>,
+    {
+        let (rpc, api) = self.api().await?;
+        let result = match tokio::time::timeout(self.config.request_timeout(), op(rpc, api)).await {
+            Ok(r) => r,
+            Err(_) => Err(ChainError::Timeout(what)),
+        };
+        if let Err(e) = &result {
+            if e.is_connection_problem() {
+                self.drop_connection(e).await;
+            }
+        }
+        result
+    }
+
+    async fn drop_connection(&self, why: &ChainError) {
+        let mut slot = self.slot.lock().await;
+        if slot.api.take().is_some() {
+            log::warn!("chain: {why}; the connection is dropped and made again on the next call");
+        }
+        self.connected.store(false, Ordering::Relaxed);
+    }
+
+    /// The best block (bittensor's `get_current_block`).
+    pub async fn best_block(&self) -> Result<Head, ChainError> {
+        self.with_api("reading the best block", |rpc, _| async move {
+            let legacy = LegacyRpcMethods::<RpcConfigFor<SubstrateConfig>>::new(rpc);
+            let hash = legacy
+                .chain_get_block_hash(None)
+                .await
+                .map_err(rpc_error)?
+                .ok_or(ChainError::Missing("best block hash"))?;
+            let header = legacy
+                .chain_get_header(Some(hash))
+                .await
+                .map_err(rpc_error)?
+                .ok_or(ChainError::Missing("best block header"))?;
+            Ok(Head {
+                number: header.number,
+                hash,
+            })
+        })
+        .await
+    }
+
+    /// The uid of `hotkey` on `netuid` at `at`, if it is registered.
+    pub async fn uid_of(
+        &self,
+        netuid: u16,
+        hotkey: &Hotkey,
+        at: Head,
+    ) -> Result<Option<u16>, ChainError> {
+        let account = AccountId32(hotkey.public_key());
+        self.with_api("reading the hotkey's uid", |_, api| async move {
+            let at = api.at_block(at.hash).await.map_err(any_error)?;
+            let uid = at
+                .storage()
+                .try_fetch(uids(), (netuid, account))
+                .await
+                .map_err(any_error)?;
+            uid.map(|v| v.decode().map_err(any_error)).transpose()
+        })
+        .await
+    }
+
+    /// The subnet's neurons at `at`: hotkeys by uid, axons, validator
+    /// permits and last weight blocks, all read at that one block.
+    pub async fn metagraph(&self, netuid: u16, at: Head) -> Result<Metagraph, ChainError> {
+        self.with_api("reading the metagraph", |_, api| async move {
+            let block = api.at_block(at.hash).await.map_err(any_error)?;
+            let storage = block.storage();
+            let n: u16 = storage
+                .fetch(storage_u16(PALLET, "SubnetworkN"), (netuid,))
+                .await
+                .map_err(any_error)?
+                .decode()
+                .map_err(any_error)?;
+            let mut hotkeys = vec![None; usize::from(n)];
+            let mut keys = storage
+                .entry(keys())
+                .map_err(any_error)?
+                .iter((netuid,))
+                .await
+                .map_err(any_error)?;
+            while let Some(kv) = keys.next().await {
+                let kv = kv.map_err(any_error)?;
+                let uid = kv
+                    .key()
+                    .map_err(any_error)?
+                    .part(1)
+                    .and_then(|p| p.decode_as::<u16>().ok().flatten())
+                    .ok_or(ChainError::Missing("uid in a Keys key"))?;
+                let hotkey: AccountId32 = kv.value().decode().map_err(any_error)?;
+                if let Some(slot) = hotkeys.get_mut(usize::from(uid)) {
+                    *slot = Some(hotkey);
+                }
+            }
+            let mut served = std::collections::HashMap::new();
+            let mut stored = storage
+                .entry(axons())
+                .map_err(any_error)?
+                .iter((netuid,))
+                .await
+                .map_err(any_error)?;
+            while let Some(kv) = stored.next().await {
+                let kv = kv.map_err(any_error)?;
+                let hotkey = kv
+                    .key()
+                    .map_err(any_error)?
+                    .part(1)
+                    .and_then(|p| p.decode_as::<AccountId32>().ok().flatten())
+                    .ok_or(ChainError::Missing("hotkey in an Axons key"))?;
+                let value: Value = kv.value().decode().map_err(any_error)?;
+                served.insert(hotkey.0, axon_info(&value)?);
+            }
+            let permits: Vec<bool> = storage
+                .fetch(storage_vec_bool(PALLET, "ValidatorPermit"), (netuid,))
+                .await
+                .map_err(any_error)?
+                .decode()
+                .map_err(any_error)?;
+            let last_update: Vec<u64> = storage
+                .fetch(storage_vec_u64(PALLET, "LastUpdate"), (netuid,))
+                .await
+                .map_err(any_error)?
+                .decode()
+                .map_err(any_error)?;
+            let mut neurons = Vec::with_capacity(hotkeys.len());
+            for (uid, hotkey) in hotkeys.into_iter().enumerate() {
+                let hotkey = hotkey.ok_or(ChainError::Missing(
+                    "a uid below SubnetworkN without a hotkey",
+                ))?;
+                let i = uid;
+                neurons.push(Neuron {
+                    uid: u16::try_from(uid).unwrap_or(u16::MAX),
+                    hotkey: hotkey.to_string(),
+                    coldkey: String::new(),
+                    axon: served.get(&hotkey.0).cloned().unwrap_or_default(),
+                    validator_permit: permits.get(i).copied().unwrap_or(false),
+                    last_update: last_update.get(i).copied().unwrap_or(0),
+                });
+            }
+            Ok(Metagraph {
+                block: Some(at.number),
+                neurons,
+            })
+        })
+        .await
+    }
+
+    /// The subnet's hyperparameters at `at`.
+    pub async fn hyperparameters(
+        &self,
+        netuid: u16,
+        at: Head,
+    ) -> Result<Hyperparameters, ChainError> {
+        self.with_api("reading the hyperparameters", |_, api| async move {
+            let block = api.at_block(at.hash).await.map_err(any_error)?;
+            let storage = block.storage();
+            let u16_of = |name: &'static str| {
+                let storage = storage.clone();
+                async move {
+                    storage
+                        .fetch(storage_u16(PALLET, name), (netuid,))
+                        .await
+                        .map_err(any_error)?
+                        .decode()
+                        .map_err(any_error)
+                }
+            };
+            let u64_of = |name: &'static str| {
+                let storage = storage.clone();
+                async move {
+                    storage
+                        .fetch(storage_u64(PALLET, name), (netuid,))
+                        .await
+                        .map_err(any_error)?
+                        .decode()
+                        .map_err(any_error)
+                }
+            };
+            let has_commit_reveal = block
+                .metadata()
+                .pallet_by_name(PALLET)
+                .and_then(|p| p.storage())
+                .and_then(|s| s.entry_by_name("CommitRevealWeightsEnabled"))
+                .is_some();
+            let commit_reveal = if has_commit_reveal {
+                Some(
+                    storage
+                        .fetch(
+                            storage_bool(PALLET, "CommitRevealWeightsEnabled"),
+                            (netuid,),
+                        )
+                        .await
+                        .map_err(any_error)?
+                        .decode()
+                        .map_err(any_error)?,
+                )
+            } else {
+                None
+            };
+            Ok(Hyperparameters {
+                min_allowed_weights: u16_of("MinAllowedWeights").await?,
+                max_weight_limit: u16_of("MaxWeightsLimit").await?,
+                weights_version_key: u64_of("WeightsVersionKey").await?,
+                weights_rate_limit: u64_of("WeightsSetRateLimit").await?,
+                tempo: u16_of("Tempo").await?,
+                commit_reveal,
+            })
+        })
+        .await
+    }
+
+    /// Submits `set_weights(netuid, uids, weights, version_key)` signed by
+    /// `hotkey` (mortal for 8 blocks, as bittensor), and waits until it is
+    /// in a block, at most the inclusion timeout. A refusal by the chain is
+    /// [`ChainError::Refused`] with the error's name.
+    pub async fn set_weights(
+        &self,
+        netuid: u16,
+        uids: &[u16],
+        weights: &[u16],
+        version_key: u64,
+        hotkey: &Hotkey,
+    ) -> Result<Inclusion, ChainError> {
+        let call = set_weights_call(netuid, uids, weights, version_key);
+        let signer = hotkey.keypair().clone();
+        let (_, api) = self.api().await?;
+        let submit = async {
+            let params = subxt::config::SubstrateExtrinsicParamsBuilder::<SubstrateConfig>::new()
+                .mortal(8)
+                .build();
+            let mut tx = api.tx().await.map_err(any_error)?;
+            let mut progress = tx
+                .sign_and_submit_then_watch(&call, &signer, params)
+                .await
+                .map_err(|e| ChainError::Rejected(e.to_string()))?;
+            let extrinsic_hash = format!("{:?}", progress.extrinsic_hash());
+            while let Some(status) = progress.next().await {
+                match status.map_err(any_error)? {
+                    TransactionStatus::InBestBlock(b) | TransactionStatus::InFinalizedBlock(b) => {
+                        let block_hash = b.block_hash();
+                        let events = b.wait_for_success().await;
+                        let block = api.at_block(block_hash).await.map_err(any_error)?;
+                        let inclusion = Inclusion {
+                            block_number: block.block_number(),
+                            block_hash: format!("{block_hash:?}"),
+                            extrinsic_hash: extrinsic_hash.clone(),
+                        };
+                        return match events {
+                            Ok(_) => Ok(inclusion),
+                            Err(e) => Err(refusal(e, inclusion.block_number)),
+                        };
+                    }
+                    TransactionStatus::Invalid { message }
+                    | TransactionStatus::Dropped { message }
+                    | TransactionStatus::Error { message } => {
+                        return Err(ChainError::Rejected(message));
+                    }
+                    _ => {}
+                }
+            }
+            Err(ChainError::Rejected(
+                "the node ended the watch before inclusion".into(),
+            ))
+        };
+        let result = match tokio::time::timeout(self.config.inclusion_timeout(), submit).await {
+            Ok(r) => r,
+            Err(_) => Err(ChainError::Timeout("waiting for inclusion")),
+        };
+        if let Err(e) = &result {
+            if e.is_connection_problem() {
+                self.drop_connection(e).await;
+            }
+        }
+        result
+    }
+}
+
+/// `SubtensorModule.set_weights(netuid, dests, weights, version_key)`.
+pub fn set_weights_call(
+    netuid: u16,
+    uids: &[u16],
+    weights: &[u16],
+    version_key: u64,
+) -> subxt::transactions::DynamicPayload<(u16, Vec<u16>, Vec<u16>, u64)> {
+    dynamic::tx(
+        PALLET,
+        "set_weights",
+        (netuid, uids.to_vec(), weights.to_vec(), version_key),
+    )
+}
+
+/// `Keys(netuid, uid) -> hotkey`.
+pub fn keys() -> subxt::storage::DynamicAddress<(u16, u16), AccountId32> {
+    dynamic::storage(PALLET, "Keys")
+}
+
+/// `Axons(netuid, hotkey) -> AxonInfo`.
+pub fn axons() -> subxt::storage::DynamicAddress<(u16, AccountId32), Value> {
+    dynamic::storage(PALLET, "Axons")
+}
+
+/// `Uids(netuid, hotkey) -> uid`.
+pub fn uids() -> subxt::storage::DynamicAddress<(u16, AccountId32), u16> {
+    dynamic::storage(PALLET, "Uids")
+}
+
+/// A `u16` item keyed by netuid (`SubnetworkN`, `MinAllowedWeights`, ...).
+pub fn storage_u16(pallet: &str, name: &str) -> subxt::storage::DynamicAddress<(u16,), u16> {
+    dynamic::storage(pallet, name)
+}
+
+/// A `u64` item keyed by netuid (`WeightsVersionKey`, ...).
+pub fn storage_u64(pallet: &str, name: &str) -> subxt::storage::DynamicAddress<(u16,), u64> {
+    dynamic::storage(pallet, name)
+}
+
+fn storage_bool(pallet: &str, name: &str) -> subxt::storage::DynamicAddress<(u16,), bool> {
+    dynamic::storage(pallet, name)
+}
+
+fn storage_vec_bool(pallet: &str, name: &str) -> subxt::storage::DynamicAddress<(u16,), Vec<bool>> {
+    dynamic::storage(pallet, name)
+}
+
+fn storage_vec_u64(pallet: &str, name: &str) -> subxt::storage::DynamicAddress<(u16,), Vec<u64>> {
+    dynamic::storage(pallet, name)
+}
+
+/// An `AxonInfo` value, read by field name so that fields a later runtime
+/// adds are ignored. The ip is a u128: IPv4 in its low 32 bits.
+fn axon_info(value: &Value) -> Result<AxonInfo, ChainError> {
+    let field = |name: &'static str| {
+        value
+            .at(name)
+            .and_then(|v| v.as_u128())
+            .ok_or(ChainError::Missing(name))
+    };
+    let ip_type = u8::try_from(field("ip_type")?).unwrap_or(0);
+    let raw_ip = field("ip")?;
+    let ip = match ip_type {
+        6 => std::net::IpAddr::V6(std::net::Ipv6Addr::from(raw_ip)),
+        _ => std::net::IpAddr::V4(std::net::Ipv4Addr::from(u32::try_from(raw_ip).unwrap_or(0))),
+    };
+    let small = |name| field(name).map(|v| u8::try_from(v).unwrap_or(0));
+    Ok(AxonInfo {
+        ip,
+        port: u16::try_from(field("port")?).unwrap_or(0),
+        ip_type,
+        protocol: small("protocol")?,
+        version: u32::try_from(field("version")?).unwrap_or(0),
+        placeholder1: small("placeholder1")?,
+        placeholder2: small("placeholder2")?,
+    })
+}
+
+fn rpc_error(e: subxt::rpcs::Error) -> ChainError {
+    ChainError::Rpc(e.to_string())
+}
+
+fn any_error(e: impl std::fmt::Display) -> ChainError {
+    ChainError::Rpc(e.to_string())
+}
+
+/// The chain's reason for refusing an included extrinsic, by name.
+fn refusal(e: subxt::error::TransactionEventsError, block: u64) -> ChainError {
+    use subxt::error::{DispatchError, TransactionEventsError};
+    match e {
+        TransactionEventsError::ExtrinsicFailed(DispatchError::Module(m)) => match m.details() {
+            Ok(d) => ChainError::Refused {
+                name: d.variant.name.to_string(),
+                block,
+            },
+            Err(_) => ChainError::Refused {
+                name: format!("module error {}/{}", m.pallet_index(), m.error_index()),
+                block,
+            },
+        },
+        TransactionEventsError::ExtrinsicFailed(other) => ChainError::Refused {
+            name: format!("{other:?}"),
+            block,
+        },
+        other => ChainError::Rpc(other.to_string()),
+    }
+}

@@ -1,0 +1,158 @@
+//! The chain client's calls and storage keys, encoded offline against
+//! today's finney metadata (V16, spec 365) and the testbed's (V14, spec
+//! 103): the same dynamic lookups must find the same items in both, and
+//! give the bytes a hand-built SCALE encoding gives.
+
+use gittensor_validator::chain::{
+    axons, keys, set_weights_call, storage_u16, storage_u64, uids, PALLET,
+};
+use sp_crypto_hashing::{blake2_128, twox_128};
+use subxt::config::substrate::SpecVersionForRange;
+use subxt::ext::codec::{Decode, Encode};
+use subxt::utils::AccountId32;
+use subxt::{Metadata, OfflineClient, SubstrateConfig};
+
+#[derive(Decode)]
+#[codec(crate = subxt::ext::codec)]
+struct RuntimeVersion {
+    _spec_name: String,
+    _impl_name: String,
+    _authoring_version: u32,
+    spec_version: u32,
+    _impl_version: u32,
+    _apis: Vec<([u8; 8], u32)>,
+    transaction_version: u32,
+}
+
+/// An offline client for a metadata file, and the spec version it holds.
+fn offline(file: &str) -> (OfflineClient<SubstrateConfig>, u32, Metadata) {
+    let path = format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(path).unwrap();
+    let md = Metadata::decode_from(&bytes[..]).unwrap();
+    let version = md
+        .pallet_by_name("System")
+        .and_then(|p| p.constant_by_name("Version"))
+        .unwrap();
+    let rv = RuntimeVersion::decode(&mut version.value()).unwrap();
+    let md2 = Metadata::decode_from(&bytes[..]).unwrap();
+    let config = SubstrateConfig::builder()
+        .set_spec_version_for_block_ranges([SpecVersionForRange {
+            block_range: 0..u64::MAX,
+            spec_version: rv.spec_version,
+            transaction_version: rv.transaction_version,
+        }])
+        .set_metadata_for_spec_versions([(rv.spec_version, md.arc())])
+        .build();
+    (
+        OfflineClient::<SubstrateConfig>::new_with_config(config),
+        rv.spec_version,
+        md2,
+    )
+}
+
+/// The storage prefix of a SubtensorModule item.
+fn prefix(item: &str) -> Vec<u8> {
+    [twox_128(PALLET.as_bytes()), twox_128(item.as_bytes())].concat()
+}
+
+fn check_runtime(file: &str, spec: u32, pallet_index: u8) {
+    let (client, spec_version, md) = offline(file);
+    assert_eq!(spec_version, spec, "{file}");
+    let at = client.at_block(0u64).unwrap();
+    // set_weights: [pallet, call 0] ++ SCALE(u16, Vec<u16>, Vec<u16>, u64).
+    let (netuid, dests, weights, key) =
+        (74u16, vec![0u16, 1, 5], vec![65535u16, 32768, 1], 1000u64);
+    let data = at
+        .tx()
+        .call_data(&set_weights_call(netuid, &dests, &weights, key))
+        .unwrap();
+    let mut expected = vec![pallet_index, 0];
+    (netuid, dests, weights, key).encode_to(&mut expected);
+    assert_eq!(data, expected, "{file}: set_weights call data");
+
+    let storage = at.storage();
+    let hotkey = AccountId32([7; 32]);
+    let key_of = |item: &str, suffix: Vec<u8>| [prefix(item), suffix].concat();
+    let netuid_le = netuid.to_le_bytes().to_vec();
+    let concat = [blake2_128(&hotkey.0).to_vec(), hotkey.0.to_vec()].concat();
+    assert_eq!(
+        storage
+            .entry(keys())
+            .unwrap()
+            .fetch_key((netuid, 3))
+            .unwrap(),
+        key_of(
+            "Keys",
+            [netuid_le.clone(), 3u16.to_le_bytes().to_vec()].concat()
+        ),
+        "{file}: Keys"
+    );
+    assert_eq!(
+        storage
+            .entry(axons())
+            .unwrap()
+            .fetch_key((netuid, hotkey))
+            .unwrap(),
+        key_of("Axons", [netuid_le.clone(), concat.clone()].concat()),
+        "{file}: Axons"
+    );
+    assert_eq!(
+        storage
+            .entry(uids())
+            .unwrap()
+            .fetch_key((netuid, hotkey))
+            .unwrap(),
+        key_of("Uids", [netuid_le.clone(), concat].concat()),
+        "{file}: Uids"
+    );
+    for item in [
+        "SubnetworkN",
+        "MinAllowedWeights",
+        "MaxWeightsLimit",
+        "Tempo",
+    ] {
+        assert_eq!(
+            storage
+                .entry(storage_u16(PALLET, item))
+                .unwrap()
+                .fetch_key((netuid,))
+                .unwrap(),
+            key_of(item, netuid_le.clone()),
+            "{file}: {item}"
+        );
+    }
+    for item in ["WeightsVersionKey", "WeightsSetRateLimit"] {
+        assert_eq!(
+            storage
+                .entry(storage_u64(PALLET, item))
+                .unwrap()
+                .fetch_key((netuid,))
+                .unwrap(),
+            key_of(item, netuid_le.clone()),
+            "{file}: {item}"
+        );
+    }
+    // The Vec<bool>/Vec<u64> items read whole.
+    let items = md.pallet_by_name(PALLET).unwrap().storage().unwrap();
+    for item in ["ValidatorPermit", "LastUpdate", "Weights"] {
+        assert!(items.entry_by_name(item).is_some(), "{file}: {item}");
+    }
+}
+
+#[test]
+fn calls_and_storage_keys_encode_against_todays_finney_metadata() {
+    check_runtime("finney-spec365.scale", 365, 7);
+    // Today's runtime has commit-reveal; the client reads the flag when
+    // the item exists.
+    let (_, _, md) = offline("finney-spec365.scale");
+    let items = md.pallet_by_name(PALLET).unwrap().storage().unwrap();
+    assert!(items.entry_by_name("CommitRevealWeightsEnabled").is_some());
+}
+
+#[test]
+fn calls_and_storage_keys_encode_against_the_testbed_runtime() {
+    check_runtime("testfinney-spec103.scale", 103, 8);
+    let (_, _, md) = offline("testfinney-spec103.scale");
+    let items = md.pallet_by_name(PALLET).unwrap().storage().unwrap();
+    assert!(items.entry_by_name("CommitRevealWeightsEnabled").is_none());
+}
