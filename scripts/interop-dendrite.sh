@@ -85,28 +85,7 @@ cat >"$work/metagraph.json" <<JSON
 ]
 JSON
 # GitHub answers for the two PATs, served by the binary's --replay.
-$py - "$work/snapshot.json" "$pat1" "$pat2" <<'PY'
-import json, sys
-out, pats = sys.argv[1], sys.argv[2:]
-snap = {"users": {}, "pull_requests": {}, "files": {}}
-for i, pat in enumerate(pats, 1):
-    uid = 9000 + i
-    snap["users"][pat] = {"login": f"dev{i}", "id": uid, "created_at": "2019-01-01T00:00:00Z"}
-    snap["pull_requests"][str(uid)] = [{
-        "title": f"PR {i}", "number": i, "additions": 10, "deletions": 2,
-        "mergedAt": "2025-12-20T11:00:00Z", "createdAt": "2025-12-15T00:00:00Z",
-        "closedAt": "2025-12-20T11:00:00Z", "lastEditedAt": None, "bodyText": "A change.",
-        "state": "MERGED", "commits": {"totalCount": 1},
-        "repository": {"name": "widgets", "owner": {"login": "acme"}, "defaultBranchRef": {"name": "main"}},
-        "headRepository": {"name": "widgets", "owner": {"login": f"dev{i}"}},
-        "baseRefName": "main", "headRefName": "feature",
-        "author": {"login": f"dev{i}"}, "authorAssociation": "CONTRIBUTOR",
-        "mergedBy": {"login": "maintainer"}, "closingIssuesReferences": {"nodes": []},
-        "reviews": {"nodes": []}}]
-    snap["files"][f"acme/widgets#{i}"] = [{"filename": "src/a.rs", "status": "modified",
-        "additions": 10 + i, "deletions": 0, "changes": 10 + i, "patch": None}]
-json.dump(snap, open(out, "w"))
-PY
+$py scripts/lib/snapshot.py "$work/snapshot.json" "$pat1" "$pat2"
 echo '{"acme/widgets": {"weight": 1.0}}' >"$work/repos.json"
 echo '{"rs": 1.5}' >"$work/langs.json"
 started=$(date +%s.%N)

@@ -1,14 +1,290 @@
-//! `GET /healthz` on the event loop: it answers at once as long as the
-//! loop is not blocked, which is what it is there to show.
+//! The operator's view, served on the event loop: `GET /healthz` (JSON: the
+//! last round, the last weights block, the chain connection) and
+//! `GET /metrics` (Prometheus/OpenMetrics text). Both answer at once as
+//! long as the loop is not blocked, which is what `/healthz` is there to
+//! show; they answer 200 while the process runs (liveness), and say what
+//! is wrong in the body.
 
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::{Registry, Unit};
+use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-/// Binds `addr` and serves `/healthz` until the runtime stops. Returns the
-/// bound address (useful with port 0).
-pub async fn serve(addr: SocketAddr) -> std::io::Result<SocketAddr> {
+use crate::scoring::RoundReport;
+
+/// What `/healthz` tells.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Status {
+    /// The loop's step (`validate`), or 0.
+    pub step: u64,
+    /// Rounds finished since the process started.
+    pub rounds: u64,
+    /// The last round: its `now`, wall time and miners.
+    pub last_round: Option<LastRound>,
+    /// The block of the last weights the chain accepted.
+    pub last_weights_block: Option<u64>,
+    /// The chain connection (`validate` on a chain).
+    pub chain: Option<ChainStatus>,
+}
+
+/// The last round, for `/healthz`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LastRound {
+    /// Its "now" (RFC 3339).
+    pub now: String,
+    /// Its wall time.
+    pub wall_ms: u64,
+    /// uids in it.
+    pub miners: usize,
+    /// Of those, the ones scored without a failure reason.
+    pub scored: usize,
+}
+
+/// The chain connection, for `/healthz`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ChainStatus {
+    /// The node's URL.
+    pub endpoint: String,
+    /// Whether the last call found it connected.
+    pub connected: bool,
+    /// The last block seen.
+    pub block: Option<u64>,
+}
+
+/// Counters and gauges of `/metrics`.
+struct Metrics {
+    rounds: Counter,
+    round_seconds: Gauge<f64, AtomicU64>,
+    miners_scored: Counter,
+    miners_failed: Counter,
+    miners_timed_out: Counter,
+    github_requests: Counter,
+    github_retries: Counter,
+    github_rate_limit_waits: Counter,
+    dendrite_answered: Counter,
+    dendrite_failed: Counter,
+    weights_submitted: Counter,
+    weights_refused: Counter,
+    event_loop_lag_seconds: Gauge<f64, AtomicU64>,
+    chain_connected: Gauge,
+    last_weights_block: Gauge,
+}
+
+/// The shared board: the loop writes, the endpoint reads.
+pub struct Board {
+    status: Mutex<Status>,
+    metrics: Metrics,
+    registry: Registry,
+}
+
+impl Default for Board {
+    fn default() -> Self {
+        Board::new()
+    }
+}
+
+impl Board {
+    /// An empty board with every metric registered.
+    pub fn new() -> Board {
+        let metrics = Metrics {
+            rounds: Counter::default(),
+            round_seconds: Gauge::default(),
+            miners_scored: Counter::default(),
+            miners_failed: Counter::default(),
+            miners_timed_out: Counter::default(),
+            github_requests: Counter::default(),
+            github_retries: Counter::default(),
+            github_rate_limit_waits: Counter::default(),
+            dendrite_answered: Counter::default(),
+            dendrite_failed: Counter::default(),
+            weights_submitted: Counter::default(),
+            weights_refused: Counter::default(),
+            event_loop_lag_seconds: Gauge::default(),
+            chain_connected: Gauge::default(),
+            last_weights_block: Gauge::default(),
+        };
+        let mut r = Registry::with_prefix("gittensor");
+        let m = &metrics;
+        r.register("rounds", "Scoring rounds finished", m.rounds.clone());
+        r.register_with_unit(
+            "round_duration",
+            "Wall time of the last round",
+            Unit::Seconds,
+            m.round_seconds.clone(),
+        );
+        r.register(
+            "miners_scored",
+            "Miners scored without a failure reason",
+            m.miners_scored.clone(),
+        );
+        r.register(
+            "miners_failed",
+            "Miners that failed (no PAT, account, timeout, ...)",
+            m.miners_failed.clone(),
+        );
+        r.register(
+            "miners_timed_out",
+            "Miners past their deadline",
+            m.miners_timed_out.clone(),
+        );
+        r.register(
+            "github_requests",
+            "GitHub requests, retries included",
+            m.github_requests.clone(),
+        );
+        r.register(
+            "github_retries",
+            "GitHub requests that were retries",
+            m.github_retries.clone(),
+        );
+        r.register(
+            "github_rate_limit_waits",
+            "Waits for a GitHub rate limit",
+            m.github_rate_limit_waits.clone(),
+        );
+        r.register(
+            "dendrite_answered",
+            "Axon queries that gave a PAT",
+            m.dendrite_answered.clone(),
+        );
+        r.register(
+            "dendrite_failed",
+            "uids whose axon gave no PAT",
+            m.dendrite_failed.clone(),
+        );
+        r.register(
+            "weights_submitted",
+            "Weights the chain accepted",
+            m.weights_submitted.clone(),
+        );
+        r.register(
+            "weights_refused",
+            "Weights the chain or node refused",
+            m.weights_refused.clone(),
+        );
+        r.register_with_unit(
+            "event_loop_lag_max",
+            "Largest event-loop lag in the last round",
+            Unit::Seconds,
+            m.event_loop_lag_seconds.clone(),
+        );
+        r.register(
+            "chain_connected",
+            "1 when the chain client is connected",
+            m.chain_connected.clone(),
+        );
+        r.register(
+            "last_weights_block",
+            "Block of the last weights the chain accepted",
+            m.last_weights_block.clone(),
+        );
+        Board {
+            status: Mutex::new(Status::default()),
+            metrics,
+            registry: r,
+        }
+    }
+
+    fn status_mut(&self) -> std::sync::MutexGuard<'_, Status> {
+        // Plain data: a panic elsewhere cannot leave it torn.
+        self.status.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What `/healthz` would say now.
+    pub fn status(&self) -> Status {
+        self.status_mut().clone()
+    }
+
+    /// A finished round.
+    pub fn round(&self, report: &RoundReport) {
+        let m = &self.metrics;
+        let s = &report.stats;
+        let scored = report
+            .evaluations
+            .values()
+            .filter(|e| e.failed_reason.is_none())
+            .count();
+        m.rounds.inc();
+        #[allow(clippy::cast_precision_loss)]
+        m.round_seconds.set(s.wall_ms as f64 / 1000.0);
+        m.miners_scored.inc_by(scored as u64);
+        m.miners_failed
+            .inc_by((report.evaluations.len() - scored) as u64);
+        m.miners_timed_out.inc_by(s.miners_timed_out as u64);
+        m.github_requests.inc_by(s.github_requests);
+        m.github_retries.inc_by(s.github_retries);
+        m.github_rate_limit_waits.inc_by(s.github_rate_limit_waits);
+        if let Some(q) = &s.pat_query {
+            m.dendrite_answered.inc_by(q.answered as u64);
+            m.dendrite_failed.inc_by(q.failed as u64);
+        }
+        m.event_loop_lag_seconds.set(
+            s.max_event_loop_lag_ms.max(
+                s.pat_query
+                    .as_ref()
+                    .map_or(0.0, |q| q.max_event_loop_lag_ms),
+            ) / 1000.0,
+        );
+        let mut st = self.status_mut();
+        st.rounds += 1;
+        st.last_round = Some(LastRound {
+            now: report.now.clone(),
+            wall_ms: s.wall_ms,
+            miners: report.evaluations.len(),
+            scored,
+        });
+    }
+
+    /// The loop's step.
+    pub fn step(&self, step: u64) {
+        self.status_mut().step = step;
+    }
+
+    /// Weights the chain accepted in `block`.
+    pub fn weights_submitted(&self, block: u64) {
+        self.metrics.weights_submitted.inc();
+        self.metrics
+            .last_weights_block
+            .set(i64::try_from(block).unwrap_or(i64::MAX));
+        self.status_mut().last_weights_block = Some(block);
+    }
+
+    /// Weights the chain or the node refused.
+    pub fn weights_refused(&self) {
+        self.metrics.weights_refused.inc();
+    }
+
+    /// The chain connection as last seen.
+    pub fn chain(&self, endpoint: &str, connected: bool, block: Option<u64>) {
+        self.metrics.chain_connected.set(i64::from(connected));
+        let mut st = self.status_mut();
+        let previous = st.chain.as_ref().and_then(|c| c.block);
+        st.chain = Some(ChainStatus {
+            endpoint: endpoint.to_string(),
+            connected,
+            block: block.or(previous),
+        });
+    }
+
+    /// The `/metrics` text.
+    pub fn metrics_text(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// Binds `addr` and serves `/healthz` and `/metrics` from `board` until the
+/// runtime stops. Returns the bound address (useful with port 0).
+pub async fn serve(addr: SocketAddr, board: Arc<Board>) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     tokio::spawn(async move {
@@ -16,6 +292,7 @@ pub async fn serve(addr: SocketAddr) -> std::io::Result<SocketAddr> {
             let Ok((mut conn, _)) = listener.accept().await else {
                 continue;
             };
+            let board = board.clone();
             tokio::spawn(async move {
                 let mut buf = [0u8; 1024];
                 let n = match tokio::time::timeout(
@@ -27,14 +304,29 @@ pub async fn serve(addr: SocketAddr) -> std::io::Result<SocketAddr> {
                     Ok(Ok(n)) => n,
                     _ => return,
                 };
-                let ok = buf[..n].starts_with(b"GET /healthz ")
-                    || buf[..n].starts_with(b"GET /healthz?");
-                let reply: &[u8] = if ok {
-                    b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 3\r\nconnection: close\r\n\r\nok\n"
-                } else {
-                    b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                let request = &buf[..n];
+                let is = |path: &[u8]| {
+                    request.starts_with(path)
+                        && matches!(request.get(path.len()), Some(b' ' | b'?'))
                 };
-                let _ = conn.write_all(reply).await;
+                let (status, kind, body) = if is(b"GET /healthz") {
+                    let status = board.status();
+                    let body = serde_json::to_string(&status).unwrap_or_default();
+                    ("200 OK", "application/json", body)
+                } else if is(b"GET /metrics") {
+                    (
+                        "200 OK",
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        board.metrics_text(),
+                    )
+                } else {
+                    ("404 Not Found", "text/plain", String::new())
+                };
+                let reply = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(reply.as_bytes()).await;
                 let _ = conn.shutdown().await;
             });
         }

@@ -165,7 +165,8 @@ impl Chain {
                 let wait = self.config.backoff(slot.failures);
                 slot.next_attempt = Some(Instant::now() + wait);
                 self.connected.store(false, Ordering::Relaxed);
-                log::warn!("chain: {why}; next attempt in {}s", wait.as_secs());
+                // The caller logs the failure; this says when to expect the next try.
+                log::debug!("chain: {why}; next attempt in {}s", wait.as_secs());
                 Err(why)
             }
         }

@@ -186,9 +186,8 @@ impl Source {
     }
 }
 
-/// Inputs of a round, read and checked before anything runs.
-pub(crate) struct Prepared {
-    pub(crate) source: Source,
+/// The GitHub side of rounds, read and checked before anything runs.
+pub(crate) struct Github {
     pub(crate) repos: MasterRepositories,
     pub(crate) languages: LanguageWeights,
     pub(crate) client: Client,
@@ -197,9 +196,20 @@ pub(crate) struct Prepared {
     pub(crate) _replay: Option<FakeHub>,
 }
 
+/// Inputs of a round, read and checked before anything runs.
+pub(crate) struct Prepared {
+    pub(crate) source: Source,
+    pub(crate) github: Github,
+}
+
 pub(crate) fn prepare(c: &Common, source: &SourceArgs) -> Result<Prepared, Failure> {
-    let now = parse_now(c.now.as_deref())?;
+    let github = prepare_github(c)?;
     let source = Source::load(source)?;
+    Ok(Prepared { source, github })
+}
+
+pub(crate) fn prepare_github(c: &Common) -> Result<Github, Failure> {
+    let now = parse_now(c.now.as_deref())?;
     let repos = inputs::load_repositories(&c.repositories)?;
     let languages = inputs::load_languages(&c.languages)?;
     if c.concurrency == 0 {
@@ -237,8 +247,7 @@ pub(crate) fn prepare(c: &Common, source: &SourceArgs) -> Result<Prepared, Failu
         round_timeout: c.round_timeout,
         ..RoundOptions::default()
     };
-    Ok(Prepared {
-        source,
+    Ok(Github {
         repos,
         languages,
         client,

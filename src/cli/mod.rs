@@ -5,6 +5,7 @@ mod common;
 mod demo;
 mod run;
 mod score;
+mod validate;
 
 use std::io::Write;
 use std::path::Path;
@@ -43,6 +44,8 @@ pub(crate) enum Command {
     Run(run::RunArgs),
     /// Score the bundled sample round against a local GitHub-shaped server.
     Demo(demo::DemoArgs),
+    /// The validator on the chain: metagraph, rounds, moving average, set_weights.
+    Validate(validate::ValidateArgs),
 }
 
 /// What ends the program, and with which status.
@@ -51,6 +54,13 @@ pub(crate) enum Failure {
     Input(String),
     /// Anything else: status 1.
     Other(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (Failure::Input(m) | Failure::Other(m)) = self;
+        f.write_str(m)
+    }
 }
 
 impl From<InputError> for Failure {
@@ -65,6 +75,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
         Command::Score(args) => score::score(args),
         Command::Run(args) => run::run_loop(args),
         Command::Demo(args) => demo::demo(args),
+        Command::Validate(args) => validate::validate(args),
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use gittensor_validator::health::Board;
 use gittensor_validator::inputs;
 use gittensor_validator::pipeline::bridge;
 use gittensor_validator::pipeline::MinerInput;
@@ -38,7 +39,7 @@ pub(crate) struct RunArgs {
     /// Moving-average weight of the new round's rewards.
     #[arg(long, default_value_t = DEFAULT_EMA_ALPHA)]
     pub(crate) alpha: f64,
-    /// Serve GET /healthz here, e.g. 127.0.0.1:8080.
+    /// Serve GET /healthz and GET /metrics here, e.g. 127.0.0.1:8080.
     #[arg(long)]
     pub(crate) health_addr: Option<SocketAddr>,
 }
@@ -56,13 +57,14 @@ pub(crate) fn run_loop(args: RunArgs) -> Result<(), Failure> {
     let mut state = inputs::load_state(&args.state.join("state.json"))?;
     let rt = runtime()?;
     let result = rt.block_on(async move {
+        let board = Arc::new(Board::new());
         if let Some(addr) = args.health_addr {
-            let bound = gittensor_validator::health::serve(addr)
+            let bound = gittensor_validator::health::serve(addr, board.clone())
                 .await
                 .map_err(|e| Failure::Input(format!("--health-addr {addr}: {e}")))?;
             log::info!("serving /healthz on {bound}");
         }
-        let ctx_tables = Arc::new((p.repos, p.languages));
+        let ctx_tables = Arc::new((p.github.repos, p.github.languages));
         let mut done = 0u64;
         let mut source = p.source;
         loop {
@@ -73,7 +75,7 @@ pub(crate) fn run_loop(args: RunArgs) -> Result<(), Failure> {
             if done > 0 {
                 source.reload().await;
             }
-            let now = p.now.unwrap_or_else(OffsetDateTime::now_utc);
+            let now = p.github.now.unwrap_or_else(OffsetDateTime::now_utc);
             let ctx = Arc::new(RoundContext {
                 repos: ctx_tables.0.clone(),
                 languages: ctx_tables.1.clone(),
@@ -101,10 +103,10 @@ pub(crate) fn run_loop(args: RunArgs) -> Result<(), Failure> {
                 report,
                 interrupted,
             } = round_with_ctrl_c(
-                p.client.clone(),
+                p.github.client.clone(),
                 source.round_miners(),
                 ctx,
-                p.options,
+                p.github.options,
                 None,
             )
             .await;
@@ -122,6 +124,7 @@ pub(crate) fn run_loop(args: RunArgs) -> Result<(), Failure> {
                 .await
                 .map_err(|e| Failure::Other(e.to_string()))??;
             state = Some(next);
+            board.round(&report);
             print_table(&report);
             done += 1;
             if args.rounds.is_some_and(|n| done >= n) {

@@ -33,9 +33,9 @@ pub(crate) struct ScoreArgs {
 pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     let p = prepare(&args.common, &args.source)?;
     let ctx = Arc::new(RoundContext {
-        repos: p.repos,
-        languages: p.languages,
-        now: p.now.unwrap_or_else(OffsetDateTime::now_utc),
+        repos: p.github.repos,
+        languages: p.github.languages,
+        now: p.github.now.unwrap_or_else(OffsetDateTime::now_utc),
     });
     let rt = runtime()?;
     let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::new()));
@@ -43,10 +43,10 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
         report,
         interrupted,
     } = rt.block_on(round_with_ctrl_c(
-        p.client,
+        p.github.client,
         p.source.round_miners(),
         ctx.clone(),
-        p.options,
+        p.github.options,
         recorder.clone(),
     ));
     print_table(&report);

@@ -40,6 +40,8 @@ pub struct RequestStats {
     pub files: u64,
     /// Of all of them, retries.
     pub retries: u64,
+    /// Of the retries, the ones after a wait for a rate limit.
+    pub rate_limit_waits: u64,
 }
 
 impl RequestStats {
@@ -55,6 +57,7 @@ impl RequestStats {
             graphql: self.graphql - earlier.graphql,
             files: self.files - earlier.files,
             retries: self.retries - earlier.retries,
+            rate_limit_waits: self.rate_limit_waits - earlier.rate_limit_waits,
         }
     }
 }
@@ -65,6 +68,7 @@ struct Counters {
     graphql: AtomicU64,
     files: AtomicU64,
     retries: AtomicU64,
+    rate_limit_waits: AtomicU64,
 }
 
 /// A blocking GitHub client. Cheap to clone (an `Arc` inside, like ureq's
@@ -155,6 +159,7 @@ impl Client {
             graphql: c.graphql.load(Ordering::Relaxed),
             files: c.files.load(Ordering::Relaxed),
             retries: c.retries.load(Ordering::Relaxed),
+            rate_limit_waits: c.rate_limit_waits.load(Ordering::Relaxed),
         }
     }
 
@@ -397,6 +402,10 @@ impl Client {
             );
             return Attempt::Fatal(Error::RateLimited { wait });
         }
+        self.inner
+            .counters
+            .rate_limit_waits
+            .fetch_add(1, Ordering::Relaxed);
         Attempt::Retry(Error::Status(a.status), wait)
     }
 

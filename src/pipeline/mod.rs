@@ -76,6 +76,7 @@ pub fn finish(
     let stats = &mut report.stats;
     stats.github_requests = requests.total();
     stats.github_retries = requests.retries;
+    stats.github_rate_limit_waits = requests.rate_limit_waits;
     stats.requests_by_endpoint = [
         ("user", requests.user),
         ("graphql", requests.graphql),

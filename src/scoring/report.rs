@@ -161,6 +161,9 @@ pub struct RoundStats {
     /// Of those, retries.
     #[serde(default)]
     pub github_retries: u64,
+    /// Of the retries, those after a wait for a rate limit.
+    #[serde(default)]
+    pub github_rate_limit_waits: u64,
     /// Requests per endpoint (`user`, `graphql`, `files`).
     #[serde(default)]
     pub requests_by_endpoint: BTreeMap<String, u64>,
