@@ -56,3 +56,27 @@ fn one_bridge() {
     assert_eq!(users.len(), 1, "{users:?}");
     assert!(users[0].ends_with("pipeline/bridge.rs"), "{users:?}");
 }
+
+#[test]
+fn only_chain_talks_to_the_chain() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let users: Vec<String> = sources(&src)
+        .into_iter()
+        .filter(|(_, text)| {
+            [
+                "OnlineClient",
+                "subxt::dynamic",
+                "LegacyBackend",
+                "RpcClient",
+            ]
+            .iter()
+            .any(|needle| text.contains(needle))
+        })
+        .map(|(path, _)| path)
+        .collect();
+    assert!(
+        users.iter().all(|p| p.contains("src/chain/")),
+        "subxt clients outside src/chain: {users:?}"
+    );
+    assert!(!users.is_empty());
+}

@@ -17,7 +17,7 @@ use crate::util::{file_entry, find_leak, pr_node, realistic_pat, user};
 const NOW: &str = "2025-12-20T12:00:00Z";
 
 /// Writes a bittensor-style hotkey file; the seed is the test's secret.
-fn write_wallet(dir: &Path, name: &str, hotkey: &str, seed: [u8; 32]) -> Hotkey {
+pub(crate) fn write_wallet(dir: &Path, name: &str, hotkey: &str, seed: [u8; 32]) -> Hotkey {
     let key = Hotkey::from_seed(seed);
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     let file = dir.join(name).join("hotkeys").join(hotkey);
@@ -48,23 +48,24 @@ fn seed() -> [u8; 32] {
 /// A subnet on loopback: uid 0 (the recycle uid, unserved), uids 1..=n
 /// with axons answering their PAT, then a blacklisting axon, a closed port
 /// and an unserved uid. Every PAT is a GitHub account with one merged PR.
-struct Subnet {
-    dir: tempfile::TempDir,
-    hub: FakeHub,
-    _axons: Vec<TestAxon>,
-    pats: Vec<String>,
-    seed: [u8; 32],
+pub(crate) struct Subnet {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) hub: FakeHub,
+    pub(crate) _axons: Vec<TestAxon>,
+    pub(crate) pats: Vec<String>,
+    pub(crate) seed: [u8; 32],
 }
 
 impl Subnet {
-    fn new(n: u8) -> Subnet {
+    pub(crate) fn new(n: u8) -> Subnet {
         let dir = tempfile::tempdir().unwrap();
         let seed = seed();
-        write_wallet(&dir.path().join("wallets"), "val", "hk", seed);
+        // The validator is uid 0 (the recycle uid), without an axon.
+        let validator = write_wallet(&dir.path().join("wallets"), "val", "hk", seed);
         let pats: Vec<String> = (0..n).map(|_| realistic_pat()).collect();
         let mut snap = Snapshot::default();
         let mut axons = Vec::new();
-        let mut neurons = vec![json!({"uid": 0, "hotkey": Hotkey::from_seed([200; 32]).ss58()})];
+        let mut neurons = vec![json!({"uid": 0, "hotkey": validator.ss58()})];
         for (i, pat) in (1u8..).zip(&pats) {
             let id = 7000 + u64::from(i);
             snap.users.insert(pat.clone(), user(id));
@@ -121,7 +122,7 @@ impl Subnet {
         }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 

@@ -14,4 +14,5 @@ mod props;
 mod rules;
 mod state;
 mod util;
+mod validate;
 mod weights;
