@@ -15,7 +15,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use gittensor_validator::chain::{Chain, ChainConfig, ChainError, Head};
@@ -441,8 +441,15 @@ impl Validator {
         // As 2.0.7: `last_update` as of the last sync.
         let mut last_update = self.last_update();
         if self.cadence.resync_due(head.number, last_update) {
+            let started = Instant::now();
             match chain.metagraph(self.args.netuid, head).await {
                 Ok(fresh) => {
+                    log::info!(
+                        "resync at block {}: {} uids read in {} ms",
+                        head.number,
+                        fresh.n(),
+                        started.elapsed().as_millis()
+                    );
                     self.adopt(fresh);
                     last_update = self.last_update();
                 }
@@ -455,7 +462,10 @@ impl Validator {
         {
             return Ok(None);
         }
-        Ok(Some(self.set_weights(&chain, head).await))
+        let started = Instant::now();
+        let attempt = self.set_weights(&chain, head).await;
+        log::info!("weights step took {} ms", started.elapsed().as_millis());
+        Ok(Some(attempt))
     }
 
     /// This validator's `LastUpdate` in the last synced metagraph.
