@@ -7,12 +7,17 @@
 //! keytool verify SS58 MESSAGE SIG      exit 0 when it verifies, else 1
 //! keytool axon KEYFILE PAT             serve a test axon on 127.0.0.1; print its port;
 //!                                      stop when stdin closes; then print its stats
+//! keytool commit SK|quicknet ROUND HOTKEY_HEX UIDS VALUES VERSION_KEY
+//!                                      a commit-reveal commit, hex: the payload encrypted
+//!                                      to ROUND under the test key SK·G2 (SK big-endian
+//!                                      hex) or drand quicknet's key
 //! ```
 
 use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 
+use gittensor_validator::commit_reveal;
 use gittensor_validator::testaxon::{Behaviour, TestAxon};
 use gittensor_validator::wallet::{self, Hotkey};
 
@@ -61,8 +66,47 @@ fn main() -> ExitCode {
                 s.accepted, s.not_verified, s.other
             );
         }
+        ["commit", key, round, hotkey, uids, values, version_key] => {
+            use ark_ec::PrimeGroup;
+            use ark_ff::PrimeField;
+            use commit_reveal::PublicKey;
+            let bytes = |h: &str| -> Vec<u8> {
+                (0..h.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("hex"))
+                    .collect()
+            };
+            let pk = if key == "quicknet" {
+                commit_reveal::quicknet()
+            } else {
+                let sk =
+                    <PublicKey as PrimeGroup>::ScalarField::from_be_bytes_mod_order(&bytes(key));
+                PublicKey::generator() * sk
+            };
+            let list = |s: &str| -> Vec<u16> {
+                s.split(',')
+                    .filter(|x| !x.is_empty())
+                    .map(|x| x.parse().expect("a u16"))
+                    .collect()
+            };
+            let hotkey: [u8; 32] = bytes(hotkey).try_into().expect("32-byte hotkey");
+            let payload = commit_reveal::payload(
+                &hotkey,
+                &list(uids),
+                &list(values),
+                version_key.parse().expect("a u64"),
+            );
+            let commit = commit_reveal::encrypt(
+                pk,
+                round.parse().expect("a round"),
+                &payload,
+                rand_core::OsRng,
+            )
+            .expect("encrypt");
+            println!("{}", hex(&commit));
+        }
         _ => {
-            eprintln!("usage: keytool address|sign|verify|axon ...");
+            eprintln!("usage: keytool address|sign|verify|axon|commit ...");
             return ExitCode::from(2);
         }
     }

@@ -294,17 +294,10 @@ pub async fn serve(addr: SocketAddr, board: Arc<Board>) -> std::io::Result<Socke
             };
             let board = board.clone();
             tokio::spawn(async move {
-                let mut buf = [0u8; 1024];
-                let n = match tokio::time::timeout(
-                    std::time::Duration::from_secs(5),
-                    conn.read(&mut buf),
-                )
-                .await
-                {
-                    Ok(Ok(n)) => n,
-                    _ => return,
+                let Some(request) = read_request_line(&mut conn).await else {
+                    return;
                 };
-                let request = &buf[..n];
+                let request = &request[..];
                 let is = |path: &[u8]| {
                     request.starts_with(path)
                         && matches!(request.get(path.len()), Some(b' ' | b'?'))
@@ -332,4 +325,25 @@ pub async fn serve(addr: SocketAddr, board: Arc<Board>) -> std::io::Result<Socke
         }
     });
     Ok(local)
+}
+
+/// Reads until the request line is complete (a client may send it in
+/// pieces), at most 1 KiB and 5 s; `None` when it never completes.
+async fn read_request_line(conn: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    let mut buf = Vec::with_capacity(256);
+    let read = async {
+        let mut chunk = [0u8; 256];
+        while !buf.contains(&b'\n') && buf.len() < 1024 {
+            let n = conn.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        Some(())
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(5), read)
+        .await
+        .ok()??;
+    Some(buf)
 }

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod chain;
+pub mod commit_reveal;
 pub mod dendrite;
 pub mod fakehub;
 pub mod github;

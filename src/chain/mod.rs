@@ -77,6 +77,12 @@ pub struct Hyperparameters {
     /// `CommitRevealWeightsEnabled`; `None` when the runtime has no such
     /// item (then it is off).
     pub commit_reveal: Option<bool>,
+    /// `RevealPeriodEpochs`: epochs between a commit and its reveal; `None`
+    /// when the runtime has no such item.
+    pub reveal_period_epochs: Option<u64>,
+    /// `CommitRevealWeightsVersion`, the version a commit must carry; `None`
+    /// when the runtime keeps none.
+    pub commit_reveal_version: Option<u16>,
 }
 
 /// Where a submitted extrinsic landed.
@@ -358,19 +364,38 @@ impl Chain {
                         .map_err(any_error)
                 }
             };
-            let has_commit_reveal = block
-                .metadata()
-                .pallet_by_name(PALLET)
-                .and_then(|p| p.storage())
-                .and_then(|s| s.entry_by_name("CommitRevealWeightsEnabled"))
-                .is_some();
-            let commit_reveal = if has_commit_reveal {
+            let metadata = block.metadata();
+            let has = |name: &str| {
+                metadata
+                    .pallet_by_name(PALLET)
+                    .and_then(|p| p.storage())
+                    .and_then(|s| s.entry_by_name(name))
+                    .is_some()
+            };
+            let commit_reveal = if has("CommitRevealWeightsEnabled") {
                 Some(
                     storage
                         .fetch(
                             storage_bool(PALLET, "CommitRevealWeightsEnabled"),
                             (netuid,),
                         )
+                        .await
+                        .map_err(any_error)?
+                        .decode()
+                        .map_err(any_error)?,
+                )
+            } else {
+                None
+            };
+            let reveal_period_epochs = if has("RevealPeriodEpochs") {
+                Some(u64_of("RevealPeriodEpochs").await?)
+            } else {
+                None
+            };
+            let commit_reveal_version = if has("CommitRevealWeightsVersion") {
+                Some(
+                    storage
+                        .fetch(commit_reveal_version(), ())
                         .await
                         .map_err(any_error)?
                         .decode()
@@ -386,15 +411,15 @@ impl Chain {
                 weights_rate_limit: u64_of("WeightsSetRateLimit").await?,
                 tempo: u16_of("Tempo").await?,
                 commit_reveal,
+                reveal_period_epochs,
+                commit_reveal_version,
             })
         })
         .await
     }
 
     /// Submits `set_weights(netuid, uids, weights, version_key)` signed by
-    /// `hotkey` (mortal for 8 blocks, as bittensor), and waits until it is
-    /// in a block, at most the inclusion timeout. A refusal by the chain is
-    /// [`ChainError::Refused`] with the error's name.
+    /// `hotkey`, and waits until it is in a block (see [`Chain::submit`]).
     pub async fn set_weights(
         &self,
         netuid: u16,
@@ -403,7 +428,36 @@ impl Chain {
         version_key: u64,
         hotkey: &Hotkey,
     ) -> Result<Inclusion, ChainError> {
-        let call = set_weights_call(netuid, uids, weights, version_key);
+        self.submit(
+            &set_weights_call(netuid, uids, weights, version_key),
+            hotkey,
+        )
+        .await
+    }
+
+    /// Submits `commit_timelocked_weights(netuid, commit, reveal_round,
+    /// version)` signed by `hotkey`, and waits until it is in a block.
+    pub async fn commit_weights(
+        &self,
+        netuid: u16,
+        commit: &[u8],
+        reveal_round: u64,
+        version: u16,
+        hotkey: &Hotkey,
+    ) -> Result<Inclusion, ChainError> {
+        let call = commit_timelocked_weights_call(netuid, commit, reveal_round, version);
+        self.submit(&call, hotkey).await
+    }
+
+    /// Signs `call` with `hotkey` (mortal for 8 blocks, as bittensor),
+    /// submits it and waits until it is in a block, at most the inclusion
+    /// timeout. A refusal by the chain is [`ChainError::Refused`] with the
+    /// error's name.
+    async fn submit<C: subxt::transactions::Payload>(
+        &self,
+        call: &C,
+        hotkey: &Hotkey,
+    ) -> Result<Inclusion, ChainError> {
         let signer = hotkey.keypair().clone();
         let (_, api) = self.api().await?;
         let submit = async {
@@ -412,7 +466,7 @@ impl Chain {
                 .build();
             let mut tx = api.tx().await.map_err(any_error)?;
             let mut progress = tx
-                .sign_and_submit_then_watch(&call, &signer, params)
+                .sign_and_submit_then_watch(call, &signer, params)
                 .await
                 .map_err(|e| ChainError::Rejected(e.to_string()))?;
             let extrinsic_hash = format!("{:?}", progress.extrinsic_hash());
@@ -455,6 +509,26 @@ impl Chain {
         }
         result
     }
+}
+
+/// `SubtensorModule.commit_timelocked_weights(netuid, commit, reveal_round,
+/// commit_reveal_version)`: weights timelock-encrypted to a drand round.
+pub fn commit_timelocked_weights_call(
+    netuid: u16,
+    commit: &[u8],
+    reveal_round: u64,
+    version: u16,
+) -> subxt::transactions::DynamicPayload<(u16, Vec<u8>, u64, u16)> {
+    dynamic::tx(
+        PALLET,
+        "commit_timelocked_weights",
+        (netuid, commit.to_vec(), reveal_round, version),
+    )
+}
+
+/// `CommitRevealWeightsVersion -> u16` (a plain item).
+pub fn commit_reveal_version() -> subxt::storage::DynamicAddress<(), u16> {
+    dynamic::storage(PALLET, "CommitRevealWeightsVersion")
 }
 
 /// `SubtensorModule.set_weights(netuid, dests, weights, version_key)`.

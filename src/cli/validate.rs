@@ -15,10 +15,11 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 use gittensor_validator::chain::{Chain, ChainConfig, ChainError, Head};
+use gittensor_validator::commit_reveal;
 use gittensor_validator::dendrite::{Dendrite, DendriteConfig};
 use gittensor_validator::health::Board;
 use gittensor_validator::inputs;
@@ -332,6 +333,23 @@ async fn load_state(dir: &Path, metagraph: &Metagraph) -> Result<ValidatorState,
 
 impl Validator {
     async fn run(&mut self) -> Result<(), Failure> {
+        // One listener for the whole run: a Ctrl-C that comes during a sync
+        // or a save is kept, and honoured at the end of that step.
+        let (stop_tx, mut stop) = tokio::sync::watch::channel(false);
+        let listener = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = stop_tx.send(true);
+            }
+        });
+        let result = self.steps(&mut stop).await;
+        listener.abort();
+        result
+    }
+
+    async fn steps(
+        &mut self,
+        stop: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> Result<(), Failure> {
         loop {
             self.board.step(self.state.step);
             let round_due = self.cadence.is_round_step(self.state.step) && !self.limit_reached();
@@ -340,7 +358,7 @@ impl Validator {
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.args.step_interval) => {}
-                _ = tokio::signal::ctrl_c() => {
+                _ = stop.wait_for(|s| *s) => {
                     log::info!("interrupted between steps: the state is saved");
                     return Ok(());
                 }
@@ -348,6 +366,10 @@ impl Validator {
             let attempt = self.sync().await?;
             self.state.step += 1;
             self.save().await?;
+            if *stop.borrow() {
+                log::info!("interrupted: the step is finished and the state is saved");
+                return Ok(());
+            }
             if self.limit_reached() && attempt == Some(Attempt::Concluded) {
                 log::info!(
                     "{} rounds done and the weights after them settled: stopping",
@@ -516,11 +538,36 @@ impl Validator {
         let Some((uids, weights)) = self.compute(limits).await else {
             return Attempt::Concluded;
         };
-        if self.args.dry_run {
-            log::info!(
-                "--dry-run: weights computed at block {}, not submitted",
-                head.number
+        // With commit-reveal on, the same list goes out encrypted to a drand
+        // round, as bittensor 9.9.0's commit_reveal_v3_extrinsic sends it.
+        let reveal = (hyper.commit_reveal == Some(true)).then(|| {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+            let round = commit_reveal::reveal_round(
+                u64::from(hyper.tempo),
+                head.number,
+                netuid,
+                hyper.reveal_period_epochs.unwrap_or(1),
+                commit_reveal::BLOCK_TIME,
+                now,
             );
+            let version = hyper
+                .commit_reveal_version
+                .unwrap_or(commit_reveal::DEFAULT_COMMIT_REVEAL_VERSION);
+            (round, version)
+        });
+        if self.args.dry_run {
+            match reveal {
+                Some((round, _)) => log::info!(
+                    "--dry-run: netuid {netuid} has commit-reveal on: the list above would be committed \
+                     for drand round {round}; not submitted"
+                ),
+                None => log::info!(
+                    "--dry-run: weights computed at block {}, not submitted",
+                    head.number
+                ),
+            }
             return Attempt::Concluded;
         }
         let permit = self
@@ -535,15 +582,6 @@ impl Validator {
             );
             return Attempt::Concluded;
         }
-        if hyper.commit_reveal == Some(true) {
-            log::warn!(
-                "netuid {netuid} has commit-reveal on: the chain refuses plain set_weights, so none is sent. \
-                 Commit-reveal weights are not supported by this release; until then run --dry-run beside \
-                 the Python validator, or ask the subnet owner about the commit-reveal setting"
-            );
-            self.board.weights_refused();
-            return Attempt::Concluded;
-        }
         if self.args.version_key < hyper.weights_version_key {
             log::error!(
                 "our weights version key {} is below netuid {netuid}'s WeightsVersionKey {}: the chain will \
@@ -551,6 +589,11 @@ impl Validator {
                 self.args.version_key,
                 hyper.weights_version_key
             );
+        }
+        if let Some((round, version)) = reveal {
+            return self
+                .commit(chain, head, &uids, &weights, round, version)
+                .await;
         }
         log::info!(
             "setting weights on {} uids at block {}",
@@ -587,6 +630,82 @@ impl Validator {
             }
             Err(e) => {
                 log::warn!("set_weights: {e}; trying again at the next due step");
+                Attempt::Unknown
+            }
+        }
+    }
+
+    /// Commits the list, timelock-encrypted to drand round `round`
+    /// (commit-reveal v3 as bittensor 9.9.0 sends it); the chain reveals it
+    /// once drand publishes the round.
+    async fn commit(
+        &mut self,
+        chain: &Chain,
+        head: Head,
+        uids: &[u16],
+        weights: &[u16],
+        round: u64,
+        version: u16,
+    ) -> Attempt {
+        let netuid = self.args.netuid;
+        let payload = commit_reveal::payload(
+            &self.hotkey.public_key(),
+            uids,
+            weights,
+            self.args.version_key,
+        );
+        // Pairings and AES: CPU work, off the event loop.
+        let encrypted = bridge::blocking(move || {
+            commit_reveal::encrypt(commit_reveal::quicknet(), round, &payload, rand_core::OsRng)
+        })
+        .await;
+        let commit = match encrypted {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => {
+                log::error!("commit-reveal: {e}; no weights this step");
+                return Attempt::Concluded;
+            }
+            Err(e) => {
+                log::error!("commit-reveal: {e}; no weights this step");
+                return Attempt::Unknown;
+            }
+        };
+        log::info!(
+            "committing weights on {} uids at block {} for drand round {round} ({} bytes, version {version})",
+            uids.len(),
+            head.number,
+            commit.len()
+        );
+        match chain
+            .commit_weights(netuid, &commit, round, version, &self.hotkey)
+            .await
+        {
+            Ok(inclusion) => {
+                log::info!(
+                    "weights committed: extrinsic {} in block {} ({}); the chain reveals them after drand round {round}",
+                    inclusion.extrinsic_hash,
+                    inclusion.block_number,
+                    inclusion.block_hash
+                );
+                self.state.last_weights_block = Some(inclusion.block_number);
+                self.board.weights_submitted(inclusion.block_number);
+                Attempt::Concluded
+            }
+            Err(ChainError::Refused { name, block }) => {
+                log::error!(
+                    "commit_timelocked_weights refused by the chain in block {block}: {name}{}",
+                    hint(&name)
+                );
+                self.board.weights_refused();
+                Attempt::Concluded
+            }
+            Err(e @ ChainError::Rejected(_)) => {
+                log::error!("commit_timelocked_weights: {e}; trying again at the next due step");
+                self.board.weights_refused();
+                Attempt::Concluded
+            }
+            Err(e) => {
+                log::warn!("commit_timelocked_weights: {e}; trying again at the next due step");
                 Attempt::Unknown
             }
         }
@@ -671,6 +790,9 @@ fn hint(name: &str) -> &'static str {
             " (the subnet expects another weights version key: see --version-key)"
         }
         "CommitRevealEnabled" => " (the subnet has commit-reveal on: plain set_weights is refused)",
+        "CommitRevealDisabled" => " (the subnet has commit-reveal off: commits are refused)",
+        "IncorrectCommitRevealVersion" => " (the chain expects another commit-reveal version)",
+        "TooManyUnrevealedCommits" => " (ten commits of this hotkey wait for their reveal)",
         "NoValidatorPermit" => " (the hotkey has no validator permit)",
         "NotRegistered" | "HotKeyNotRegisteredInSubNet" => {
             " (the hotkey is not registered on the subnet)"

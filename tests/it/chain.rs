@@ -4,7 +4,8 @@
 //! give the bytes a hand-built SCALE encoding gives.
 
 use gittensor_validator::chain::{
-    axons, keys, set_weights_call, storage_u16, storage_u64, uids, PALLET,
+    axons, commit_reveal_version, commit_timelocked_weights_call, keys, set_weights_call,
+    storage_u16, storage_u64, uids, PALLET,
 };
 use sp_crypto_hashing::{blake2_128, twox_128};
 use subxt::config::substrate::SpecVersionForRange;
@@ -147,6 +148,35 @@ fn calls_and_storage_keys_encode_against_todays_finney_metadata() {
     let (_, _, md) = offline("finney-spec365.scale");
     let items = md.pallet_by_name(PALLET).unwrap().storage().unwrap();
     assert!(items.entry_by_name("CommitRevealWeightsEnabled").is_some());
+}
+
+#[test]
+fn the_timelocked_commit_encodes_against_todays_finney_metadata() {
+    let (client, _, _) = offline("finney-spec365.scale");
+    let at = client.at_block(0u64).unwrap();
+    let commit: Vec<u8> = (0u8..=255).cycle().take(311).collect();
+    let data = at
+        .tx()
+        .call_data(&commit_timelocked_weights_call(74, &commit, 20_733_667, 4))
+        .unwrap();
+    // Pallet 7, call 113, then SCALE(u16, Vec<u8>, u64, u16).
+    let mut expected = vec![7, 113];
+    (74u16, commit, 20_733_667u64, 4u16).encode_to(&mut expected);
+    assert_eq!(data, expected);
+    let key = at
+        .storage()
+        .entry(commit_reveal_version())
+        .unwrap()
+        .fetch_key(())
+        .unwrap();
+    assert_eq!(key, prefix("CommitRevealWeightsVersion"));
+    // The testbed's 2023 runtime has no such call: it says so before sending.
+    let (old, _, _) = offline("testfinney-spec103.scale");
+    let old_at = old.at_block(0u64).unwrap();
+    assert!(old_at
+        .tx()
+        .call_data(&commit_timelocked_weights_call(1, &[1], 1, 4))
+        .is_err());
 }
 
 #[test]

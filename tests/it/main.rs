@@ -5,6 +5,7 @@ mod axons;
 mod chain;
 mod cli;
 mod client;
+mod commit_reveal;
 mod dendrite;
 mod example;
 mod faults;

@@ -194,13 +194,15 @@ fn healthz_and_metrics_tell_the_operator_what_happened() {
             &addr.to_string(),
         ],
     );
+    let log = net.path("validate.log");
     let mut child = Command::new(BIN)
         .args(&args)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let shown = || std::fs::read_to_string(&log).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(60);
     let health = loop {
         if let Some(body) = get(addr, "/healthz") {
             let v: Value = serde_json::from_str(&body).unwrap();
@@ -208,10 +210,14 @@ fn healthz_and_metrics_tell_the_operator_what_happened() {
                 break v;
             }
         }
-        assert!(Instant::now() < deadline, "no round seen on /healthz");
+        assert!(
+            Instant::now() < deadline,
+            "no round seen on /healthz; the log:\n{}",
+            shown()
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
-    assert_eq!(health["last_round"]["miners"], 6);
+    assert_eq!(health["last_round"]["miners"], 6, "{health}");
     assert_eq!(health["last_round"]["now"], NOW);
     let metrics = get(addr, "/metrics").unwrap();
     for line in [
@@ -224,7 +230,11 @@ fn healthz_and_metrics_tell_the_operator_what_happened() {
         "gittensor_event_loop_lag_max_seconds ",
         "# EOF",
     ] {
-        assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
+        assert!(
+            metrics.contains(line),
+            "{line} missing from:\n{metrics}\n{}",
+            shown()
+        );
     }
     assert!(
         metrics.contains("gittensor_dendrite_answered_total "),
@@ -235,6 +245,7 @@ fn healthz_and_metrics_tell_the_operator_what_happened() {
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
-    assert!(child.wait().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}; the log:\n{}", shown());
     assert!(net.path("state").join("state.json").exists());
 }
