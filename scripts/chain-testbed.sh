@@ -21,16 +21,7 @@ cargo build --quiet --bin gittensor-validator
 bin=$root/target/debug/gittensor-validator
 sdk="$py $root/scripts/interop/bt_sdk.py"
 tb=$root/scripts/testbed
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ -n "${KEEP_TESTBED:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-pass() { echo "ok: $*"; }
+. scripts/lib/common.sh
 rpc() { node -e "fetch('http://127.0.0.1:$CHOPSTICKS_PORT',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({id:1,jsonrpc:'2.0',method:process.argv[1],params:JSON.parse(process.argv[2])})}).then(r=>r.json()).then(j=>{if(j.error){console.error(JSON.stringify(j.error));process.exit(1)}console.log(JSON.stringify(j.result))})" "$1" "$2"; }
 NETUID=1
 LIMIT=26214        # MaxWeightsLimit: 40 % of 65535, so the recycle uid's share is clipped

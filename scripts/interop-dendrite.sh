@@ -16,16 +16,7 @@ cargo build --quiet --bin gittensor-validator --example keytool
 bin=$root/target/debug/gittensor-validator
 keytool=$root/target/debug/examples/keytool
 sdk="$py $root/scripts/interop/bt_sdk.py"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-pass() { echo "ok: $*"; }
+. scripts/lib/common.sh
 
 echo "== 1. wallets made by bittensor-wallet 4.0.0 load to the same ss58"
 $sdk wallets "$work/wallets" validator good1 good2 blacklisted failing slow >"$work/ss58.json"

@@ -216,3 +216,18 @@ pub(crate) fn print_table(report: &RoundReport) {
         s.miners, s.wall_ms, s.github_requests, s.github_retries, s.max_event_loop_lag_ms
     );
 }
+
+/// The operator's board, served on `addr` (`/healthz`, `/metrics`) when
+/// one is given. A port that cannot be bound is bad usage.
+pub(crate) async fn serve_board(
+    addr: Option<std::net::SocketAddr>,
+) -> Result<Arc<gittensor_validator::health::Board>, Failure> {
+    let board = Arc::new(gittensor_validator::health::Board::new());
+    if let Some(addr) = addr {
+        let bound = gittensor_validator::health::serve(addr, board.clone())
+            .await
+            .map_err(|e| Failure::Input(format!("--health-addr {addr}: {e}")))?;
+        log::info!("serving /healthz and /metrics on {bound}");
+    }
+    Ok(board)
+}

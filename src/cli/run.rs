@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use gittensor_validator::health::Board;
 use gittensor_validator::inputs;
 use gittensor_validator::pipeline::bridge;
 use gittensor_validator::pipeline::MinerInput;
@@ -18,7 +17,8 @@ use time::OffsetDateTime;
 
 use super::common::{prepare, Source, SourceArgs};
 use super::{
-    parse_duration, print_table, round_with_ctrl_c, runtime, Common, Failure, Round, INTERRUPTED,
+    parse_duration, print_table, round_with_ctrl_c, runtime, serve_board, Common, Failure, Round,
+    INTERRUPTED,
 };
 
 #[derive(Args)]
@@ -57,13 +57,7 @@ pub(crate) fn run_loop(args: RunArgs) -> Result<(), Failure> {
     let mut state = inputs::load_state(&args.state.join("state.json"))?;
     let rt = runtime()?;
     let result = rt.block_on(async move {
-        let board = Arc::new(Board::new());
-        if let Some(addr) = args.health_addr {
-            let bound = gittensor_validator::health::serve(addr, board.clone())
-                .await
-                .map_err(|e| Failure::Input(format!("--health-addr {addr}: {e}")))?;
-            log::info!("serving /healthz on {bound}");
-        }
+        let board = serve_board(args.health_addr).await?;
         let ctx_tables = Arc::new((p.github.repos, p.github.languages));
         let mut done = 0u64;
         let mut source = p.source;

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
-use gittensor_validator::chain::{Chain, ChainConfig, ChainError, Head};
+use gittensor_validator::chain::{Chain, ChainConfig, ChainError, Head, Inclusion};
 use gittensor_validator::commit_reveal;
 use gittensor_validator::dendrite::{Dendrite, DendriteConfig};
 use gittensor_validator::health::Board;
@@ -33,8 +33,8 @@ use time::OffsetDateTime;
 
 use super::common::{expand_home, prepare_github, Common, WalletArgs};
 use super::{
-    parse_duration, print_table, round_with_ctrl_c, runtime, Failure, Round, RoundMiners,
-    INTERRUPTED,
+    parse_duration, print_table, round_with_ctrl_c, runtime, serve_board, Failure, Round,
+    RoundMiners, INTERRUPTED,
 };
 
 /// gittensor's `__spec_version__` (1.0.0 -> 1000), the weights version key
@@ -197,13 +197,7 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     };
     let rt = runtime()?;
     let result = rt.block_on(async move {
-        let board = Arc::new(Board::new());
-        if let Some(addr) = args.health_addr {
-            let bound = gittensor_validator::health::serve(addr, board.clone())
-                .await
-                .map_err(|e| Failure::Input(format!("--health-addr {addr}: {e}")))?;
-            log::info!("serving /healthz and /metrics on {bound}");
-        }
+        let board = serve_board(args.health_addr).await?;
         let (metagraph, uid) = first_sync(&neurons, &args, &hotkey, &board).await?;
         let state = load_state(&dir, &metagraph).await?;
         log::info!(
@@ -600,13 +594,25 @@ impl Validator {
             uids.len(),
             head.number
         );
-        match chain
+        let result = chain
             .set_weights(netuid, &uids, &weights, self.args.version_key, &self.hotkey)
-            .await
-        {
+            .await;
+        self.settle("set_weights", "weights set", result, "")
+    }
+
+    /// What became of a submission: logged by the block that holds it, or
+    /// by the chain's error name; the board counts it.
+    fn settle(
+        &mut self,
+        call: &str,
+        done: &str,
+        result: Result<Inclusion, ChainError>,
+        after: &str,
+    ) -> Attempt {
+        match result {
             Ok(inclusion) => {
                 log::info!(
-                    "weights set: extrinsic {} in block {} ({})",
+                    "{done}: extrinsic {} in block {} ({}){after}",
                     inclusion.extrinsic_hash,
                     inclusion.block_number,
                     inclusion.block_hash
@@ -617,19 +623,19 @@ impl Validator {
             }
             Err(ChainError::Refused { name, block }) => {
                 log::error!(
-                    "set_weights refused by the chain in block {block}: {name}{}",
+                    "{call} refused by the chain in block {block}: {name}{}",
                     hint(&name)
                 );
                 self.board.weights_refused();
                 Attempt::Concluded
             }
             Err(e @ ChainError::Rejected(_)) => {
-                log::error!("set_weights: {e}; trying again at the next due step");
+                log::error!("{call}: {e}; trying again at the next due step");
                 self.board.weights_refused();
                 Attempt::Concluded
             }
             Err(e) => {
-                log::warn!("set_weights: {e}; trying again at the next due step");
+                log::warn!("{call}: {e}; trying again at the next due step");
                 Attempt::Unknown
             }
         }
@@ -676,39 +682,16 @@ impl Validator {
             head.number,
             commit.len()
         );
-        match chain
+        let result = chain
             .commit_weights(netuid, &commit, round, version, &self.hotkey)
-            .await
-        {
-            Ok(inclusion) => {
-                log::info!(
-                    "weights committed: extrinsic {} in block {} ({}); the chain reveals them after drand round {round}",
-                    inclusion.extrinsic_hash,
-                    inclusion.block_number,
-                    inclusion.block_hash
-                );
-                self.state.last_weights_block = Some(inclusion.block_number);
-                self.board.weights_submitted(inclusion.block_number);
-                Attempt::Concluded
-            }
-            Err(ChainError::Refused { name, block }) => {
-                log::error!(
-                    "commit_timelocked_weights refused by the chain in block {block}: {name}{}",
-                    hint(&name)
-                );
-                self.board.weights_refused();
-                Attempt::Concluded
-            }
-            Err(e @ ChainError::Rejected(_)) => {
-                log::error!("commit_timelocked_weights: {e}; trying again at the next due step");
-                self.board.weights_refused();
-                Attempt::Concluded
-            }
-            Err(e) => {
-                log::warn!("commit_timelocked_weights: {e}; trying again at the next due step");
-                Attempt::Unknown
-            }
-        }
+            .await;
+        let after = format!("; the chain reveals them after drand round {round}");
+        self.settle(
+            "commit_timelocked_weights",
+            "weights committed",
+            result,
+            &after,
+        )
     }
 
     /// §11.4 on the scores: the (uid, u16) list, logged and written to
