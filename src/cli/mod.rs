@@ -192,10 +192,13 @@ pub(crate) fn write_report(report: &RoundReport, target: &str) -> Result<(), Fai
     }
 }
 
-pub(crate) fn print_table(report: &RoundReport) {
-    let mut err = std::io::stderr().lock();
+/// The round's table for a person: a line per uid, then the totals.
+pub(crate) fn table(report: &RoundReport) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    // Writing to a String cannot fail.
     let _ = writeln!(
-        err,
+        out,
         "{:>5} {:>4} {:>12} {:>10}  note",
         "uid", "PRs", "score", "reward"
     );
@@ -205,16 +208,32 @@ pub(crate) fn print_table(report: &RoundReport) {
         let score = e.map_or(0.0, |e| e.total_score);
         let note = e.and_then(|e| e.failed_reason.clone()).unwrap_or_default();
         let _ = writeln!(
-            err,
+            out,
             "{uid:>5} {prs:>4} {score:>12.4} {reward:>10.6}  {note}"
         );
     }
     let s = &report.stats;
     let _ = writeln!(
-        err,
+        out,
         "{} miners in {} ms, {} GitHub requests ({} retries), max event-loop lag {:.2} ms",
         s.miners, s.wall_ms, s.github_requests, s.github_retries, s.max_event_loop_lag_ms
     );
+    out
+}
+
+/// Prints the round's table on stderr (blocking: from sync code only).
+pub(crate) fn print_table(report: &RoundReport) {
+    let _ = std::io::stderr().lock().write_all(table(report).as_bytes());
+}
+
+/// Prints the round's table on stderr from async code: a full stderr pipe
+/// must block a pool thread, not the event loop.
+pub(crate) async fn print_table_async(report: &RoundReport) {
+    let text = table(report);
+    let _ = gittensor_validator::pipeline::bridge::blocking(move || {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    })
+    .await;
 }
 
 /// The operator's board, served on `addr` (`/healthz`, `/metrics`) when

@@ -17,8 +17,8 @@ use time::OffsetDateTime;
 
 use super::common::{prepare, Source, SourceArgs};
 use super::{
-    parse_duration, print_table, round_with_ctrl_c, runtime, serve_board, Common, Failure, Round,
-    INTERRUPTED,
+    parse_duration, print_table_async, round_with_ctrl_c, runtime, serve_board, Common, Failure,
+    Round, INTERRUPTED,
 };
 
 #[derive(Args)]
@@ -119,7 +119,7 @@ pub(crate) fn run_loop(args: RunArgs) -> Result<(), Failure> {
                 .map_err(|e| Failure::Other(e.to_string()))??;
             state = Some(next);
             board.round(&report);
-            print_table(&report);
+            print_table_async(&report).await;
             done += 1;
             if args.rounds.is_some_and(|n| done >= n) {
                 return Ok(());

@@ -33,7 +33,7 @@ use time::OffsetDateTime;
 
 use super::common::{expand_home, prepare_github, Common, WalletArgs};
 use super::{
-    parse_duration, print_table, round_with_ctrl_c, runtime, serve_board, Failure, Round,
+    parse_duration, print_table_async, round_with_ctrl_c, runtime, serve_board, Failure, Round,
     RoundMiners, INTERRUPTED,
 };
 
@@ -414,7 +414,7 @@ impl Validator {
         }
         self.rounds_done += 1;
         self.board.round(&report);
-        print_table(&report);
+        print_table_async(&report).await;
         let (dir, rep) = (self.dir.clone(), report);
         bridge::blocking(move || write_json(&dir.join("report.json"), &rep))
             .await
