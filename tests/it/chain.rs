@@ -7,6 +7,8 @@ use gittensor_validator::chain::{
     axons, commit_reveal_version, commit_timelocked_weights_call, keys, set_weights_call,
     storage_u16, storage_u64, uids, PALLET,
 };
+use scale_info::form::PortableForm;
+use scale_info::{TypeDef, TypeDefPrimitive};
 use sp_crypto_hashing::{blake2_128, twox_128};
 use subxt::config::substrate::SpecVersionForRange;
 use subxt::ext::codec::{Decode, Encode};
@@ -133,10 +135,52 @@ fn check_runtime(file: &str, spec: u32, pallet_index: u8) {
             "{file}: {item}"
         );
     }
-    // The Vec<bool>/Vec<u64> items read whole.
+    // The values the metagraph reader decodes have the shapes it expects.
     let items = md.pallet_by_name(PALLET).unwrap().storage().unwrap();
-    for item in ["ValidatorPermit", "LastUpdate", "Weights"] {
-        assert!(items.entry_by_name(item).is_some(), "{file}: {item}");
+    let value = |item: &str| {
+        let ty = items.entry_by_name(item).unwrap().value_ty();
+        md.types().resolve(ty).unwrap().type_def.clone()
+    };
+    let element = |def: TypeDef<PortableForm>| match def {
+        TypeDef::Sequence(s) => md
+            .types()
+            .resolve(s.type_param.id)
+            .unwrap()
+            .type_def
+            .clone(),
+        other => panic!("{file}: not a sequence: {other:?}"),
+    };
+    assert_eq!(
+        element(value("ValidatorPermit")),
+        TypeDef::Primitive(TypeDefPrimitive::Bool),
+        "{file}"
+    );
+    assert_eq!(
+        element(value("LastUpdate")),
+        TypeDef::Primitive(TypeDefPrimitive::U64),
+        "{file}"
+    );
+    let TypeDef::Composite(axon) = value("Axons") else {
+        panic!("{file}: AxonInfo is not a struct");
+    };
+    let fields: Vec<&str> = axon
+        .fields
+        .iter()
+        .filter_map(|f| f.name.as_deref())
+        .collect();
+    for name in [
+        "ip",
+        "port",
+        "ip_type",
+        "protocol",
+        "version",
+        "placeholder1",
+        "placeholder2",
+    ] {
+        assert!(
+            fields.contains(&name),
+            "{file}: AxonInfo has no {name}: {fields:?}"
+        );
     }
 }
 
