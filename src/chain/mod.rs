@@ -419,7 +419,8 @@ impl Chain {
     }
 
     /// Submits `set_weights(netuid, uids, weights, version_key)` signed by
-    /// `hotkey`, and waits until it is in a block (see [`Chain::submit`]).
+    /// `hotkey`, and waits until it is in a block, at most the inclusion
+    /// timeout; a refusal is [`ChainError::Refused`] with its name.
     pub async fn set_weights(
         &self,
         netuid: u16,

@@ -3,7 +3,7 @@
 //! 2.0.7, to the bit.
 //!
 //! Each place where the float width decides the result follows the text of
-//! §11 (its [F32]/[F64] marks): scores are float32 until the metagraph
+//! §11 (its \[F32\]/\[F64\] marks): scores are float32 until the metagraph
 //! grows, sums are numpy's pairwise sums ([`psum`]), Python floats meet
 //! numpy arrays under NEP 50 (a Python float takes the array's width, a
 //! numpy float64 scalar widens the operation), and the last step rounds
