@@ -309,3 +309,35 @@ fn wallet_flags_fall_back_to_the_environment() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["rewards"]["1"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn run_follows_the_metagraph_file_for_pats_and_hotkeys() {
+    let net = Subnet::new(2);
+    let state = net.path("state");
+    let mut args = net.score_args(&["--state", &state.display().to_string(), "--rounds", "1"]);
+    args[0] = "run".into();
+    run_ok(&args, &[]);
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("state.json")).unwrap()).unwrap();
+    let metagraph: Value =
+        serde_json::from_str(&std::fs::read_to_string(net.path("metagraph.json")).unwrap())
+            .unwrap();
+    let hotkeys: Vec<&Value> = metagraph
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| &n["hotkey"])
+        .collect();
+    assert_eq!(
+        saved["hotkeys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect::<Vec<_>>(),
+        hotkeys
+    );
+    let values = saved["scores"]["values"].as_array().unwrap();
+    assert_eq!(values.len(), hotkeys.len());
+    // The two miners whose axons gave a PAT earned a score.
+    assert!(values[1].as_f64().unwrap() > 0.0 && values[2].as_f64().unwrap() > 0.0);
+}
