@@ -73,13 +73,13 @@ rpc dev_newBlock '[{"count": 3}]' >/dev/null
 readback() { node "$tb/readback.mjs" --ws "$CHOPSTICKS_WS" --netuid $NETUID "$@" 2>/dev/null; }
 last_update() { readback | $py -c "import json,sys; print(json.load(sys.stdin)['neurons'][0]['lastUpdate'])"; }
 
-validate() { # STATE_DIR LOG ENDPOINT
+validate() { # STATE_DIR LOG ENDPOINT [STEP_INTERVAL]
   RUST_LOG=info,gittensor_validator::chain=info "$bin" validate --netuid $NETUID \
     --subtensor.chain_endpoint "$3" \
     --wallet.path "$work/wallets" --wallet.name validator --wallet.hotkey default \
     --state "$1" --replay "$work/snapshot.json" \
     --repositories "$work/repos.json" --languages "$work/langs.json" --now 2025-12-20T12:00:00Z \
-    --rounds 1 --step-interval 1s --epoch-length 1 --dendrite-timeout 5s 2>"$2"
+    --rounds 1 --step-interval "${4:-1s}" --epoch-length 1 --dendrite-timeout 5s 2>"$2"
 }
 
 echo "== 1. validate --rounds 1: weights read back from the chain"
@@ -117,7 +117,9 @@ pids+=($!)
 for _ in $(seq 100); do [ -s "$work/proxy.out" ] && break; sleep 0.1; done
 read -r plisten pcontrol < <($py -c "import json,sys; r=json.loads(open(sys.argv[1]).readline()); print(r['listen'], r['control'])" "$work/proxy.out")
 before=$(last_update)
-validate "$work/s2" "$work/v2.log" "ws://127.0.0.1:$plisten" &
+# A 3 s step: the cut lands in the first step's wait, well before the
+# weights would be due, even on a slow machine.
+validate "$work/s2" "$work/v2.log" "ws://127.0.0.1:$plisten" 3s &
 vpid=$!
 pids+=($vpid)
 for _ in $(seq 300); do grep -q "round 1 starting" "$work/v2.log" 2>/dev/null && break; sleep 0.1; done

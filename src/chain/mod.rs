@@ -108,6 +108,8 @@ struct Slot {
     api: Option<(RpcClient, Api)>,
     failures: u32,
     next_attempt: Option<Instant>,
+    /// A connection was made before (so the next one is a reconnect).
+    was_connected: bool,
 }
 
 impl Chain {
@@ -151,11 +153,12 @@ impl Chain {
         };
         match tokio::time::timeout(self.config.request_timeout(), connect).await {
             Ok(Ok(api)) => {
-                if slot.failures > 0 {
+                if slot.was_connected {
                     log::info!("chain: reconnected to {endpoint}");
                 } else {
                     log::info!("chain: connected to {endpoint}");
                 }
+                slot.was_connected = true;
                 slot.api = Some(api.clone());
                 slot.failures = 0;
                 slot.next_attempt = None;
