@@ -271,9 +271,18 @@ async fn first_sync(
                 }
                 Err(e) => {
                     board.chain(chain.config().endpoint(), false, None);
-                    log::warn!("chain: {e}; the metagraph is needed to start, trying again");
+                    // Wait out the client's back-off rather than asking it
+                    // again, and again, before it will try.
+                    let wait = match &e {
+                        ChainError::Disconnected(wait) => *wait,
+                        _ => chain.config().backoff(1),
+                    };
+                    log::warn!(
+                        "chain: {e}; the metagraph is needed to start, trying again in {}s",
+                        wait.as_secs().max(1)
+                    );
                     tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                        _ = tokio::time::sleep(wait.max(Duration::from_secs(1))) => {}
                         _ = tokio::signal::ctrl_c() => {
                             return Err(Failure::Other("interrupted before the first sync".into()));
                         }
