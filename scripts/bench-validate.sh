@@ -19,15 +19,8 @@ py=$(scripts/lib/sdk-venv.sh)
 cargo build --release --quiet --bin gittensor-validator
 bin=$root/target/release/gittensor-validator
 tb=$root/scripts/testbed
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-rpc() { node -e "fetch('http://127.0.0.1:$CHOPSTICKS_PORT',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({id:1,jsonrpc:'2.0',method:process.argv[1],params:JSON.parse(process.argv[2])})}).then(r=>r.json()).then(j=>{if(j.error){process.exit(1)}})" "$1" "$2"; }
+. scripts/lib/common.sh
+. scripts/testbed/rpc.sh
 
 eval "$("$tb/start.sh" --port 0 --log "$work/chopsticks.log" 2>/dev/null)"
 pids+=("$CHOPSTICKS_PID")
@@ -66,7 +59,7 @@ case "$mode" in
 step)
   echo "run  wall_s  peak_rss_kib  resync_ms(256 uids)  weights_ms(compute+submit+inclusion)"
   for i in $(seq "${arg:-5}"); do
-    rpc dev_newBlock '[{"count": 3}]'
+    rpc dev_newBlock '[{"count": 3}]' >/dev/null
     state "$work/step$i"
     /usr/bin/time -v "$bin" validate "${common[@]}" --state "$work/step$i" --rounds 0 \
       --step-interval 1ms --epoch-length 1 2>"$work/step$i.log"
@@ -81,7 +74,7 @@ step)
 idle)
   seconds=${arg:-3600}
   state "$work/idle"
-  ( while true; do rpc dev_newBlock '[{"count": 1}]' || true; sleep 2; done ) &
+  ( while true; do rpc dev_newBlock '[{"count": 1}]' >/dev/null || true; sleep 2; done ) &
   pids+=($!)
   "$bin" validate "${common[@]}" --state "$work/idle" --step-interval 10s --epoch-length 100 \
     2>"$work/idle.log" &

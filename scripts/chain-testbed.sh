@@ -22,7 +22,7 @@ bin=$root/target/debug/gittensor-validator
 sdk="$py $root/scripts/interop/bt_sdk.py"
 tb=$root/scripts/testbed
 . scripts/lib/common.sh
-rpc() { node -e "fetch('http://127.0.0.1:$CHOPSTICKS_PORT',{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify({id:1,jsonrpc:'2.0',method:process.argv[1],params:JSON.parse(process.argv[2])})}).then(r=>r.json()).then(j=>{if(j.error){console.error(JSON.stringify(j.error));process.exit(1)}console.log(JSON.stringify(j.result))})" "$1" "$2"; }
+. scripts/testbed/rpc.sh
 NETUID=1
 LIMIT=26214        # MaxWeightsLimit: 40 % of 65535, so the recycle uid's share is clipped
 MIN_ALLOWED=2      # MinAllowedWeights
