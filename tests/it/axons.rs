@@ -11,7 +11,7 @@ use gittensor_validator::testaxon::{Behaviour, TestAxon};
 use gittensor_validator::wallet::Hotkey;
 use serde_json::{json, Value};
 
-use crate::cli::{everything, run, run_ok};
+use crate::cli::{everything, replay_args, run, run_ok};
 use crate::util::{file_entry, find_leak, pr_node, realistic_pat, user};
 
 const NOW: &str = "2025-12-20T12:00:00Z";
@@ -231,7 +231,6 @@ fn a_recorded_round_replays_without_any_axon() {
         &[],
     );
     assert!(rec.join("metagraph.json").exists());
-    let path = |n: &str| rec.join(n).display().to_string();
     // No axon and no GitHub from here on; the files stay.
     let Subnet {
         dir: _dir,
@@ -240,22 +239,7 @@ fn a_recorded_round_replays_without_any_axon() {
         ..
     } = net;
     drop((hub, axons));
-    let replay = run_ok(
-        &[
-            "score".into(),
-            "--replay".into(),
-            path("snapshot.json"),
-            "--miners".into(),
-            path("miners.json"),
-            "--repositories".into(),
-            path("repositories.json"),
-            "--languages".into(),
-            path("languages.json"),
-            "--now".into(),
-            NOW.into(),
-        ],
-        &[],
-    );
+    let replay = run_ok(&replay_args(&rec, NOW), &[]);
     let a: Value = serde_json::from_slice(&live.stdout).unwrap();
     let b: Value = serde_json::from_slice(&replay.stdout).unwrap();
     assert_eq!(a["rewards"], b["rewards"]);

@@ -117,6 +117,25 @@ impl Inputs {
     }
 }
 
+/// `score` re-scoring the recording in `dir` offline, at `now`: the command
+/// a recording's log line gives.
+pub(crate) fn replay_args(dir: &Path, now: &str) -> Vec<String> {
+    let path = |n: &str| dir.join(n).display().to_string();
+    vec![
+        "score".into(),
+        "--replay".into(),
+        path("snapshot.json"),
+        "--miners".into(),
+        path("miners.json"),
+        "--repositories".into(),
+        path("repositories.json"),
+        "--languages".into(),
+        path("languages.json"),
+        "--now".into(),
+        now.into(),
+    ]
+}
+
 pub(crate) fn run(args: &[String], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(BIN);
     cmd.args(args).env_remove("RUST_LOG");
@@ -526,23 +545,7 @@ fn score_record_then_replay_gives_the_same_rewards() {
         let text = std::fs::read_to_string(rec.join(name)).unwrap();
         assert!(!text.contains("ghp_cliTestSecret"), "{name} holds a PAT");
     }
-    let path = |n: &str| rec.join(n).display().to_string();
-    let replay = run_ok(
-        &[
-            "score".into(),
-            "--replay".into(),
-            path("snapshot.json"),
-            "--miners".into(),
-            path("miners.json"),
-            "--repositories".into(),
-            path("repositories.json"),
-            "--languages".into(),
-            path("languages.json"),
-            "--now".into(),
-            "2025-12-20T12:00:00Z".into(),
-        ],
-        &[],
-    );
+    let replay = run_ok(&replay_args(&rec, "2025-12-20T12:00:00Z"), &[]);
     let a: Value = serde_json::from_slice(&live.stdout).unwrap();
     let b: Value = serde_json::from_slice(&replay.stdout).unwrap();
     assert_eq!(a["rewards"], b["rewards"]);
