@@ -27,7 +27,6 @@
 mod config;
 mod error;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -100,7 +99,6 @@ pub struct Inclusion {
 pub struct Chain {
     config: ChainConfig,
     slot: tokio::sync::Mutex<Slot>,
-    connected: AtomicBool,
 }
 
 #[derive(Default)]
@@ -118,18 +116,12 @@ impl Chain {
         Chain {
             config,
             slot: tokio::sync::Mutex::new(Slot::default()),
-            connected: AtomicBool::new(false),
         }
     }
 
     /// The settings.
     pub fn config(&self) -> &ChainConfig {
         &self.config
-    }
-
-    /// Whether the last call found the node connected.
-    pub fn is_connected(&self) -> bool {
-        self.connected.load(Ordering::Relaxed)
     }
 
     /// The connection, made now if there is none and the back-off allows.
@@ -162,7 +154,6 @@ impl Chain {
                 slot.api = Some(api.clone());
                 slot.failures = 0;
                 slot.next_attempt = None;
-                self.connected.store(true, Ordering::Relaxed);
                 Ok(api)
             }
             failed => {
@@ -173,7 +164,6 @@ impl Chain {
                 slot.failures += 1;
                 let wait = self.config.backoff(slot.failures);
                 slot.next_attempt = Some(Instant::now() + wait);
-                self.connected.store(false, Ordering::Relaxed);
                 // The caller logs the failure; this says when to expect the next try.
                 log::debug!("chain: {why}; next attempt in {}s", wait.as_secs());
                 Err(why)
@@ -206,7 +196,6 @@ impl Chain {
         if slot.api.take().is_some() {
             log::warn!("chain: {why}; the connection is dropped and made again on the next call");
         }
-        self.connected.store(false, Ordering::Relaxed);
     }
 
     /// The best block (bittensor's `get_current_block`).

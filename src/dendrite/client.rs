@@ -94,16 +94,6 @@ impl Dendrite {
         }
     }
 
-    /// The settings.
-    pub fn config(&self) -> &DendriteConfig {
-        &self.inner.config
-    }
-
-    /// The hotkey the queries are signed with.
-    pub fn hotkey(&self) -> &Hotkey {
-        &self.inner.hotkey
-    }
-
     /// Asks `axon` for its miner's PAT. The answer is classified at once
     /// ([`Pat`]); nothing of it is kept otherwise.
     pub fn query_pat(&self, axon: &Axon, cancel: &Cancel) -> Result<Pat, Error> {

@@ -12,7 +12,7 @@ use gittensor_validator::wallet::Hotkey;
 use serde_json::{json, Value};
 
 use crate::cli::{everything, replay_args, run, run_ok};
-use crate::util::{file_entry, find_leak, pr_node, realistic_pat, user};
+use crate::util::{file_entry, find_leak, pr_node, realistic_pat, user, write_tables};
 
 const NOW: &str = "2025-12-20T12:00:00Z";
 
@@ -106,12 +106,7 @@ impl Subnet {
             Value::from(neurons).to_string(),
         )
         .unwrap();
-        std::fs::write(
-            dir.path().join("repos.json"),
-            r#"{"acme/widgets": {"weight": 1.0}}"#,
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("langs.json"), r#"{"rs": 1.5}"#).unwrap();
+        write_tables(dir.path());
         let hub = FakeHub::start(snap, Duration::ZERO, None).unwrap();
         Subnet {
             dir,

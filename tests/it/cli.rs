@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use gittensor_validator::fakehub::{FakeHub, Snapshot};
 use serde_json::{json, Value};
 
-use crate::util::{file_entry, find_leak, pr_node, realistic_pat, user};
+use crate::util::{file_entry, find_leak, pr_node, realistic_pat, user, write_tables};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_gittensor-validator");
 
@@ -71,12 +71,7 @@ impl Inputs {
             serde_json::to_string(&miners).unwrap(),
         )
         .unwrap();
-        std::fs::write(
-            dir.path().join("repos.json"),
-            r#"{"acme/widgets": {"weight": 1.0}}"#,
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("langs.json"), r#"{"rs": 1.5}"#).unwrap();
+        write_tables(dir.path());
         Inputs { dir }
     }
 

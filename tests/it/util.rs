@@ -217,3 +217,14 @@ pub fn find_leak(haystack: &str, secret: &str, window: usize) -> Option<String> 
     }
     None
 }
+
+/// The weight tables the process tests score with, as `repos.json` and
+/// `langs.json` in `dir`: one repository of weight 1.0, Rust at 1.5.
+pub fn write_tables(dir: &std::path::Path) {
+    std::fs::write(
+        dir.join("repos.json"),
+        r#"{"acme/widgets": {"weight": 1.0}}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("langs.json"), r#"{"rs": 1.5}"#).unwrap();
+}
