@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::common::{prepare, Source, SourceArgs};
 use super::{
-    print_table, round_with_ctrl_c, runtime, write_report, Common, Failure, Round, INTERRUPTED,
+    print_table, round_until_stopped, runtime, Shutdown, write_report, Common, Failure, Round, INTERRUPTED,
 };
 
 #[derive(Args)]
@@ -32,9 +32,10 @@ pub(crate) struct ScoreArgs {
 }
 pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     let p = prepare(&args.common, &args.source)?;
+    let (repos, languages) = p.github.tables.current();
     let ctx = Arc::new(RoundContext {
-        repos: p.github.repos,
-        languages: p.github.languages,
+        repos,
+        languages,
         now: p.github.now.unwrap_or_else(OffsetDateTime::now_utc),
     });
     let rt = runtime()?;
@@ -42,13 +43,20 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     let Round {
         report,
         interrupted,
-    } = rt.block_on(round_with_ctrl_c(
+    } = rt.block_on(async {
+        let shutdown = Shutdown::install()?;
+        Ok::<_, Failure>(
+            round_until_stopped(
         p.github.client,
         p.source.round_miners(),
         ctx.clone(),
         p.github.options,
         recorder.clone(),
-    ));
+                &shutdown,
+            )
+            .await,
+        )
+    })?;
     print_table(&report);
     if let (Some(dir), Some(recorder)) = (&args.record, &recorder) {
         let metagraph = match &p.source {

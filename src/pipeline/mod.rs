@@ -98,6 +98,11 @@ pub fn finish(
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     stats.miners = evaluations.len();
+    stats.github_miners = times.github_miners.load(Ordering::Relaxed);
+    stats.validator_faults = evaluations
+        .iter()
+        .filter(|e| e.validator_fault.is_some())
+        .count();
     report
 }
 
@@ -235,7 +240,9 @@ async fn round(
                 }
             };
             progress.done_one();
-            eval.unwrap_or_else(|reason| MinerEvaluation::failed(uid, hotkey, reason))
+            // A miner past its deadline, or cut off by the round's, failed
+            // through no fault of its own.
+            eval.unwrap_or_else(|reason| MinerEvaluation::failed_by_validator(uid, hotkey, reason))
         }));
     }
     let mut evaluations = Vec::with_capacity(tasks.len());

@@ -579,7 +579,7 @@ fn ctrl_c_ends_a_score_round_cleanly_with_status_1() {
         started.elapsed()
     );
     assert!(
-        stderr.contains("interrupted: cancelling the round"),
+        stderr.contains("SIGINT: stopping") && stderr.contains("cancelling the round in flight"),
         "{stderr}"
     );
     let report: Value =

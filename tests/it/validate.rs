@@ -153,7 +153,7 @@ fn a_python_validators_state_npz_is_imported_on_the_first_start() {
 }
 
 #[test]
-fn an_unregistered_hotkey_exits_2_saying_so() {
+fn a_hotkey_missing_from_the_metagraph_file_exits_2_saying_to_add_it() {
     let net = Subnet::new(1);
     let neurons = json!([{"uid": 0, "hotkey": "5HZD9gqgtYECdwhMvwZrpip5nifo64wwQUPr5JSQ8im85Nwj"}]);
     std::fs::write(net.path("metagraph.json"), neurons.to_string()).unwrap();
@@ -163,7 +163,10 @@ fn an_unregistered_hotkey_exits_2_saying_so() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("is not registered on netuid 7"), "{stderr}");
+    assert!(
+        stderr.contains("is not in") && stderr.contains("add its neuron to the file"),
+        "{stderr}"
+    );
 }
 
 fn get(addr: SocketAddr, path: &str) -> Option<String> {
