@@ -437,7 +437,9 @@ impl Board {
 
     /// The loop's step.
     pub fn step(&self, step: u64) {
-        self.metrics.step.set(i64::try_from(step).unwrap_or(i64::MAX));
+        self.metrics
+            .step
+            .set(i64::try_from(step).unwrap_or(i64::MAX));
         self.status_mut().step = step;
     }
 
@@ -566,4 +568,58 @@ async fn read_request_line(conn: &mut tokio::net::TcpStream) -> Option<Vec<u8>> 
         .await
         .ok()??;
     Some(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn liveness_fails_when_the_promised_progress_is_overdue() {
+        let board = Board::new();
+        assert!(board.liveness_problems().is_empty(), "no promise yet");
+        board.expect_progress(Duration::from_secs(60), "step 3");
+        assert!(board.liveness_problems().is_empty());
+        board.expect_progress(Duration::ZERO, "step 4 (wait, then sync)");
+        std::thread::sleep(Duration::from_millis(2));
+        let p = board.liveness_problems();
+        assert!(
+            p[0].starts_with("the loop is stuck: step 4 (wait, then sync), overdue by"),
+            "{p:?}"
+        );
+        assert!(board.metrics_text().contains("gittensor_alive 0"));
+    }
+
+    #[test]
+    fn readiness_lists_each_concern_until_it_is_cleared() {
+        let board = Board::new();
+        assert!(board.readiness_problems().is_empty());
+        board.concern(Concern::Tables, Some("table refused".into()));
+        board.round_discarded("GitHub down");
+        assert_eq!(
+            board.readiness_problems(),
+            vec!["table refused", "the last round was discarded: GitHub down"]
+        );
+        assert!(board.metrics_text().contains("gittensor_ready 0"));
+        board.concern(Concern::Tables, None);
+        board.round(&RoundReport::new(
+            time::OffsetDateTime::UNIX_EPOCH,
+            &Default::default(),
+            &[],
+        ));
+        assert!(board.readiness_problems().is_empty());
+        assert!(board.status().last_round_discarded.is_none());
+        // A chain down for less than the grace is not a problem yet.
+        board.chain("ws://x", false, None);
+        assert!(board.readiness_problems().is_empty());
+        board.watch_mut().chain_down_since =
+            Some(Instant::now() - CHAIN_GRACE - Duration::from_secs(1));
+        let p = board.readiness_problems();
+        assert!(
+            p[0].starts_with("chain ws://x unreachable for 5 min"),
+            "{p:?}"
+        );
+        board.chain("ws://x", true, Some(7));
+        assert!(board.readiness_problems().is_empty());
+    }
 }

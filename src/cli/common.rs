@@ -136,7 +136,9 @@ pub(crate) fn check_alpha(alpha: f64) -> Result<(), Failure> {
     if (0.0..=1.0).contains(&alpha) {
         Ok(())
     } else {
-        Err(Failure::Input(format!("--alpha {alpha} is not between 0 and 1")))
+        Err(Failure::Input(format!(
+            "--alpha {alpha} is not between 0 and 1"
+        )))
     }
 }
 /// Where the miners come from, read and checked.

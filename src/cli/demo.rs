@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 
 use super::common::start_hub;
 use super::{
-    parse_duration, parse_now, print_table, round_until_stopped, runtime, Shutdown, write_report, Failure,
-    Round, RoundMiners, INTERRUPTED,
+    parse_duration, parse_now, print_table, round_until_stopped, runtime, write_report, Failure,
+    Round, RoundMiners, Shutdown, INTERRUPTED,
 };
 
 #[derive(Args)]
@@ -65,11 +65,11 @@ pub(crate) fn demo(args: DemoArgs) -> Result<(), Failure> {
         let shutdown = Shutdown::install()?;
         Ok::<_, Failure>(
             round_until_stopped(
-        client,
-        RoundMiners::Listed(miners),
-        ctx,
-        RoundOptions::default(),
-        None,
+                client,
+                RoundMiners::Listed(miners),
+                ctx,
+                RoundOptions::default(),
+                None,
                 &shutdown,
             )
             .await,

@@ -73,6 +73,34 @@ impl From<InputError> for Failure {
     }
 }
 
+/// Unsets the environment variables our options read (`WALLET_NAME`,
+/// `SUBTENSOR_CHAIN_ENDPOINT`, ...) that are set but empty: upstream's
+/// `.env.example` leaves them so, and an empty value means "not set", not
+/// "the empty name". Call before parsing, while the process has one thread.
+pub(crate) fn ignore_empty_env() {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let mut names: Vec<std::ffi::OsString> = Vec::new();
+    for sub in command.get_subcommands() {
+        names.extend(
+            sub.get_arguments()
+                .filter_map(|a| a.get_env().map(ToOwned::to_owned)),
+        );
+    }
+    names.push("BT_LOGGING_LOGGING_DIR".into());
+    names.sort();
+    names.dedup();
+    for name in names {
+        if std::env::var_os(&name).is_some_and(|v| v.to_string_lossy().trim().is_empty()) {
+            log::debug!(
+                "{} is set but empty: taken as not set",
+                name.to_string_lossy()
+            );
+            std::env::remove_var(&name);
+        }
+    }
+}
+
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
@@ -124,7 +152,7 @@ pub(crate) fn parse_addr(s: &str) -> Result<std::net::SocketAddr, String> {
 /// A wait as a person reads it (`1h55m`, `7m`, `40s`), and the UTC clock
 /// time it ends at (`16:35 UTC`).
 pub(crate) fn when(wait: Duration) -> (String, String) {
-    let secs = wait.as_secs();
+    let secs = wait.as_secs_f64().ceil() as u64;
     let span = match secs {
         0..=89 => format!("{secs}s"),
         90..=3599 => format!("{}m", (secs + 30) / 60),
@@ -143,7 +171,8 @@ pub(crate) fn round_budget(
     miners: usize,
     dendrite_timeout: Option<Duration>,
 ) -> Duration {
-    let waves = u32::try_from(miners.div_ceil(options.concurrency.max(1)).max(1)).unwrap_or(u32::MAX);
+    let waves =
+        u32::try_from(miners.div_ceil(options.concurrency.max(1)).max(1)).unwrap_or(u32::MAX);
     let github = options.miner_timeout.saturating_mul(waves);
     let github = options.round_timeout.map_or(github, |r| github.min(r));
     github + dendrite_timeout.unwrap_or_default() + Duration::from_secs(60)

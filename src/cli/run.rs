@@ -171,10 +171,7 @@ impl Rounds {
         // The metagraph, or the miners file standing for it, resyncs the
         // scores by hotkey (§11.3) before the round is folded in.
         let (hotkeys, count) = match &self.source {
-            Source::Listed(_, miners) => (
-                round_hotkeys(miners, self.state.as_ref()),
-                miners.len(),
-            ),
+            Source::Listed(_, miners) => (round_hotkeys(miners, self.state.as_ref()), miners.len()),
             Source::Axons(_, metagraph, _) => (metagraph.hotkeys(), metagraph.n()),
         };
         let mut next = match self.state.clone() {

@@ -50,7 +50,12 @@ impl Shutdown {
 
     /// Resolves when a stop is asked for, with the signal's name.
     pub(crate) async fn wait(&mut self) -> &'static str {
-        let name = self.rx.wait_for(Option::is_some).await.ok().and_then(|r| *r);
+        let name = self
+            .rx
+            .wait_for(Option::is_some)
+            .await
+            .ok()
+            .and_then(|r| *r);
         match name {
             Some(name) => name,
             // The handler task never ends while the runtime runs.

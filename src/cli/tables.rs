@@ -89,7 +89,7 @@ impl<T: Table> Watched<T> {
         if sha256 != self.sha256 {
             let diff = self.table.diff(&table);
             log::info!(
-                "{} {} changed: {diff}; {} entries, sha256 {sha256} (was {})",
+                "{} {} changed: {diff}; entries: {}, sha256 {sha256} (was {})",
                 self.what,
                 self.path.display(),
                 table.len(),
@@ -102,7 +102,7 @@ impl<T: Table> Watched<T> {
 
     fn refuse(&mut self, why: String) {
         log::error!(
-            "{} refused: {why}; the last good table stays in use ({} entries, sha256 {})",
+            "{} refused: {why}; the last good table stays in use (entries: {}, sha256 {})",
             self.what,
             self.table.len(),
             self.sha256

@@ -16,7 +16,6 @@ mod pats;
 mod record;
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -254,7 +253,6 @@ async fn round(
             Err(e) => log::error!("miner task failed: {e}"),
         }
     }
-    progress.finish();
     if let Some(timer) = deadline {
         timer.abort();
     }
@@ -398,12 +396,11 @@ impl Heartbeat {
     }
 }
 
-/// Miners done out of the total, on stderr when it is a terminal, else in
-/// the log every tenth.
+/// Miners done out of the total, in the log every tenth. Through the log
+/// only: a counter of its own on a terminal ran into the log's lines.
 struct Progress {
     total: usize,
     done: AtomicUsize,
-    tty: bool,
 }
 
 impl Progress {
@@ -411,22 +408,14 @@ impl Progress {
         Progress {
             total,
             done: AtomicUsize::new(0),
-            tty: std::io::stderr().is_terminal(),
         }
     }
 
     fn done_one(&self) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if self.tty {
-            eprint!("\r{done}/{} miners evaluated", self.total);
-        } else if self.total >= 10 && done.is_multiple_of(self.total / 10) {
+        let step = (self.total / 10).max(1);
+        if done.is_multiple_of(step) || done == self.total {
             log::info!("{done}/{} miners evaluated", self.total);
-        }
-    }
-
-    fn finish(&self) {
-        if self.tty && self.total > 0 {
-            eprintln!();
         }
     }
 }

@@ -82,7 +82,11 @@ impl MinerEvaluation {
     }
 
     /// A miner that could not be evaluated through the validator's fault.
-    pub fn failed_by_validator(uid: u16, hotkey: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn failed_by_validator(
+        uid: u16,
+        hotkey: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         let reason = reason.into();
         let mut e = MinerEvaluation::failed(uid, hotkey, reason.clone());
         e.validator_fault = Some(reason);

@@ -10,6 +10,7 @@ mod dendrite;
 mod example;
 mod faults;
 mod hostile;
+mod operating;
 mod pipeline;
 mod props;
 mod rules;

@@ -19,7 +19,7 @@ use crate::cli::{run, run_ok, BIN};
 
 const NOW: &str = "2025-12-20T12:00:00Z";
 
-fn validate_args(net: &Subnet, state: &Path, extra: &[&str]) -> Vec<String> {
+pub(crate) fn validate_args(net: &Subnet, state: &Path, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = [
         "validate",
         "--netuid",
@@ -169,7 +169,7 @@ fn a_hotkey_missing_from_the_metagraph_file_exits_2_saying_to_add_it() {
     );
 }
 
-fn get(addr: SocketAddr, path: &str) -> Option<String> {
+pub(crate) fn get(addr: SocketAddr, path: &str) -> Option<String> {
     let mut conn = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
     conn.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     write!(conn, "GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").ok()?;

@@ -491,7 +491,8 @@ impl Validator {
         let round = if self.limit_reached() {
             None
         } else {
-            let wait = self.args.step_interval * u32::try_from(round_step - step).unwrap_or(u32::MAX);
+            let wait =
+                self.args.step_interval * u32::try_from(round_step - step).unwrap_or(u32::MAX);
             Some(Due {
                 step: Some(round_step),
                 block: None,
@@ -501,8 +502,7 @@ impl Validator {
         let weights = self.head.map(|head| {
             let due = self.last_update() + self.cadence.epoch_length + 1;
             let blocks = due.saturating_sub(head);
-            let wait = BLOCK_TIME
-                * u32::try_from(blocks).unwrap_or(u32::MAX);
+            let wait = BLOCK_TIME * u32::try_from(blocks).unwrap_or(u32::MAX);
             (
                 Due {
                     step: None,
@@ -516,9 +516,13 @@ impl Validator {
         let round_text = match &round {
             Some(r) if round_step == step => format!("next round now (step {step})"),
             Some(r) => {
-                let wait = self.args.step_interval
-                    * u32::try_from(round_step - step).unwrap_or(u32::MAX);
-                format!("next round at step {round_step} (in {}, ~{})", when(wait).0, r.at)
+                let wait =
+                    self.args.step_interval * u32::try_from(round_step - step).unwrap_or(u32::MAX);
+                format!(
+                    "next round at step {round_step} (in {}, ~{})",
+                    when(wait).0,
+                    r.at
+                )
             }
             None => "no more rounds (--rounds)".to_string(),
         };
