@@ -10,10 +10,12 @@
 use std::sync::Arc;
 
 use gittensor_validator::health::Board;
+use gittensor_validator::pipeline::bridge;
 use sd_notify::NotifyState;
 
 /// Tells systemd the process is up, and starts feeding the watchdog when
-/// the unit has one. Call inside the runtime, once the loop's board is up.
+/// the unit has one. Call inside the runtime, once the loop's board is up
+/// (the one datagram of READY=1 is sent from here, before the loop runs).
 pub(crate) fn ready(board: &Arc<Board>) {
     let _ = sd_notify::notify(&[NotifyState::Ready]);
     let Some(period) = sd_notify::watchdog_enabled() else {
@@ -25,12 +27,17 @@ pub(crate) fn ready(board: &Arc<Board>) {
         loop {
             tick.tick().await;
             let problems = board.liveness_problems();
-            if problems.is_empty() {
-                let _ = sd_notify::notify(&[NotifyState::Watchdog]);
-            } else {
-                let status = format!("STATUS={}", problems.join("; "));
-                let _ = sd_notify::notify(&[NotifyState::Custom(&status)]);
-            }
+            // A datagram to systemd's socket: a syscall, so through the
+            // bridge like every blocking call from async code.
+            let _ = bridge::blocking(move || {
+                if problems.is_empty() {
+                    let _ = sd_notify::notify(&[NotifyState::Watchdog]);
+                } else {
+                    let status = format!("STATUS={}", problems.join("; "));
+                    let _ = sd_notify::notify(&[NotifyState::Custom(&status)]);
+                }
+            })
+            .await;
         }
     });
 }

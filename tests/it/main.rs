@@ -7,6 +7,7 @@ mod cli;
 mod client;
 mod commit_reveal;
 mod dendrite;
+mod deploy;
 mod example;
 mod faults;
 mod hostile;

@@ -433,3 +433,46 @@ fn chain_and_health_addresses_are_checked_as_an_operator_writes_them() {
     );
     assert!(stderr.contains("1 round done"), "{stderr}");
 }
+
+#[test]
+fn systemd_hears_ready_the_watchdog_and_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let inputs = Inputs::new(2);
+    let hub = FakeHub::start(round_snapshot(2), Duration::ZERO, None).unwrap();
+    let socket_path = inputs.path("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let args = inputs.run_args(&hub.url(), &inputs.path("state"), &["--interval", "1h"]);
+    let socket_env = socket_path.display().to_string();
+    // A 200 ms watchdog: fed every 100 ms while the loop keeps its deadlines.
+    let mut p = Running::start(
+        &args,
+        &[("NOTIFY_SOCKET", &socket_env), ("WATCHDOG_USEC", "200000")],
+    );
+    let mut heard = Vec::new();
+    let mut buf = [0u8; 512];
+    while heard
+        .iter()
+        .filter(|m: &&String| *m == "WATCHDOG=1")
+        .count()
+        < 3
+    {
+        let n = socket
+            .recv(&mut buf)
+            .expect("no notification from the process");
+        heard.push(String::from_utf8_lossy(&buf[..n]).trim().to_string());
+    }
+    assert_eq!(heard[0], "READY=1", "{heard:?}");
+    p.wait_for("next round in");
+    p.signal("TERM");
+    let (code, said) = p.finish();
+    assert_eq!(code, Some(0), "{said}");
+    loop {
+        let n = socket.recv(&mut buf).expect("no STOPPING=1");
+        if buf[..n].trim_ascii() == b"STOPPING=1" {
+            break;
+        }
+    }
+}
