@@ -42,6 +42,8 @@ pub struct RequestStats {
     pub retries: u64,
     /// Of the retries, the ones after a wait for a rate limit.
     pub rate_limit_waits: u64,
+    /// `/user` requests answered 304 Not Modified (free of rate limit).
+    pub not_modified: u64,
 }
 
 impl RequestStats {
@@ -58,6 +60,7 @@ impl RequestStats {
             files: self.files - earlier.files,
             retries: self.retries - earlier.retries,
             rate_limit_waits: self.rate_limit_waits - earlier.rate_limit_waits,
+            not_modified: self.not_modified - earlier.not_modified,
         }
     }
 }
@@ -69,6 +72,7 @@ struct Counters {
     files: AtomicU64,
     retries: AtomicU64,
     rate_limit_waits: AtomicU64,
+    not_modified: AtomicU64,
 }
 
 /// A blocking GitHub client. Cheap to clone (an `Arc` inside, like ureq's
@@ -82,7 +86,7 @@ struct Inner {
     agent: ureq::Agent,
     config: ClientConfig,
     origin: Option<String>,
-    users: Mutex<HashMap<[u8; 32], GithubUser>>,
+    users: Mutex<HashMap<[u8; 32], KnownUser>>,
     counters: Counters,
 }
 
@@ -93,6 +97,18 @@ impl std::fmt::Debug for Client {
             .finish_non_exhaustive()
     }
 }
+
+/// A `/user` answer kept in memory per token fingerprint (never the token,
+/// never on disk), with its `ETag` for a conditional ask.
+#[derive(Clone)]
+struct KnownUser {
+    user: GithubUser,
+    etag: Option<String>,
+}
+
+/// The REST API version the client is written for, sent with every REST
+/// request as `X-GitHub-Api-Version`.
+pub const API_VERSION: &str = "2022-11-28";
 
 enum Method<'a> {
     Get,
@@ -106,6 +122,7 @@ struct Answer {
     remaining: Option<u64>,
     reset: Option<u64>,
     link: Option<String>,
+    etag: Option<String>,
     body: String,
 }
 
@@ -133,6 +150,10 @@ impl Client {
             .user_agent(config.user_agent())
             .max_idle_connections(config.max_idle_connections())
             .max_idle_connections_per_host(config.max_idle_connections())
+            .input_buffer_size(config.input_buffer_size())
+            .output_buffer_size(config.output_buffer_size())
+            // The status line and headers must fit in the input buffer.
+            .max_response_header_size(config.input_buffer_size())
             .build();
         let origin = origin_of(config.base_url());
         Client {
@@ -160,28 +181,44 @@ impl Client {
             files: c.files.load(Ordering::Relaxed),
             retries: c.retries.load(Ordering::Relaxed),
             rate_limit_waits: c.rate_limit_waits.load(Ordering::Relaxed),
+            not_modified: c.not_modified.load(Ordering::Relaxed),
         }
     }
 
     /// `GET /user` for the token's account (SCORING.md §3). An answer with
     /// both `id` and `created_at` is cached per token for the life of the
-    /// client; an incomplete one is asked again next time.
+    /// client, as the reference validator's in-process cache does; an
+    /// incomplete one is asked again next time, with `If-None-Match` and
+    /// the `ETag` it came with: GitHub's 304 costs no rate limit.
     pub fn user(&self, token: &Token, cancel: &Cancel) -> Result<GithubUser, Error> {
         let key = token.fingerprint();
-        if let Some(user) = self.lock_users().get(&key) {
-            return Ok(user.clone());
+        let known = self.lock_users().get(&key).cloned();
+        if let Some(k) = known.as_ref().filter(|k| k.user.is_complete()) {
+            return Ok(k.user.clone());
         }
+        let etag = known.as_ref().and_then(|k| k.etag.clone());
         let url = format!("{}/user", self.config().base_url());
         let auth = format!("token {}", token.expose());
-        let body = self
-            .retrying(cancel, |k| {
-                self.rest_attempt(Endpoint::User, &url, &auth, k)
-            })?
-            .body;
+        let answer = self.retrying(cancel, |k| {
+            self.rest_attempt(Endpoint::User, &url, &auth, etag.as_deref(), k)
+        })?;
+        if answer.status == 304 {
+            self.inner
+                .counters
+                .not_modified
+                .fetch_add(1, Ordering::Relaxed);
+            // A 304 only answers a conditional ask, made only with a known user.
+            return known.map(|k| k.user).ok_or(Error::Status(304));
+        }
         let user: GithubUser =
-            serde_json::from_str(&body).map_err(|e| Error::BadJson(e.to_string()))?;
-        if user.is_complete() {
-            self.lock_users().insert(key, user.clone());
+            serde_json::from_str(&answer.body).map_err(|e| Error::BadJson(e.to_string()))?;
+        if user.is_complete() || answer.etag.is_some() {
+            let etag = answer.etag.filter(|e| e.len() <= MAX_ETAG_LEN);
+            let known = KnownUser {
+                user: user.clone(),
+                etag,
+            };
+            self.lock_users().insert(key, known);
         }
         Ok(user)
     }
@@ -221,7 +258,7 @@ impl Client {
                     "variables": {"userId": node_id, "limit": first, "cursor": cursor},
                 })
                 .to_string();
-                let a = match self.exchange(Endpoint::Graphql, Method::Post(&body), &url, &auth) {
+                let a = match self.exchange(Endpoint::Graphql, Method::Post(&body), &url, &auth, &[]) {
                     Ok(a) => a,
                     Err(e) => return self.transport_attempt(e, k),
                 };
@@ -292,7 +329,7 @@ impl Client {
         let mut files = Vec::new();
         for _ in 0..MAX_FILE_PAGES {
             let a = self.retrying(cancel, |k| {
-                self.rest_attempt(Endpoint::Files, &url, &auth, k)
+                self.rest_attempt(Endpoint::Files, &url, &auth, None, k)
             })?;
             let value: Value =
                 serde_json::from_str(&a.body).map_err(|e| Error::BadJson(e.to_string()))?;
@@ -306,14 +343,27 @@ impl Client {
         Ok(files)
     }
 
-    fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], GithubUser>> {
+    fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], KnownUser>> {
         // The cache holds plain data; a panic elsewhere cannot leave it torn.
         self.inner.users.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// One REST GET, classified for the retry loop.
-    fn rest_attempt(&self, endpoint: Endpoint, url: &str, auth: &str, k: u32) -> Attempt<Answer> {
-        match self.exchange(endpoint, Method::Get, url, auth) {
+    /// One REST GET, classified for the retry loop; with `if_none_match`,
+    /// a conditional one whose 304 is an answer.
+    fn rest_attempt(
+        &self,
+        endpoint: Endpoint,
+        url: &str,
+        auth: &str,
+        if_none_match: Option<&str>,
+        k: u32,
+    ) -> Attempt<Answer> {
+        let extra: &[(&str, &str)] = match if_none_match {
+            Some(etag) => &[("if-none-match", etag)],
+            None => &[],
+        };
+        match self.exchange(endpoint, Method::Get, url, auth, extra) {
+            Ok(a) if a.status == 304 && if_none_match.is_some() => Attempt::Done(a),
             Ok(a) => match self.status_attempt(&a, k) {
                 Some(fail) => fail,
                 None => Attempt::Done(a),
@@ -356,57 +406,49 @@ impl Client {
         }
     }
 
-    fn backoff(&self, k: u32) -> Duration {
-        let base = self.config().backoff_base();
-        base.saturating_mul(1u32 << k.min(16))
-            .min(self.config().max_backoff())
-    }
-
     fn transport_attempt<T>(&self, e: Error, k: u32) -> Attempt<T> {
         match e {
-            Error::Timeout | Error::Transport(_) => Attempt::Retry(e, self.backoff(k)),
+            Error::Timeout | Error::Transport(_) => {
+                Attempt::Retry(e, backoff(self.config(), k))
+            }
             e => Attempt::Fatal(e),
         }
     }
 
-    /// `None` for a 2xx; otherwise what to do about the status.
+    /// `None` for a 2xx; otherwise what to do about the status (see
+    /// [`verdict`], which decides it with the clock read here).
     fn status_attempt<T>(&self, a: &Answer, k: u32) -> Option<Attempt<T>> {
-        match a.status {
-            200..=299 => None,
-            429 => Some(self.rate_limit_attempt(a)),
-            403 if a.retry_after.is_some() || a.remaining == Some(0) => {
-                Some(self.rate_limit_attempt(a))
-            }
-            500..=599 => Some(Attempt::Retry(Error::Status(a.status), self.backoff(k))),
-            s => Some(Attempt::Fatal(Error::Status(s))),
-        }
+        self.act(verdict(a, k, unix_now(), self.config()), a.status)
     }
 
-    /// The wait GitHub's docs give: `retry-after`, else the reset time when
-    /// nothing remains, else at least a minute. Beyond `max_backoff`, give up.
+    /// A GraphQL answer whose body says it is rate limited.
     fn rate_limit_attempt<T>(&self, a: &Answer) -> Attempt<T> {
-        let wait = if let Some(secs) = a.retry_after {
-            Duration::from_secs(secs)
-        } else if let (Some(0), Some(reset)) = (a.remaining, a.reset) {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            Duration::from_secs(reset.saturating_sub(now) + 1)
-        } else {
-            self.config().secondary_rate_limit_wait()
-        };
-        if wait > self.config().max_backoff() {
-            log::warn!(
-                "github rate limit asks for {}s, more than the client waits",
-                wait.as_secs()
-            );
-            return Attempt::Fatal(Error::RateLimited { wait });
+        let wait = rate_limit_wait(a, unix_now(), self.config());
+        self.act(Verdict::wait_or_give_up(wait, self.config()), a.status)
+            .unwrap_or(Attempt::Fatal(Error::Status(a.status)))
+    }
+
+    /// Turns a verdict into the retry loop's next step, counting waits.
+    fn act<T>(&self, v: Verdict, status: u16) -> Option<Attempt<T>> {
+        match v {
+            Verdict::Accept => None,
+            Verdict::Retry(wait) => Some(Attempt::Retry(Error::Status(status), wait)),
+            Verdict::RateLimited(wait) => {
+                self.inner
+                    .counters
+                    .rate_limit_waits
+                    .fetch_add(1, Ordering::Relaxed);
+                Some(Attempt::Retry(Error::Status(status), wait))
+            }
+            Verdict::RateLimitedTooLong(wait) => {
+                log::warn!(
+                    "github rate limit asks for {}s, more than the client waits",
+                    wait.as_secs()
+                );
+                Some(Attempt::Fatal(Error::RateLimited { wait }))
+            }
+            Verdict::Fail => Some(Attempt::Fatal(Error::Status(status))),
         }
-        self.inner
-            .counters
-            .rate_limit_waits
-            .fetch_add(1, Ordering::Relaxed);
-        Attempt::Retry(Error::Status(a.status), wait)
     }
 
     /// One request, following redirects by hand, body read under the limit.
@@ -416,6 +458,7 @@ impl Client {
         method: Method<'_>,
         url: &str,
         auth: &str,
+        extra: &[(&str, &str)],
     ) -> Result<Answer, Error> {
         let counter = match endpoint {
             Endpoint::User => &self.inner.counters.user,
@@ -430,9 +473,15 @@ impl Client {
             let token = same_origin.then_some(auth);
             let agent = &self.inner.agent;
             let result = match method {
-                Method::Get => with_token(agent.get(&url), token)
-                    .header("accept", "application/vnd.github+json")
-                    .call(),
+                Method::Get => {
+                    let mut req = with_token(agent.get(&url), token)
+                        .header("accept", "application/vnd.github+json")
+                        .header("x-github-api-version", API_VERSION);
+                    for (name, value) in extra {
+                        req = req.header(*name, *value);
+                    }
+                    req.call()
+                }
                 Method::Post(body) => with_token(agent.post(&url), token)
                     .header("content-type", "application/json")
                     .send(body),
@@ -464,6 +513,7 @@ impl Client {
                 num("x-ratelimit-reset"),
             );
             let link = header("link");
+            let etag = header("etag");
             let body = resp
                 .body_mut()
                 .with_config()
@@ -476,6 +526,7 @@ impl Client {
                 remaining,
                 reset,
                 link,
+                etag,
                 body,
             });
         }
@@ -489,6 +540,94 @@ fn with_token<B>(req: ureq::RequestBuilder<B>, token: Option<&str>) -> ureq::Req
         Some(t) => req.header("authorization", t),
         None => req,
     }
+}
+
+/// Longest `ETag` kept (GitHub's are a quoted hash of under 100 bytes).
+const MAX_ETAG_LEN: usize = 256;
+
+/// What the retry policy makes of one answer. Decided by [`verdict`] from
+/// the answer, the attempt number and the time, without I/O or a clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// A 2xx: read the body.
+    Accept,
+    /// Transient (5xx): try again after the back-off.
+    Retry(Duration),
+    /// Rate limited: try again after this wait.
+    RateLimited(Duration),
+    /// Rate limited for longer than the client waits: give up.
+    RateLimitedTooLong(Duration),
+    /// Final: a status no retry helps (401, 404, a 403 without access).
+    Fail,
+}
+
+impl Verdict {
+    fn wait_or_give_up(wait: Duration, config: &ClientConfig) -> Verdict {
+        if wait > config.max_backoff() {
+            Verdict::RateLimitedTooLong(wait)
+        } else {
+            Verdict::RateLimited(wait)
+        }
+    }
+}
+
+/// The retry policy for one answer, after `k` retries, at `now` (Unix
+/// seconds). GitHub's docs: a 429, or a 403 that is a rate limit, waits
+/// [`rate_limit_wait`]; a 403 is a rate limit when it carries
+/// `retry-after`, when `x-ratelimit-remaining` is 0, or when its body says
+/// so ("You have exceeded a secondary rate limit", "API rate limit
+/// exceeded"); any other 403 (a token without access) is final.
+fn verdict(a: &Answer, k: u32, now: u64, config: &ClientConfig) -> Verdict {
+    match a.status {
+        200..=299 => Verdict::Accept,
+        429 => Verdict::wait_or_give_up(rate_limit_wait(a, now, config), config),
+        403 if a.retry_after.is_some() || a.remaining == Some(0) || says_rate_limit(&a.body) => {
+            Verdict::wait_or_give_up(rate_limit_wait(a, now, config), config)
+        }
+        500..=599 => Verdict::Retry(backoff(config, k)),
+        _ => Verdict::Fail,
+    }
+}
+
+/// The wait GitHub's docs give: `retry-after`, else the reset time when
+/// nothing remains, else at least a minute (`secondary_rate_limit_wait`).
+fn rate_limit_wait(a: &Answer, now: u64, config: &ClientConfig) -> Duration {
+    if let Some(secs) = a.retry_after {
+        Duration::from_secs(secs)
+    } else if let (Some(0), Some(reset)) = (a.remaining, a.reset) {
+        Duration::from_secs(reset.saturating_sub(now) + 1)
+    } else {
+        config.secondary_rate_limit_wait()
+    }
+}
+
+/// Whether an error body says "rate limit" (GitHub's `message`, or the
+/// text when it is not JSON). Only the start of the body is looked at.
+fn says_rate_limit(body: &str) -> bool {
+    let mut end = body.len().min(4096);
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &body[..end];
+    let message = serde_json::from_str::<Value>(head)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| head.to_string());
+    message.to_ascii_lowercase().contains("rate limit")
+}
+
+/// Exponential back-off after `k` retries, capped at `max_backoff`.
+fn backoff(config: &ClientConfig, k: u32) -> Duration {
+    config
+        .backoff_base()
+        .saturating_mul(1u32 << k.min(16))
+        .min(config.max_backoff())
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn map_ureq_error(e: ureq::Error) -> Error {
