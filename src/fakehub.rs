@@ -45,6 +45,10 @@ pub struct RequestInfo {
     pub authorization: Option<String>,
     /// The request body.
     pub body: String,
+    /// The `X-GitHub-Api-Version` header, if any.
+    pub api_version: Option<String>,
+    /// The `If-None-Match` header, if any.
+    pub if_none_match: Option<String>,
 }
 
 impl std::fmt::Debug for RequestInfo {
@@ -57,6 +61,8 @@ impl std::fmt::Debug for RequestInfo {
                 &self.authorization.as_ref().map(|_| "<redacted>"),
             )
             .field("body", &self.body)
+            .field("api_version", &self.api_version)
+            .field("if_none_match", &self.if_none_match)
             .finish()
     }
 }
@@ -206,6 +212,8 @@ fn read_request(
     };
     let info = RequestInfo {
         authorization: req.header("authorization").map(str::to_string),
+        api_version: req.header("x-github-api-version").map(str::to_string),
+        if_none_match: req.header("if-none-match").map(str::to_string),
         method: req.method,
         path: req.path,
         body: String::from_utf8_lossy(&req.body).into_owned(),
@@ -253,7 +261,17 @@ fn answer(snap: &Snapshot, info: &RequestInfo) -> Response {
     let (path, query) = info.path.split_once('?').unwrap_or((&info.path, ""));
     match (info.method.as_str(), path) {
         ("GET", "/user") => match known {
-            Some(user) => Response::json(200, user),
+            Some(user) => {
+                // GitHub's ETag is a hash of the answer; a match is a 304.
+                let etag = format!("W/\"{}\"", hex_sha256(user.to_string().as_bytes()));
+                if info.if_none_match.as_deref() == Some(etag.as_str()) {
+                    let mut r = Response::json(304, &Value::Null);
+                    r.body.clear();
+                    r.header("etag", &etag)
+                } else {
+                    Response::json(200, user).header("etag", &etag)
+                }
+            }
             None => bad_credentials(),
         },
         ("POST", "/graphql") => {
@@ -270,6 +288,14 @@ fn answer(snap: &Snapshot, info: &RequestInfo) -> Response {
         }
         _ => Response::json(404, &json!({"message": "Not Found"})),
     }
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn graphql(snap: &Snapshot, body: &str) -> Response {

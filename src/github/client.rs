@@ -3,13 +3,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::{Cancel, ClientConfig, Error, Token, PULL_REQUESTS_QUERY};
+use crate::filestore::FileStore;
 use crate::scoring::{parse_files, FileChange, GithubUser, PageStep, PrCollector, Stop};
 
 /// Most `/files` pages read when every page is asked for (GitHub lists 3 000
@@ -44,6 +45,9 @@ pub struct RequestStats {
     pub rate_limit_waits: u64,
     /// `/user` requests answered 304 Not Modified (free of rate limit).
     pub not_modified: u64,
+    /// `/files` lists taken from the file store instead of asked (not
+    /// requests, so not in [`RequestStats::total`]).
+    pub files_from_store: u64,
 }
 
 impl RequestStats {
@@ -61,6 +65,7 @@ impl RequestStats {
             retries: self.retries - earlier.retries,
             rate_limit_waits: self.rate_limit_waits - earlier.rate_limit_waits,
             not_modified: self.not_modified - earlier.not_modified,
+            files_from_store: self.files_from_store - earlier.files_from_store,
         }
     }
 }
@@ -73,6 +78,7 @@ struct Counters {
     retries: AtomicU64,
     rate_limit_waits: AtomicU64,
     not_modified: AtomicU64,
+    files_from_store: AtomicU64,
 }
 
 /// A blocking GitHub client. Cheap to clone (an `Arc` inside, like ureq's
@@ -88,6 +94,7 @@ struct Inner {
     origin: Option<String>,
     users: Mutex<HashMap<[u8; 32], KnownUser>>,
     counters: Counters,
+    file_store: OnceLock<Arc<FileStore>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -163,6 +170,7 @@ impl Client {
                 origin,
                 users: Mutex::new(HashMap::new()),
                 counters: Counters::default(),
+                file_store: OnceLock::new(),
             }),
         }
     }
@@ -170,6 +178,55 @@ impl Client {
     /// The client's config.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
+    }
+
+    /// Keeps merged pull requests' files in `store`, for this client and
+    /// every clone: [`Client::merged_pull_request_files`] asks it first.
+    /// Set once: false (and `store` unused) when a store was already set.
+    pub fn keep_files_in(&self, store: FileStore) -> bool {
+        self.inner.file_store.set(Arc::new(store)).is_ok()
+    }
+
+    /// Saves the file store, if one was set (see [`FileStore::save`]); a
+    /// failure is a WARN: the next round asks GitHub again.
+    pub fn save_file_store(&self, now: time::OffsetDateTime) {
+        if let Some(store) = self.file_store() {
+            if let Err(e) = store.save(now) {
+                log::warn!("file store: cannot save ({e}); the next round asks again");
+            }
+        }
+    }
+
+    /// The files of a merged pull request: from the file store when it
+    /// holds them, else [`Client::pull_request_files`], whose complete
+    /// answer (a 200 for every page asked) the store then keeps.
+    pub fn merged_pull_request_files(
+        &self,
+        token: &Token,
+        repository: &str,
+        number: u64,
+        merged_at: time::OffsetDateTime,
+        cancel: &Cancel,
+    ) -> Result<Vec<FileChange>, Error> {
+        let all = self.config().all_file_pages();
+        let store = self.file_store();
+        if let Some(files) = store.and_then(|s| s.get(repository, number, merged_at, all)) {
+            self.inner
+                .counters
+                .files_from_store
+                .fetch_add(1, Ordering::Relaxed);
+            return Ok(files);
+        }
+        let (files, complete) = self.read_files(token, repository, number, cancel)?;
+        if let Some(store) = store.filter(|_| complete) {
+            store.put(repository, number, merged_at, all, &files);
+        }
+        Ok(files)
+    }
+
+    /// The file store, if one was set.
+    pub fn file_store(&self) -> Option<&FileStore> {
+        self.inner.file_store.get().map(|s| &**s)
     }
 
     /// Requests sent so far.
@@ -182,6 +239,7 @@ impl Client {
             retries: c.retries.load(Ordering::Relaxed),
             rate_limit_waits: c.rate_limit_waits.load(Ordering::Relaxed),
             not_modified: c.not_modified.load(Ordering::Relaxed),
+            files_from_store: c.files_from_store.load(Ordering::Relaxed),
         }
     }
 
@@ -313,6 +371,19 @@ impl Client {
         number: u64,
         cancel: &Cancel,
     ) -> Result<Vec<FileChange>, Error> {
+        self.read_files(token, repository, number, cancel)
+            .map(|(files, _)| files)
+    }
+
+    /// The pages of `/files`, and whether they were all read (false when
+    /// MAX_FILE_PAGES ran out before the last page).
+    fn read_files(
+        &self,
+        token: &Token,
+        repository: &str,
+        number: u64,
+        cancel: &Cancel,
+    ) -> Result<(Vec<FileChange>, bool), Error> {
         let (owner, name) = repository
             .split_once('/')
             .filter(|(o, n)| is_path_segment(o) && is_path_segment(n))
@@ -337,10 +408,10 @@ impl Client {
             let next = a.link.as_deref().and_then(next_link);
             match next.and_then(|n| resolve(&url, &n)) {
                 Some(next) if all => url = next,
-                _ => break,
+                _ => return Ok((files, true)),
             }
         }
-        Ok(files)
+        Ok((files, false))
     }
 
     fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], KnownUser>> {
