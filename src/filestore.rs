@@ -332,3 +332,24 @@ impl FileStore {
         written
     }
 }
+
+/// Gives `client` the store of the state directory `dir`
+/// (`{dir}/pr-files.json`), after removing the temporary file a killed
+/// write left there: the one call `run` and `validate` make.
+pub fn keep_in_state_dir(client: &crate::github::Client, dir: &Path) {
+    crate::inputs::remove_stale_temps(dir, &[FILE_NAME]);
+    keep_in_file(client, &dir.join(FILE_NAME));
+}
+
+/// Gives `client` the store at `path` (`score --file-store`).
+pub fn keep_in_file(client: &crate::github::Client, path: &Path) {
+    let store = FileStore::open(path);
+    log::info!(
+        "file store {}: {} pull requests' files kept",
+        path.display(),
+        store.len()
+    );
+    if !client.keep_files_in(store) {
+        log::warn!("file store {}: the client has one already", path.display());
+    }
+}

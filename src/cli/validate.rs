@@ -170,6 +170,7 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
         .unwrap_or_else(|| default_state_dir(&args));
     std::fs::create_dir_all(&dir).map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
     inputs::remove_stale_temps(&dir, &["state.json", "weights.json", "report.json"]);
+    gittensor_validator::filestore::keep_in_state_dir(&github.client, &dir);
     let neurons = match &args.metagraph {
         Some(path) => Neurons::File(path.clone()),
         None => {
