@@ -167,7 +167,10 @@ impl FileStore {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return store,
             Err(e) => {
-                log::warn!("file store {}: cannot read ({e}); starting empty", path.display());
+                log::warn!(
+                    "file store {}: cannot read ({e}); starting empty",
+                    path.display()
+                );
                 return store;
             }
         };

@@ -316,10 +316,11 @@ impl Client {
                     "variables": {"userId": node_id, "limit": first, "cursor": cursor},
                 })
                 .to_string();
-                let a = match self.exchange(Endpoint::Graphql, Method::Post(&body), &url, &auth, &[]) {
-                    Ok(a) => a,
-                    Err(e) => return self.transport_attempt(e, k),
-                };
+                let a =
+                    match self.exchange(Endpoint::Graphql, Method::Post(&body), &url, &auth, &[]) {
+                        Ok(a) => a,
+                        Err(e) => return self.transport_attempt(e, k),
+                    };
                 let can_halve = first > floor;
                 if matches!(a.status, 502 | 504) && can_halve {
                     size = (first / 2).max(floor);
@@ -479,9 +480,7 @@ impl Client {
 
     fn transport_attempt<T>(&self, e: Error, k: u32) -> Attempt<T> {
         match e {
-            Error::Timeout | Error::Transport(_) => {
-                Attempt::Retry(e, backoff(self.config(), k))
-            }
+            Error::Timeout | Error::Transport(_) => Attempt::Retry(e, backoff(self.config(), k)),
             e => Attempt::Fatal(e),
         }
     }
@@ -789,6 +788,104 @@ fn next_link(link: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn answer(status: u16, headers: &[(&str, u64)], body: &str) -> Answer {
+        let h = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        Answer {
+            status,
+            retry_after: h("retry-after"),
+            remaining: h("x-ratelimit-remaining"),
+            reset: h("x-ratelimit-reset"),
+            link: None,
+            etag: None,
+            body: body.to_string(),
+        }
+    }
+
+    /// The retry policy as a table: (status, headers, body, retries so far)
+    /// at NOW, with the default settings (1 s back-off, 60 s cap and
+    /// secondary wait).
+    #[test]
+    fn verdict_follows_githubs_documented_order() {
+        const NOW: u64 = 1_767_225_600;
+        const SECONDARY: &str = r#"{"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#;
+        const PRIMARY: &str = r#"{"message": "API rate limit exceeded for user ID 1."}"#;
+        const NO_ACCESS: &str =
+            r#"{"message": "Resource not accessible by personal access token"}"#;
+        let secs = Duration::from_secs;
+        let cases: Vec<(Answer, u32, Verdict)> = vec![
+            (answer(200, &[], "{}"), 0, Verdict::Accept),
+            (answer(204, &[], ""), 0, Verdict::Accept),
+            (answer(502, &[], ""), 0, Verdict::Retry(secs(1))),
+            (answer(503, &[], ""), 2, Verdict::Retry(secs(4))),
+            (answer(500, &[], ""), 10, Verdict::Retry(secs(60))),
+            (answer(401, &[], "{}"), 0, Verdict::Fail),
+            (answer(404, &[], "{}"), 0, Verdict::Fail),
+            // retry-after first, whatever else is there.
+            (
+                answer(
+                    403,
+                    &[("retry-after", 7), ("x-ratelimit-remaining", 0)],
+                    SECONDARY,
+                ),
+                0,
+                Verdict::RateLimited(secs(7)),
+            ),
+            (
+                answer(429, &[("retry-after", 3)], ""),
+                0,
+                Verdict::RateLimited(secs(3)),
+            ),
+            // Nothing remaining: until the reset, plus a second.
+            (
+                answer(
+                    403,
+                    &[
+                        ("x-ratelimit-remaining", 0),
+                        ("x-ratelimit-reset", NOW + 20),
+                    ],
+                    PRIMARY,
+                ),
+                0,
+                Verdict::RateLimited(secs(21)),
+            ),
+            // The body alone says secondary rate limit: at least a minute.
+            (
+                answer(403, &[("x-ratelimit-remaining", 4987)], SECONDARY),
+                0,
+                Verdict::RateLimited(secs(60)),
+            ),
+            (
+                answer(403, &[], "You have exceeded a secondary rate limit"),
+                1,
+                Verdict::RateLimited(secs(60)),
+            ),
+            (answer(429, &[], ""), 0, Verdict::RateLimited(secs(60))),
+            // Further than the client waits: give up at once.
+            (
+                answer(429, &[("retry-after", 3600)], ""),
+                0,
+                Verdict::RateLimitedTooLong(secs(3600)),
+            ),
+            // A token without access stays final, rate limit left or not.
+            (
+                answer(403, &[("x-ratelimit-remaining", 4999)], NO_ACCESS),
+                0,
+                Verdict::Fail,
+            ),
+            (answer(403, &[], "<html>forbidden</html>"), 0, Verdict::Fail),
+        ];
+        let config = ClientConfig::default();
+        for (a, k, expected) in cases {
+            assert_eq!(
+                verdict(&a, k, NOW, &config),
+                expected,
+                "{} {:?}",
+                a.status,
+                a.body
+            );
+        }
+    }
 
     #[test]
     fn origins_make_default_ports_explicit() {

@@ -178,11 +178,17 @@ fn raw_repository(raw: &Value) -> String {
     let repo = raw.get("repository");
     let field = |v: Option<&Value>| -> String {
         let text = v.and_then(Value::as_str).unwrap_or("?");
-        text.chars().filter(char::is_ascii_graphic).take(100).collect()
+        text.chars()
+            .filter(char::is_ascii_graphic)
+            .take(100)
+            .collect()
     };
     format!(
         "{}/{}",
-        field(repo.and_then(|r| r.get("owner")).and_then(|o| o.get("login"))),
+        field(
+            repo.and_then(|r| r.get("owner"))
+                .and_then(|o| o.get("login"))
+        ),
         field(repo.and_then(|r| r.get("name")))
     )
 }
