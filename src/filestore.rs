@@ -356,3 +356,96 @@ pub fn keep_in_file(client: &crate::github::Client, path: &Path) {
         log::warn!("file store {}: the client has one already", path.display());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-01-01 0:00 UTC);
+
+    fn files(n: usize, patch_len: usize) -> Vec<FileChange> {
+        (0..n)
+            .map(|i| FileChange {
+                filename: format!("src/f{i}.rs"),
+                changes: i as i64,
+                patch: Some("x".repeat(patch_len)),
+            })
+            .collect()
+    }
+
+    fn days_ago(d: i64) -> OffsetDateTime {
+        NOW - time::Duration::days(d)
+    }
+
+    #[test]
+    fn a_list_comes_back_exactly_as_it_went_in_after_a_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let store = FileStore::open(&path);
+        let list = files(3, 10);
+        store.put("Acme/Widgets", 7, days_ago(1), false, &list);
+        store.save(NOW).unwrap();
+        let again = FileStore::open(&path);
+        // GitHub's names are case-insensitive.
+        assert_eq!(again.get("acme/widgets", 7, days_ago(1), false), Some(list));
+        // Another merge time, page mode or number is another key.
+        assert_eq!(again.get("acme/widgets", 7, days_ago(2), false), None);
+        assert_eq!(again.get("acme/widgets", 7, days_ago(1), true), None);
+        assert_eq!(again.get("acme/widgets", 8, days_ago(1), false), None);
+        assert_eq!(again.hits(), 1);
+    }
+
+    #[test]
+    fn entries_merged_before_the_lookback_window_are_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let store = FileStore::open(&path);
+        store.put(
+            "a/b",
+            1,
+            days_ago(MERGED_PR_LOOKBACK_DAYS + 1),
+            false,
+            &files(1, 1),
+        );
+        store.put(
+            "a/b",
+            2,
+            days_ago(MERGED_PR_LOOKBACK_DAYS),
+            false,
+            &files(1, 1),
+        );
+        store.put("a/b", 3, days_ago(0), false, &files(1, 1));
+        store.save(NOW).unwrap();
+        let again = FileStore::open(&path);
+        assert_eq!(again.len(), 2);
+        assert!(again
+            .get("a/b", 1, days_ago(MERGED_PR_LOOKBACK_DAYS + 1), false)
+            .is_none());
+    }
+
+    #[test]
+    fn past_the_size_bound_the_oldest_merges_go_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let store = FileStore::open_with(&path, StoreConfig::default().max_bytes(25_000));
+        for n in 0..5 {
+            // About 10 kB each, merged n days ago.
+            store.put("a/b", n, days_ago(n as i64), false, &files(1, 10_000));
+        }
+        store.save(NOW).unwrap();
+        let again = FileStore::open(&path);
+        let kept: Vec<u64> = (0..5)
+            .filter(|&n| again.get("a/b", n, days_ago(n as i64), false).is_some())
+            .collect();
+        assert_eq!(kept, vec![0, 1]);
+    }
+
+    #[test]
+    fn nothing_changed_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        FileStore::open(&path).save(NOW).unwrap();
+        assert!(!path.exists());
+    }
+}

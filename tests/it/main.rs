@@ -14,6 +14,7 @@ mod pipeline;
 mod props;
 mod rules;
 mod state;
+mod store;
 mod util;
 mod validate;
 mod weights;
