@@ -118,7 +118,7 @@ pub struct FakeHub {
 }
 
 struct State {
-    snapshot: Snapshot,
+    snapshot: std::sync::RwLock<Arc<Snapshot>>,
     latency: Duration,
     faults: Option<FaultFn>,
     recording: AtomicBool,
@@ -134,7 +134,7 @@ impl FakeHub {
         faults: Option<FaultFn>,
     ) -> io::Result<FakeHub> {
         let state = Arc::new(State {
-            snapshot,
+            snapshot: std::sync::RwLock::new(Arc::new(snapshot)),
             latency,
             faults,
             recording: AtomicBool::new(true),
@@ -145,6 +145,15 @@ impl FakeHub {
             let _ = handle(conn, &shared);
         })?;
         Ok(FakeHub { server, state })
+    }
+
+    /// Serves `snapshot` from now on (a later round of the same miners).
+    pub fn replace_snapshot(&self, snapshot: Snapshot) {
+        *self
+            .state
+            .snapshot
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
     }
 
     /// The base URL, e.g. `http://127.0.0.1:41234`.
@@ -182,17 +191,22 @@ fn handle(conn: TcpStream, state: &State) -> io::Result<()> {
             std::thread::sleep(state.latency);
         }
         let fault = state.faults.as_ref().and_then(|f| f(&info));
+        let snapshot = state
+            .snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         match fault {
             Some(Fault::Reset) => return Ok(()),
             Some(Fault::Respond(r)) => write_response(&mut conn, &r, false, close)?,
             Some(Fault::Stall(d)) => {
                 std::thread::sleep(d);
-                write_response(&mut conn, &answer(&state.snapshot, &info), false, close)?
+                write_response(&mut conn, &answer(&snapshot, &info), false, close)?
             }
             Some(Fault::Truncate) => {
-                return write_response(&mut conn, &answer(&state.snapshot, &info), true, true);
+                return write_response(&mut conn, &answer(&snapshot, &info), true, true);
             }
-            None => write_response(&mut conn, &answer(&state.snapshot, &info), false, close)?,
+            None => write_response(&mut conn, &answer(&snapshot, &info), false, close)?,
         }
         if close {
             return Ok(());
