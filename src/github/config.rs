@@ -35,7 +35,7 @@ impl Default for ClientConfig {
             all_file_pages: false,
             max_redirects: 5,
             max_idle_connections: 256,
-            input_buffer_size: 32 * 1024,
+            input_buffer_size: 16 * 1024,
             output_buffer_size: 16 * 1024,
             user_agent: concat!("gittensor-validator/", env!("CARGO_PKG_VERSION")).to_string(),
         }
@@ -212,10 +212,10 @@ impl ClientConfigBuilder {
 
     /// Each connection's input buffer. It also bounds the status line and
     /// headers of an answer (a larger head fails the request); bodies stream
-    /// through it. GitHub's heads are a few KiB. ureq's 128 KiB, times one
+    /// through it. GitHub's heads are 2 to 3 KiB. ureq's 128 KiB, times one
     /// connection per miner in flight, was most of a round's memory.
     ///
-    /// Defaults to 32 KiB.
+    /// Defaults to 16 KiB.
     pub fn input_buffer_size(mut self, v: usize) -> Self {
         self.0.input_buffer_size = v.max(4096);
         self
