@@ -344,7 +344,11 @@ fn store(args: &[String]) {
             Cancel::new(),
         ))
     };
-    let names = ["cold (empty store)", "warm, same process", "warm, new process"];
+    let names = [
+        "cold (empty store)",
+        "warm, same process",
+        "warm, new process",
+    ];
     let mut rows: Vec<Vec<(u64, u64, u64, u64, u64, f64)>> = vec![Vec::new(); 3];
     for _ in 0..repeat {
         let dir = std::env::temp_dir().join(format!("gv-bench-store-{}", std::process::id()));
@@ -363,6 +367,20 @@ fn store(args: &[String]) {
         hub.replace_snapshot(warm_world.clone());
         let warm = round(first);
         let fresh = round(with_store(&copy));
+        // What the store itself costs: its size, a load, a full write.
+        let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+        let t = Instant::now();
+        let reopened = FileStore::open(&path);
+        let open_ms = t.elapsed().as_secs_f64() * 1000.0;
+        reopened.put("acme/parser", 1, ctx().now, false, &[]);
+        let t = Instant::now();
+        reopened.save(ctx().now).unwrap();
+        let save_ms = t.elapsed().as_secs_f64() * 1000.0;
+        println!(
+            "  store: {} entries, {:.1} MB; open {open_ms:.0} ms, save {save_ms:.0} ms",
+            reopened.len(),
+            size as f64 / 1e6
+        );
         for (i, r) in [cold, warm, fresh].iter().enumerate() {
             let by = &r.stats.requests_by_endpoint;
             rows[i].push((
@@ -382,7 +400,16 @@ fn store(args: &[String]) {
     );
     println!(
         "{:<20} {:>9} {:>6} {:>8} {:>6} {:>10} {:>7} {:>8} {:>8} {:>7}",
-        "round", "requests", "user", "graphql", "files", "from store", "% cold", "chain", "floor s", "wall s"
+        "round",
+        "requests",
+        "user",
+        "graphql",
+        "files",
+        "from store",
+        "% cold",
+        "chain",
+        "floor s",
+        "wall s"
     );
     let cold_requests = rows[0][0].0 as f64;
     for (name, mut runs) in names.iter().zip(rows) {

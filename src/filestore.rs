@@ -111,7 +111,7 @@ pub struct StoreConfig {
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
-            max_bytes: 256 * 1024 * 1024,
+            max_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -120,7 +120,7 @@ impl StoreConfig {
     /// Bound on the files kept (file names and patches, roughly); past it
     /// the entries merged longest ago are dropped first.
     ///
-    /// Defaults to 256 MiB.
+    /// Defaults to 64 MiB (the store is held in memory during a round).
     pub fn max_bytes(mut self, v: u64) -> Self {
         self.max_bytes = v;
         self
