@@ -4,7 +4,7 @@
 //! ```text
 //! bench_round event-loop    [--miners 64] [--prs 20] [--latency-ms 50]
 //! bench_round critical-path [--sizes 16,64,256] [--latency-ms 50]
-//! bench_round rss BIN       [--miners 256] [--prs 20] [--latency-ms 50] [--concurrency N|default]
+//! bench_round rss BIN       [--miners 256] [--prs 20] [--latency-ms 50] [--concurrency N|default] [--file-store FILE]
 //! bench_round store         [--miners 256] [--prs 20] [--new 2] [--latency-ms 50] [--repeat 3]
 //! ```
 
@@ -278,6 +278,11 @@ fn rss(args: &[String]) {
     if concurrency != "default" {
         cmd.args(["--concurrency", &concurrency]);
     }
+    // A file store kept between runs, e.g. a cold run then a warm one.
+    let store = arg(args, "--file-store", "");
+    if !store.is_empty() {
+        cmd.args(["--file-store", &store]);
+    }
     let out = cmd
         .arg("--miners")
         .arg(dir.join("miners.json"))
@@ -349,7 +354,9 @@ fn store(args: &[String]) {
         "warm, same process",
         "warm, new process",
     ];
-    let mut rows: Vec<Vec<(u64, u64, u64, u64, u64, f64)>> = vec![Vec::new(); 3];
+    // Per round kind, per run: requests, user, graphql, files, from store, wall s.
+    type Row = (u64, u64, u64, u64, u64, f64);
+    let mut rows: Vec<Vec<Row>> = vec![Vec::new(); 3];
     for _ in 0..repeat {
         let dir = std::env::temp_dir().join(format!("gv-bench-store-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
