@@ -39,10 +39,17 @@ pub const FILE_NAME: &str = "pr-files.json";
 const VERSION: u32 = 1;
 
 /// What a store file holds.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Disk {
     version: u32,
     entries: Vec<Entry>,
+}
+
+/// The same, written from borrowed entries (no copy of the store).
+#[derive(Serialize)]
+struct DiskRef<'a> {
+    version: u32,
+    entries: Vec<&'a Entry>,
 }
 
 /// One pull request's files.
@@ -163,8 +170,8 @@ impl FileStore {
             hits: AtomicU64::new(0),
             changed: AtomicBool::new(false),
         };
-        let text = match std::fs::read(path) {
-            Ok(text) => text,
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return store,
             Err(e) => {
                 log::warn!(
@@ -174,7 +181,9 @@ impl FileStore {
                 return store;
             }
         };
-        let disk = match serde_json::from_slice::<Disk>(&text) {
+        // Read as a stream: the file is not held in memory beside the entries.
+        let reader = std::io::BufReader::with_capacity(64 * 1024, file);
+        let disk = match serde_json::from_reader::<_, Disk>(reader) {
             Ok(d) if d.version == VERSION => d,
             Ok(d) => {
                 store.set_aside(&format!("version {} is not {VERSION}", d.version));
@@ -292,48 +301,75 @@ impl FileStore {
     /// store atomically if anything changed since it was opened.
     pub fn save(&self, now: OffsetDateTime) -> std::io::Result<()> {
         let cutoff = (now - time::Duration::days(MERGED_PR_LOOKBACK_DAYS)).unix_timestamp();
-        let entries: Vec<Entry> = {
-            let mut map = self.lock();
-            let before = map.len();
-            map.retain(|_, e| e.merged_at >= cutoff);
-            let mut weight: u64 = map.values().map(Entry::weight).sum();
-            if weight > self.config.max_bytes {
-                let mut by_age: Vec<(i64, Key)> =
-                    map.iter().map(|(k, e)| (e.merged_at, k.clone())).collect();
-                by_age.sort_by_key(|(t, _)| *t);
-                for (_, key) in by_age {
-                    if weight <= self.config.max_bytes {
-                        break;
-                    }
-                    if let Some(e) = map.remove(&key) {
-                        weight -= e.weight();
-                    }
+        // Held to the end: the entries are written from the map, not copied.
+        let mut map = self.lock();
+        let before = map.len();
+        map.retain(|_, e| e.merged_at >= cutoff);
+        let mut weight: u64 = map.values().map(Entry::weight).sum();
+        if weight > self.config.max_bytes {
+            let mut by_age: Vec<(i64, Key)> =
+                map.iter().map(|(k, e)| (e.merged_at, k.clone())).collect();
+            by_age.sort_by_key(|(t, _)| *t);
+            for (_, key) in by_age {
+                if weight <= self.config.max_bytes {
+                    break;
+                }
+                if let Some(e) = map.remove(&key) {
+                    weight -= e.weight();
                 }
             }
-            if map.len() != before {
-                self.changed.store(true, Ordering::Relaxed);
-            }
-            let mut entries: Vec<Entry> = map.values().cloned().collect();
-            entries.sort_by(|a, b| (&a.repository, a.number).cmp(&(&b.repository, b.number)));
-            entries
-        };
+        }
+        if map.len() != before {
+            self.changed.store(true, Ordering::Relaxed);
+        }
         if !self.changed.swap(false, Ordering::Relaxed) {
             return Ok(());
         }
-        let disk = Disk {
+        let mut entries: Vec<&Entry> = map.values().collect();
+        entries.sort_by(|a, b| (&a.repository, a.number).cmp(&(&b.repository, b.number)));
+        let disk = DiskRef {
             version: VERSION,
             entries,
         };
-        let text = serde_json::to_vec(&disk).map_err(std::io::Error::other)?;
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        let written = crate::inputs::write_atomic(&self.path, &text);
+        let written = write_streamed(&self.path, &disk);
         if written.is_err() {
             self.changed.store(true, Ordering::Relaxed);
         }
         written
     }
+}
+
+/// Writes `value` as JSON to `path` atomically, streamed (the text is never
+/// whole in memory): a temporary file beside it, synced, then renamed over
+/// it, as [`crate::inputs::write_atomic`] does.
+fn write_streamed(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
+    let result = (|| {
+        let file = std::fs::File::create(&tmp)?;
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
+        serde_json::to_writer(&mut out, value).map_err(std::io::Error::other)?;
+        out.flush()?;
+        out.get_ref().sync_all()?;
+        drop(out);
+        std::fs::rename(&tmp, path)?;
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// Gives `client` the store of the state directory `dir`
