@@ -198,3 +198,64 @@ fn only_complete_200_answers_are_kept() {
     same_scores(&none, &next);
     same_scores(&cold, &next);
 }
+
+/// `score --replay` of the bundled sample, with `extra` arguments; the report.
+fn score_sample(report: &Path, extra: &[&str]) -> Value {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample");
+    let mut args = crate::cli::replay_args(&sample, "2025-12-20T12:00:00Z");
+    args.extend(["--report".to_string(), report.display().to_string()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    crate::cli::run_ok(&args, &[]);
+    serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap()
+}
+
+#[test]
+fn score_with_a_file_store_gives_the_same_rewards_and_says_what_it_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("files.json");
+    let store_arg = store.display().to_string();
+    let report = dir.path().join("report.json");
+    let none = score_sample(&report, &[]);
+    let cold = score_sample(&report, &["--file-store", &store_arg]);
+    let warm = score_sample(&report, &["--file-store", &store_arg]);
+    assert!(store.exists());
+    for r in [&cold, &warm] {
+        assert_eq!(r["rewards"], none["rewards"]);
+        assert_eq!(r["evaluations"], none["evaluations"]);
+    }
+    let files = |r: &Value| {
+        r["stats"]["requests_by_endpoint"]["files"]
+            .as_u64()
+            .unwrap()
+    };
+    let hits = |r: &Value| r["stats"]["files_from_store"].as_u64().unwrap();
+    assert!(files(&warm) < files(&cold));
+    assert_eq!(hits(&warm) + files(&warm), files(&none));
+    assert_eq!(none["stats"]["files_from_store"], 0);
+}
+
+#[test]
+fn run_keeps_the_file_store_in_its_state_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample");
+    let mut args = crate::cli::replay_args(&sample, "2025-12-20T12:00:00Z");
+    args[0] = "run".into();
+    args.extend(
+        [
+            "--state",
+            &state.display().to_string(),
+            "--rounds",
+            "2",
+            "--interval",
+            "10ms",
+        ]
+        .map(String::from),
+    );
+    crate::cli::run_ok(&args, &[]);
+    assert!(state.join(FILE_NAME).exists());
+    // The second round's report: its files came from the first's store.
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(state.join("report.json")).unwrap()).unwrap();
+    assert!(report["stats"]["files_from_store"].as_u64().unwrap() > 0);
+}
