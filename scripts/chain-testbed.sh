@@ -208,7 +208,10 @@ grep -q "the last round was discarded" "$work/ready4.json" || { cat "$work/ready
 [ "$($py -c "import json,sys; print(json.load(open(sys.argv[1]))['rounds'])" "$work/s4/state.json")" = 0 ] \
   || fail "a discarded round was folded into the state"
 rpc dev_newBlock '[{"count": 3}]' >/dev/null
-validate "$work/s4" "$work/v4b.log" "$CHOPSTICKS_WS" 1s --rounds 1 || { cat "$work/v4b.log"; fail "validate failed after GitHub came back"; }
+# The state keeps its step across the restart, so the rounds keep their
+# cadence: a 3-step interval puts the next round at the next step.
+validate "$work/s4" "$work/v4b.log" "$CHOPSTICKS_WS" 1s --rounds 1 --scoring-interval 3s \
+  || { cat "$work/v4b.log"; fail "validate failed after GitHub came back"; }
 grep -q "weights set: extrinsic" "$work/v4b.log" || { cat "$work/v4b.log"; fail "the good round after the outage set no weights"; }
 after=$(last_update)
 [ "$after" -gt "$before" ] || fail "LastUpdate did not move after the good round"

@@ -52,6 +52,7 @@ pub(crate) fn run_loop(args: RunArgs) -> Result<(), Failure> {
     std::fs::create_dir_all(&args.state)
         .map_err(|e| Failure::Input(format!("{}: {e}", args.state.display())))?;
     inputs::remove_stale_temps(&args.state, &["state.json", "weights.json", "report.json"]);
+    gittensor_validator::filestore::keep_in_state_dir(&p.github.client, &args.state);
     let state = inputs::load_state(&args.state.join("state.json"))?;
     let rt = runtime()?;
     let result = rt.block_on(async move {

@@ -31,9 +31,16 @@ pub(crate) struct ScoreArgs {
     /// so the round can be re-scored offline with --replay.
     #[arg(long, conflicts_with = "replay")]
     pub(crate) record: Option<PathBuf>,
+    /// Keep merged pull requests' files in this file across rounds and take
+    /// them from it instead of asking GitHub again (scores do not change).
+    #[arg(long)]
+    pub(crate) file_store: Option<PathBuf>,
 }
 pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     let p = prepare(&args.common, &args.source)?;
+    if let Some(path) = &args.file_store {
+        gittensor_validator::filestore::keep_in_file(&p.github.client, path);
+    }
     let (repos, languages) = p.github.tables.current();
     let ctx = Arc::new(RoundContext {
         repos,

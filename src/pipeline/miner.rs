@@ -131,8 +131,10 @@ pub fn evaluate_miner(
     let started = Instant::now();
     for i in 0..eval.pull_requests.len() {
         let pr = &eval.pull_requests[i];
+        let (repository, number) = (&pr.repository_full_name, pr.number);
         let files =
-            match client.pull_request_files(token, &pr.repository_full_name, pr.number, cancel) {
+            match client.merged_pull_request_files(token, repository, number, pr.merged_at, cancel)
+            {
                 Ok(files) => {
                     if let Some(r) = recorder {
                         r.files(&pr.repository_full_name, pr.number, &files);

@@ -76,6 +76,8 @@ pub fn finish(
     stats.github_requests = requests.total();
     stats.github_retries = requests.retries;
     stats.github_rate_limit_waits = requests.rate_limit_waits;
+    stats.github_not_modified = requests.not_modified;
+    stats.files_from_store = requests.files_from_store;
     stats.requests_by_endpoint = [
         ("user", requests.user),
         ("graphql", requests.graphql),
@@ -121,6 +123,7 @@ pub fn run_round_blocking(
         .iter()
         .map(|m| evaluate_miner(client, m, ctx, &cancel.child(), &times, recorder))
         .collect();
+    client.save_file_store(ctx.now);
     let mut report = finish(evaluations, ctx, client.stats().since(&before), &times);
     report.stats.wall_ms = elapsed_ms(started);
     report
@@ -255,6 +258,12 @@ async fn round(
     }
     if let Some(timer) = deadline {
         timer.abort();
+    }
+    let (client, now) = (shared.client.clone(), shared.ctx.now);
+    if client.file_store().is_some() {
+        if let Err(e) = bridge::blocking(move || client.save_file_store(now)).await {
+            log::warn!("file store: cannot save ({e})");
+        }
     }
     let requests = shared.client.stats().since(&before);
     let mut report = finish(evaluations, &shared.ctx, requests, &shared.times);

@@ -176,6 +176,12 @@ pub struct RoundStats {
     /// Requests per endpoint (`user`, `graphql`, `files`).
     #[serde(default)]
     pub requests_by_endpoint: BTreeMap<String, u64>,
+    /// `/user` requests GitHub answered 304 Not Modified (no rate limit spent).
+    #[serde(default)]
+    pub github_not_modified: u64,
+    /// Pull requests' file lists taken from the file store, not asked.
+    #[serde(default)]
+    pub files_from_store: u64,
     /// Largest lag a heartbeat task saw on the event loop (0 without one).
     pub max_event_loop_lag_ms: f64,
     /// 99th percentile of that lag.

@@ -16,6 +16,7 @@ mod pipeline;
 mod props;
 mod rules;
 mod state;
+mod store;
 mod util;
 mod validate;
 mod weights;

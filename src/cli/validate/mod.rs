@@ -202,6 +202,7 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
         .unwrap_or_else(|| default_state_dir(&args));
     std::fs::create_dir_all(&dir).map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
     inputs::remove_stale_temps(&dir, &["state.json", "weights.json", "report.json"]);
+    gittensor_validator::filestore::keep_in_state_dir(&github.client, &dir);
     let neurons = match &args.metagraph {
         Some(path) => Neurons::File(path.clone()),
         None => Neurons::Chain(Arc::new(Chain::new(
@@ -415,7 +416,7 @@ impl Validator {
     /// cut short.
     async fn steps(&mut self) -> Result<(), Failure> {
         let mut shutdown = self.shutdown.clone();
-        self.announce();
+        self.announce(false);
         loop {
             self.board.step(self.state.step);
             let round_due = self.cadence.is_round_step(self.state.step) && !self.limit_reached();
@@ -426,7 +427,7 @@ impl Validator {
                 }
                 // A finished round is saved before anything waits.
                 self.save().await?;
-                self.announce();
+                self.announce(true);
             }
             self.board.expect_progress(
                 self.step_budget(),
@@ -461,7 +462,7 @@ impl Validator {
                 );
                 return Ok(());
             }
-            self.announce();
+            self.announce(false);
         }
     }
 
@@ -484,10 +485,11 @@ impl Validator {
 
     /// Says what the loop waits for next: the round (step and time) and
     /// the weights (block and time), in the log and on the board.
-    fn announce(&self) {
+    fn announce(&self, round_done: bool) {
         let step = self.state.step;
         let every = self.cadence.steps_per_round.max(1);
-        let round_step = step.div_ceil(every) * every;
+        // The round of this step, unless it already ran.
+        let round_step = (step + u64::from(round_done)).div_ceil(every) * every;
         let round = if self.limit_reached() {
             None
         } else {
@@ -528,7 +530,7 @@ impl Validator {
         };
         let weights_text = match (&weights, &self.neurons) {
             (Some((d, 0, _)), _) => format!(
-                "weights due now (block {} passed {})",
+                "weights due at the end of this step (block {}, due after {})",
                 self.head.unwrap_or(0),
                 d.block.unwrap_or(0).saturating_sub(1)
             ),
