@@ -229,7 +229,9 @@ pids+=($vpid)
 for _ in $(seq 600); do grep -q "weights set: extrinsic" "$work/v5.log" 2>/dev/null && break; sleep 0.1; done
 grep -q "weights set: extrinsic" "$work/v5.log" || { cat "$work/v5.log"; fail "no weights after the first round"; }
 cp "$work/s5/report.json" "$work/round1.json"
-echo '{"acme/widgets": {"weight": 3.0}}' >"$work/repos.json"
+# As upstream's edits do: the repository marked inactive from a date
+# before the miners' merges, so round 2 skips their PRs.
+echo '{"acme/widgets": {"weight": 1.0, "inactiveAt": "2025-12-01T00:00:00Z"}}' >"$work/repos.json"
 wait $vpid || { cat "$work/v5.log"; fail "validate failed over two rounds"; }
 cp "$work/repos.orig.json" "$work/repos.json"
 grep -q "master repositories $work/repos.json changed: 0 added, 0 removed, 1 re-weighted (\"acme/widgets\")" "$work/v5.log" \
@@ -242,14 +244,14 @@ import json, sys
 r1, r2, expected, sent = (json.load(open(p)) for p in sys.argv[1:5])
 if r1["rewards"] == r2["rewards"]:
     sys.exit("FAIL: the edited table changed no reward")
-if r2["evaluations"]["1"]["pull_requests"][0]["repo_weight_multiplier"] != 3.0:
+if r2["evaluations"]["1"]["pull_requests"] or not r1["evaluations"]["1"]["pull_requests"]:
     sys.exit("FAIL: round 2 did not use the edited table")
 want = list(zip(expected["uids"], expected["weights"]))
 got = list(zip(sent["uids"], sent["weights"]))
 if got != want:
     sys.exit(f"FAIL: after the edit validate sent {got}, the reference pipeline gives {want}")
 print(f"   round 1 rewards {r1['rewards']}")
-print(f"   round 2 rewards {r2['rewards']} (acme/widgets re-weighted 1.0 -> 3.0)")
+print(f"   round 2 rewards {r2['rewards']} (acme/widgets inactive since 2025-12-01)")
 print(f"   sent after round 2 = {got}")
 PY
 pass "the edited table counted from the next round; the weights after it equal the reference pipeline's"
