@@ -261,3 +261,39 @@ pub(crate) fn start_hub(snapshot: Snapshot, latency: Duration) -> Result<FakeHub
     FakeHub::start(snapshot, latency, None)
         .map_err(|e| Failure::Other(format!("cannot start the local GitHub server: {e}")))
 }
+
+/// Where the chain is: `validate`'s chain options, for the commands that
+/// only read it.
+#[derive(Args)]
+pub(crate) struct ChainArgs {
+    /// finney, test or local (ws://127.0.0.1:9944).
+    #[arg(
+        long = "subtensor.network",
+        env = "SUBTENSOR_NETWORK",
+        default_value = "finney"
+    )]
+    pub(crate) network: String,
+    /// A ws:// or wss:// endpoint; wins over --subtensor.network.
+    #[arg(long = "subtensor.chain_endpoint", env = "SUBTENSOR_CHAIN_ENDPOINT")]
+    pub(crate) endpoint: Option<String>,
+}
+
+impl ChainArgs {
+    /// The endpoint these options name.
+    pub(crate) fn endpoint(&self) -> Result<String, Failure> {
+        endpoint_of(self.endpoint.as_deref().unwrap_or(&self.network))
+    }
+}
+
+/// The endpoint of a network name.
+pub(crate) fn endpoint_of(network: &str) -> Result<String, Failure> {
+    match network {
+        "finney" => Ok("wss://entrypoint-finney.opentensor.ai:443".into()),
+        "test" => Ok("wss://test.finney.opentensor.ai:443".into()),
+        "local" => Ok("ws://127.0.0.1:9944".into()),
+        url if url.starts_with("ws://") || url.starts_with("wss://") => Ok(url.into()),
+        other => Err(Failure::Input(format!(
+            "--subtensor.network {other:?}: expected finney, test, local or a ws:// URL"
+        ))),
+    }
+}

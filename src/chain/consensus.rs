@@ -1,0 +1,250 @@
+//! The subnet's consensus as the chain holds it, read at one block: what
+//! the last epoch stored (`Consensus`, `ValidatorTrust`), the validators'
+//! weights rows and their stake as the runtime weighs it. Items are looked
+//! up by name, and the stake by whichever items the runtime has: the 2023
+//! runtime's `TotalHotkeyStake`, or today's `TotalHotkeyAlpha` on the
+//! subnet plus the root stake times `TaoWeight`.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use subxt::dynamic::{self, Value};
+use subxt::ext::scale_value::{Composite, Primitive, ValueDef};
+use subxt::utils::AccountId32;
+
+use super::{any_error, storage_vec_bool, storage_vec_u64, Chain, ChainError, Head, PALLET};
+use crate::metagraph::Metagraph;
+
+/// The subnet's consensus view at one block.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConsensusView {
+    /// The block it was read at.
+    pub block: u64,
+    /// `Consensus`: per uid, the stake-weighted median of the weights on
+    /// it at the last epoch (u16 fraction).
+    pub consensus: Vec<u16>,
+    /// `ValidatorTrust`: per uid, at the last epoch (u16 fraction).
+    pub validator_trust: Vec<u16>,
+    /// `Weights` rows of the uids with a validator permit (uid, u16), as
+    /// the chain stores them; a permitted uid without weights has none here.
+    pub weights: BTreeMap<u16, Vec<(u16, u16)>>,
+    /// Per uid, the stake the runtime weighs (rao; for today's runtime
+    /// alpha plus root stake times TaoWeight, without child-key shares).
+    /// 0 for uids without a permit (not read).
+    pub stakes: Vec<u64>,
+    /// `ValidatorPermit` per uid.
+    pub permits: Vec<bool>,
+    /// `LastUpdate` per uid: the block of each uid's last weights.
+    pub last_update: Vec<u64>,
+    /// `BlockAtRegistration` per uid.
+    pub block_at_registration: Vec<u64>,
+}
+
+impl ConsensusView {
+    /// The weights row of `uid` the runtime's epoch would use: without the
+    /// weights on uids registered at or after the row was set.
+    pub fn row(&self, uid: u16) -> Vec<(u16, u16)> {
+        let Some(row) = self.weights.get(&uid) else {
+            return Vec::new();
+        };
+        let set_at = self.last_update.get(usize::from(uid)).copied().unwrap_or(0);
+        crate::scoring::trust::effective_row(row, self.consensus.len(), Some(uid), |j| {
+            self.block_at_registration
+                .get(usize::from(j))
+                .is_some_and(|&registered| set_at <= registered)
+        })
+    }
+}
+
+impl Chain {
+    /// The consensus view of `netuid` at `at`, for the uids of `metagraph`
+    /// (read at the same block): stakes and weights rows are read for the
+    /// permitted uids only.
+    pub async fn consensus_view(
+        &self,
+        netuid: u16,
+        metagraph: &Metagraph,
+        at: Head,
+    ) -> Result<ConsensusView, ChainError> {
+        let hotkeys: Vec<Option<AccountId32>> = metagraph
+            .neurons
+            .iter()
+            .map(|n| AccountId32::from_str(&n.hotkey).ok())
+            .collect();
+        self.with_api("reading the consensus", |_, api| async move {
+            let block = api.at_block(at.hash).await.map_err(any_error)?;
+            let storage = block.storage();
+            let vec_u16 = |name: &'static str| {
+                let storage = storage.clone();
+                async move {
+                    storage
+                        .try_fetch(storage_vec_u16(PALLET, name), (netuid,))
+                        .await
+                        .map_err(any_error)?
+                        .map(|v| v.decode().map_err(any_error))
+                        .transpose()
+                        .map(Option::unwrap_or_default)
+                }
+            };
+            let consensus = vec_u16("Consensus").await?;
+            let validator_trust = vec_u16("ValidatorTrust").await?;
+            let permits: Vec<bool> = storage
+                .try_fetch(storage_vec_bool(PALLET, "ValidatorPermit"), (netuid,))
+                .await
+                .map_err(any_error)?
+                .map(|v| v.decode().map_err(any_error))
+                .transpose()?
+                .unwrap_or_default();
+            let last_update: Vec<u64> = storage
+                .try_fetch(storage_vec_u64(PALLET, "LastUpdate"), (netuid,))
+                .await
+                .map_err(any_error)?
+                .map(|v| v.decode().map_err(any_error))
+                .transpose()?
+                .unwrap_or_default();
+            let n = hotkeys.len();
+            let mut block_at_registration = vec![0u64; n];
+            let mut iter = storage
+                .entry(block_at_registration_entry())
+                .map_err(any_error)?
+                .iter((netuid,))
+                .await
+                .map_err(any_error)?;
+            while let Some(kv) = iter.next().await {
+                let kv = kv.map_err(any_error)?;
+                let uid = kv
+                    .key()
+                    .map_err(any_error)?
+                    .part(1)
+                    .and_then(|p| p.decode_as::<u16>().ok().flatten())
+                    .ok_or(ChainError::Missing("uid in a BlockAtRegistration key"))?;
+                let value: u64 = kv.value().decode().map_err(any_error)?;
+                if let Some(slot) = block_at_registration.get_mut(usize::from(uid)) {
+                    *slot = value;
+                }
+            }
+            let permitted = |uid: usize| permits.get(uid).copied().unwrap_or(false);
+            let mut weights = BTreeMap::new();
+            for uid in (0..n).filter(|&u| permitted(u)) {
+                let uid = u16::try_from(uid).unwrap_or(u16::MAX);
+                let row = storage
+                    .try_fetch(weights_entry(), (netuid, uid))
+                    .await
+                    .map_err(any_error)?;
+                if let Some(row) = row {
+                    weights.insert(uid, row.decode().map_err(any_error)?);
+                }
+            }
+            let metadata = block.metadata();
+            let has = |name: &str| {
+                metadata
+                    .pallet_by_name(PALLET)
+                    .and_then(|p| p.storage())
+                    .and_then(|s| s.entry_by_name(name))
+                    .is_some()
+            };
+            let total_hotkey_alpha = |hotkey: AccountId32, netuid: u16| {
+                let storage = storage.clone();
+                async move {
+                    let v = storage
+                        .try_fetch(total_hotkey_alpha_entry(), (hotkey, netuid))
+                        .await
+                        .map_err(any_error)?;
+                    match v {
+                        Some(v) => Ok::<u64, ChainError>(
+                            number(&v.decode().map_err(any_error)?).unwrap_or(0),
+                        ),
+                        None => Ok(0),
+                    }
+                }
+            };
+            let mut stakes = vec![0u64; n];
+            if has("TotalHotkeyAlpha") {
+                let tao_weight = if has("TaoWeight") {
+                    let raw = storage
+                        .try_fetch(dynamic::storage::<(), Value>(PALLET, "TaoWeight"), ())
+                        .await
+                        .map_err(any_error)?;
+                    match raw {
+                        Some(v) => number(&v.decode().map_err(any_error)?).unwrap_or(0),
+                        None => 0,
+                    }
+                } else {
+                    0
+                };
+                let tao_weight = tao_weight as f64 / u64::MAX as f64;
+                for (uid, hotkey) in hotkeys.iter().enumerate() {
+                    let Some(hotkey) = hotkey.clone().filter(|_| permitted(uid)) else {
+                        continue;
+                    };
+                    let alpha = total_hotkey_alpha(hotkey.clone(), netuid).await?;
+                    let root = total_hotkey_alpha(hotkey, 0).await?;
+                    stakes[uid] = alpha.saturating_add((root as f64 * tao_weight) as u64);
+                }
+            } else if has("TotalHotkeyStake") {
+                for (uid, hotkey) in hotkeys.iter().enumerate() {
+                    let Some(hotkey) = hotkey.clone().filter(|_| permitted(uid)) else {
+                        continue;
+                    };
+                    let v = storage
+                        .try_fetch(total_hotkey_stake(), (hotkey,))
+                        .await
+                        .map_err(any_error)?;
+                    if let Some(v) = v {
+                        stakes[uid] = number(&v.decode().map_err(any_error)?).unwrap_or(0);
+                    }
+                }
+            }
+            Ok(ConsensusView {
+                block: at.number,
+                consensus,
+                validator_trust,
+                weights,
+                stakes,
+                permits,
+                last_update,
+                block_at_registration,
+            })
+        })
+        .await
+    }
+}
+
+/// An unsigned number, through the newtypes a runtime wraps it in
+/// (`AlphaCurrency(u64)`, ...).
+fn number<T>(v: &Value<T>) -> Option<u64> {
+    match &v.value {
+        ValueDef::Primitive(Primitive::U128(n)) => u64::try_from(*n).ok(),
+        ValueDef::Composite(Composite::Unnamed(fields)) if fields.len() == 1 => number(&fields[0]),
+        ValueDef::Composite(Composite::Named(fields)) if fields.len() == 1 => number(&fields[0].1),
+        _ => None,
+    }
+}
+
+/// A `Vec<u16>` item keyed by netuid (`Consensus`, `ValidatorTrust`).
+pub fn storage_vec_u16(
+    pallet: &str,
+    name: &str,
+) -> subxt::storage::DynamicAddress<(u16,), Vec<u16>> {
+    dynamic::storage(pallet, name)
+}
+
+/// `Weights(netuid, uid) -> Vec<(uid, u16)>`.
+pub fn weights_entry() -> subxt::storage::DynamicAddress<(u16, u16), Vec<(u16, u16)>> {
+    dynamic::storage(PALLET, "Weights")
+}
+
+/// `BlockAtRegistration(netuid, uid) -> block`.
+pub fn block_at_registration_entry() -> subxt::storage::DynamicAddress<(u16, u16), u64> {
+    dynamic::storage(PALLET, "BlockAtRegistration")
+}
+
+/// `TotalHotkeyStake(hotkey) -> rao` (the 2023 runtime).
+pub fn total_hotkey_stake() -> subxt::storage::DynamicAddress<(AccountId32,), Value> {
+    dynamic::storage(PALLET, "TotalHotkeyStake")
+}
+
+/// `TotalHotkeyAlpha(hotkey, netuid) -> alpha` (today's runtime).
+pub fn total_hotkey_alpha_entry() -> subxt::storage::DynamicAddress<(AccountId32, u16), Value> {
+    dynamic::storage(PALLET, "TotalHotkeyAlpha")
+}
