@@ -14,6 +14,7 @@ use subxt::utils::AccountId32;
 
 use super::{any_error, storage_vec_bool, storage_vec_u64, Chain, ChainError, Head, PALLET};
 use crate::metagraph::Metagraph;
+use crate::scoring::trust::{self, Prediction, WatchInput};
 
 /// The subnet's consensus view at one block.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -41,6 +42,35 @@ pub struct ConsensusView {
 }
 
 impl ConsensusView {
+    /// What the watch compares when `uid` is about to set `weights` (uid,
+    /// u16, as sent): the chain's trust for `uid`, the trust `weights`
+    /// would get against the chain's consensus, and `last_predicted` (the
+    /// prediction at the last setting, kept by the caller).
+    pub fn watch_input(
+        &self,
+        uid: u16,
+        weights: &[(u16, u16)],
+        last_predicted: Option<f64>,
+        commit_reveal: bool,
+    ) -> WatchInput {
+        WatchInput {
+            trust_now: self
+                .validator_trust
+                .get(usize::from(uid))
+                .map(|&t| trust::from_u16(t)),
+            predicted: trust::predicted_trust(weights, &self.consensus, Some(uid)),
+            last_predicted,
+            consensus_known: trust::consensus_known(&self.consensus),
+            commit_reveal,
+        }
+    }
+
+    /// What the chain's own weights row of `uid` gets against the chain's
+    /// consensus (`status`' "recomputed" column).
+    pub fn chain_row_prediction(&self, uid: u16) -> Prediction {
+        trust::predicted_trust(&self.row(uid), &self.consensus, Some(uid))
+    }
+
     /// The weights row of `uid` the runtime's epoch would use: without the
     /// weights on uids registered at or after the row was set.
     pub fn row(&self, uid: u16) -> Vec<(u16, u16)> {
@@ -48,7 +78,7 @@ impl ConsensusView {
             return Vec::new();
         };
         let set_at = self.last_update.get(usize::from(uid)).copied().unwrap_or(0);
-        crate::scoring::trust::effective_row(row, self.consensus.len(), Some(uid), |j| {
+        trust::effective_row(row, self.consensus.len(), Some(uid), |j| {
             self.block_at_registration
                 .get(usize::from(j))
                 .is_some_and(|&registered| set_at <= registered)
@@ -174,16 +204,16 @@ impl Chain {
                 };
                 let tao_weight = tao_weight as f64 / u64::MAX as f64;
                 for (uid, hotkey) in hotkeys.iter().enumerate() {
-                    let Some(hotkey) = hotkey.clone().filter(|_| permitted(uid)) else {
+                    let Some(hotkey) = (*hotkey).filter(|_| permitted(uid)) else {
                         continue;
                     };
-                    let alpha = total_hotkey_alpha(hotkey.clone(), netuid).await?;
+                    let alpha = total_hotkey_alpha(hotkey, netuid).await?;
                     let root = total_hotkey_alpha(hotkey, 0).await?;
                     stakes[uid] = alpha.saturating_add((root as f64 * tao_weight) as u64);
                 }
             } else if has("TotalHotkeyStake") {
                 for (uid, hotkey) in hotkeys.iter().enumerate() {
-                    let Some(hotkey) = hotkey.clone().filter(|_| permitted(uid)) else {
+                    let Some(hotkey) = (*hotkey).filter(|_| permitted(uid)) else {
                         continue;
                     };
                     let v = storage

@@ -190,7 +190,7 @@ fn build(
         })
         .map(|n| {
             let row = view.row(n.uid);
-            let p = trust::predicted_trust(&row, &view.consensus, Some(n.uid));
+            let p = view.chain_row_prediction(n.uid);
             let chain_trust = at(&view.validator_trust, n.uid).unwrap_or(0);
             ValidatorRow {
                 uid: n.uid,
@@ -207,7 +207,7 @@ fn build(
         })
         .collect();
     validators.sort_by(|a, b| b.stake.total_cmp(&a.stake).then(a.uid.cmp(&b.uid)));
-    let ours = uid.map(|u| trust::predicted_trust(&view.row(u), &view.consensus, Some(u)));
+    let ours = uid.map(|u| view.chain_row_prediction(u));
     let last_weights_block = uid
         .and_then(|u| view.last_update.get(usize::from(u)).copied())
         .filter(|&b| b > 0);

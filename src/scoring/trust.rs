@@ -47,8 +47,10 @@ pub fn from_u16(v: u16) -> f64 {
 }
 
 /// A fraction as the runtime stores it: `floor(x * 65535)`, saturating.
+/// A hair (1e-7 of a u16 step) is added first, so that a sum of u16
+/// fractions that is whole on paper is not floored one below by f64.
 pub fn to_u16(x: f64) -> u16 {
-    let v = (x * U16).floor();
+    let v = (x * U16 + 1e-7).floor();
     if v.is_nan() || v <= 0.0 {
         0
     } else if v >= U16 {

@@ -4,8 +4,9 @@
 //! give the bytes a hand-built SCALE encoding gives.
 
 use gittensor_validator::chain::{
-    axons, commit_reveal_version, commit_timelocked_weights_call, keys, set_weights_call,
-    storage_u16, storage_u64, uids, PALLET,
+    axons, block_at_registration_entry, commit_reveal_version, commit_timelocked_weights_call,
+    keys, set_weights_call, storage_u16, storage_u64, storage_vec_u16, total_hotkey_alpha_entry,
+    total_hotkey_stake, uids, weights_entry, PALLET,
 };
 use scale_info::form::PortableForm;
 use scale_info::{TypeDef, TypeDefPrimitive};
@@ -229,4 +230,100 @@ fn calls_and_storage_keys_encode_against_the_testbed_runtime() {
     let (_, _, md) = offline("testfinney-spec103.scale");
     let items = md.pallet_by_name(PALLET).unwrap().storage().unwrap();
     assert!(items.entry_by_name("CommitRevealWeightsEnabled").is_none());
+}
+
+/// The consensus view's items (`chain::ConsensusView`) in a runtime's
+/// metadata: the keys encode as the runtime hashes them, and the values
+/// have the shapes the reader decodes.
+fn check_consensus_items(file: &str) {
+    let (client, _, md) = offline(file);
+    let at = client.at_block(0u64).unwrap();
+    let storage = at.storage();
+    let netuid = 74u16;
+    let netuid_le = netuid.to_le_bytes().to_vec();
+    for item in ["Consensus", "ValidatorTrust"] {
+        assert_eq!(
+            storage
+                .entry(storage_vec_u16(PALLET, item))
+                .unwrap()
+                .fetch_key((netuid,))
+                .unwrap(),
+            [prefix(item), netuid_le.clone()].concat(),
+            "{file}: {item}"
+        );
+    }
+    let uid_key = [netuid_le.clone(), 3u16.to_le_bytes().to_vec()].concat();
+    assert_eq!(
+        storage
+            .entry(weights_entry())
+            .unwrap()
+            .fetch_key((netuid, 3))
+            .unwrap(),
+        [prefix("Weights"), uid_key.clone()].concat(),
+        "{file}: Weights"
+    );
+    assert_eq!(
+        storage
+            .entry(block_at_registration_entry())
+            .unwrap()
+            .fetch_key((netuid, 3))
+            .unwrap(),
+        [prefix("BlockAtRegistration"), uid_key].concat(),
+        "{file}: BlockAtRegistration"
+    );
+    let items = md.pallet_by_name(PALLET).unwrap().storage().unwrap();
+    let resolve = |id: u32| md.types().resolve(id).unwrap().type_def.clone();
+    let element = |item: &str| match resolve(items.entry_by_name(item).unwrap().value_ty()) {
+        TypeDef::Sequence(s) => resolve(s.type_param.id),
+        other => panic!("{file}: {item} is not a sequence: {other:?}"),
+    };
+    let u16_ty = TypeDef::Primitive(TypeDefPrimitive::U16);
+    assert_eq!(element("Consensus"), u16_ty, "{file}");
+    assert_eq!(element("ValidatorTrust"), u16_ty, "{file}");
+    let TypeDef::Tuple(pair) = element("Weights") else {
+        panic!("{file}: a Weights row is not of (uid, weight) pairs");
+    };
+    let pair: Vec<_> = pair.fields.iter().map(|f| resolve(f.id)).collect();
+    assert_eq!(pair, vec![u16_ty.clone(), u16_ty], "{file}: Weights");
+}
+
+#[test]
+fn the_consensus_items_encode_against_the_testbed_runtime() {
+    check_consensus_items("testfinney-spec103.scale");
+    // The 2023 runtime weighs a hotkey's total stake.
+    let (client, _, _) = offline("testfinney-spec103.scale");
+    let at = client.at_block(0u64).unwrap();
+    let hotkey = AccountId32([7; 32]);
+    let key = at
+        .storage()
+        .entry(total_hotkey_stake())
+        .unwrap()
+        .fetch_key((hotkey,))
+        .unwrap();
+    assert!(key.starts_with(&prefix("TotalHotkeyStake")));
+    assert!(key.ends_with(&hotkey.0), "a concat hasher keeps the hotkey");
+}
+
+#[test]
+fn the_consensus_items_encode_against_todays_finney_metadata() {
+    check_consensus_items("finney-spec365.scale");
+    // Today's runtime weighs alpha on the subnet and root stake times
+    // TaoWeight; there is no TotalHotkeyStake any more.
+    let (client, _, md) = offline("finney-spec365.scale");
+    let items = md.pallet_by_name(PALLET).unwrap().storage().unwrap();
+    assert!(items.entry_by_name("TotalHotkeyStake").is_none());
+    assert!(items.entry_by_name("TaoWeight").is_some());
+    let at = client.at_block(0u64).unwrap();
+    let hotkey = AccountId32([7; 32]);
+    let key = at
+        .storage()
+        .entry(total_hotkey_alpha_entry())
+        .unwrap()
+        .fetch_key((hotkey, 74u16))
+        .unwrap();
+    assert!(key.starts_with(&prefix("TotalHotkeyAlpha")));
+    assert!(
+        key.ends_with(&[hotkey.0.to_vec(), 74u16.to_le_bytes().to_vec()].concat()),
+        "hotkey then netuid, concat and identity hashers"
+    );
 }

@@ -14,6 +14,8 @@ mod pipeline;
 mod props;
 mod rules;
 mod state;
+mod status;
+mod trust;
 mod util;
 mod validate;
 mod weights;
