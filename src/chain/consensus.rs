@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use subxt::dynamic::{self, Value};
+use subxt::ext::futures::{stream, StreamExt, TryStreamExt};
 use subxt::ext::scale_value::{Composite, Primitive, ValueDef};
 use subxt::utils::AccountId32;
 
@@ -101,6 +102,7 @@ impl Chain {
             .iter()
             .map(|n| AccountId32::from_str(&n.hotkey).ok())
             .collect();
+        let reads_in_flight = self.config().reads_in_flight();
         self.with_api("reading the consensus", |_, api| async move {
             let block = api.at_block(at.hash).await.map_err(any_error)?;
             let storage = block.storage();
@@ -154,17 +156,6 @@ impl Chain {
                 }
             }
             let permitted = |uid: usize| permits.get(uid).copied().unwrap_or(false);
-            let mut weights = BTreeMap::new();
-            for uid in (0..n).filter(|&u| permitted(u)) {
-                let uid = u16::try_from(uid).unwrap_or(u16::MAX);
-                let row = storage
-                    .try_fetch(weights_entry(), (netuid, uid))
-                    .await
-                    .map_err(any_error)?;
-                if let Some(row) = row {
-                    weights.insert(uid, row.decode().map_err(any_error)?);
-                }
-            }
             let metadata = block.metadata();
             let has = |name: &str| {
                 metadata
@@ -173,23 +164,7 @@ impl Chain {
                     .and_then(|s| s.entry_by_name(name))
                     .is_some()
             };
-            let total_hotkey_alpha = |hotkey: AccountId32, netuid: u16| {
-                let storage = storage.clone();
-                async move {
-                    let v = storage
-                        .try_fetch(total_hotkey_alpha_entry(), (hotkey, netuid))
-                        .await
-                        .map_err(any_error)?;
-                    match v {
-                        Some(v) => Ok::<u64, ChainError>(
-                            number(&v.decode().map_err(any_error)?).unwrap_or(0),
-                        ),
-                        None => Ok(0),
-                    }
-                }
-            };
-            let mut stakes = vec![0u64; n];
-            if has("TotalHotkeyAlpha") {
+            let stake_kind = if has("TotalHotkeyAlpha") {
                 let tao_weight = if has("TaoWeight") {
                     let raw = storage
                         .try_fetch(dynamic::storage::<(), Value>(PALLET, "TaoWeight"), ())
@@ -202,28 +177,32 @@ impl Chain {
                 } else {
                     0
                 };
-                let tao_weight = tao_weight as f64 / u64::MAX as f64;
-                for (uid, hotkey) in hotkeys.iter().enumerate() {
-                    let Some(hotkey) = (*hotkey).filter(|_| permitted(uid)) else {
-                        continue;
-                    };
-                    let alpha = total_hotkey_alpha(hotkey, netuid).await?;
-                    let root = total_hotkey_alpha(hotkey, 0).await?;
-                    stakes[uid] = alpha.saturating_add((root as f64 * tao_weight) as u64);
+                StakeKind::Alpha {
+                    tao_weight: tao_weight as f64 / u64::MAX as f64,
                 }
             } else if has("TotalHotkeyStake") {
-                for (uid, hotkey) in hotkeys.iter().enumerate() {
-                    let Some(hotkey) = (*hotkey).filter(|_| permitted(uid)) else {
-                        continue;
-                    };
-                    let v = storage
-                        .try_fetch(total_hotkey_stake(), (hotkey,))
-                        .await
-                        .map_err(any_error)?;
-                    if let Some(v) = v {
-                        stakes[uid] = number(&v.decode().map_err(any_error)?).unwrap_or(0);
-                    }
+                StakeKind::Total
+            } else {
+                StakeKind::None
+            };
+            // One row and one stake per permitted uid, a bounded number in
+            // flight on the websocket.
+            let reads = hotkeys
+                .iter()
+                .enumerate()
+                .filter(|&(uid, _)| permitted(uid))
+                .map(|(uid, hotkey)| read_validator(&storage, netuid, uid, *hotkey, stake_kind));
+            let read: Vec<(usize, Option<Vec<(u16, u16)>>, u64)> = stream::iter(reads)
+                .buffered(reads_in_flight)
+                .try_collect()
+                .await?;
+            let mut weights = BTreeMap::new();
+            let mut stakes = vec![0u64; n];
+            for (uid, row, stake) in read {
+                if let Some(row) = row {
+                    weights.insert(u16::try_from(uid).unwrap_or(u16::MAX), row);
                 }
+                stakes[uid] = stake;
             }
             Ok(ConsensusView {
                 block: at.number,
@@ -238,6 +217,66 @@ impl Chain {
         })
         .await
     }
+}
+
+/// Which items hold the stake the runtime weighs.
+#[derive(Debug, Clone, Copy)]
+enum StakeKind {
+    /// Today's: `TotalHotkeyAlpha` on the subnet plus on root (netuid 0)
+    /// times this `TaoWeight`.
+    Alpha { tao_weight: f64 },
+    /// The 2023 runtime's `TotalHotkeyStake`.
+    Total,
+    /// Neither (0).
+    None,
+}
+
+/// A validator's `Weights` row and stake at the block of `storage`.
+async fn read_validator<C>(
+    storage: &subxt::storage::StorageClient<'_, subxt::SubstrateConfig, C>,
+    netuid: u16,
+    uid: usize,
+    hotkey: Option<AccountId32>,
+    stake: StakeKind,
+) -> Result<(usize, Option<Vec<(u16, u16)>>, u64), ChainError>
+where
+    C: subxt::client::OnlineClientAtBlockT<subxt::SubstrateConfig>,
+{
+    let value = |v: Option<subxt::storage::StorageValue<'_, Value>>| -> Result<u64, ChainError> {
+        match v {
+            Some(v) => Ok(number(&v.decode().map_err(any_error)?).unwrap_or(0)),
+            None => Ok(0),
+        }
+    };
+    let row = storage
+        .try_fetch(
+            weights_entry(),
+            (netuid, u16::try_from(uid).unwrap_or(u16::MAX)),
+        )
+        .await
+        .map_err(any_error)?
+        .map(|r| r.decode().map_err(any_error))
+        .transpose()?;
+    let Some(hotkey) = hotkey else {
+        return Ok((uid, row, 0));
+    };
+    let stake = match stake {
+        StakeKind::Alpha { tao_weight } => {
+            let fetch =
+                |netuid: u16| storage.try_fetch(total_hotkey_alpha_entry(), (hotkey, netuid));
+            let alpha = value(fetch(netuid).await.map_err(any_error)?)?;
+            let root = value(fetch(0).await.map_err(any_error)?)?;
+            alpha.saturating_add((root as f64 * tao_weight) as u64)
+        }
+        StakeKind::Total => value(
+            storage
+                .try_fetch(total_hotkey_stake(), (hotkey,))
+                .await
+                .map_err(any_error)?,
+        )?,
+        StakeKind::None => 0,
+    };
+    Ok((uid, row, stake))
 }
 
 /// An unsigned number, through the newtypes a runtime wraps it in
