@@ -39,6 +39,7 @@ m1=$(state "$work/setup-V1.json" "miners[0]['uid']")
 m2=$(state "$work/setup-V1.json" "miners[1]['uid']")
 m3=$(state "$work/setup-V1.json" "miners[2]['uid']")
 v1=$(state "$work/setup-V1.json" "validator['hotkey']")
+v3=$(state "$work/setup-V3.json" "validator['hotkey']")
 # Every uid got a permit (--permit-all); the miners have no stake, so the
 # runtime's median and our table leave them out.
 
@@ -76,6 +77,26 @@ if abs(s["trust"] - rows[0]["trust"]) > 1e-9 or s["uid"] != rows[0]["uid"]:
     sys.exit("FAIL: our line does not match the largest validator's row")
 PY
 pass "the runtime's ValidatorTrust equals the trust computed from its Consensus and each validator's weights"
+
+echo "== the watch on the validator that disagrees (//V3, trust 0.4)"
+# Weights as validate writes them: the consensus' own shape would get ~1.
+echo "{\"uids\": [$m1, $m2, $m3], \"weights\": [45, 35, 20]}" >"$work/weights.json"
+"$bin" status --netuid $NETUID --subtensor.chain_endpoint "$CHOPSTICKS_WS" --ss58 "$v3" --json \
+  --weights "$work/weights.json" >"$work/status-v3.json" 2>>"$work/status.log" || { cat "$work/status.log"; fail "status --ss58 V3 failed"; }
+python3 - "$work/status-v3.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+print(f"   //V3: trust {s['trust']:.4f}, its weights on chain would get {s['predicted_trust']:.4f}, the weights file {s['file_predicted_trust']:.4f}")
+if not s["file_predicted_trust"] > 0.9:
+    sys.exit(f"FAIL: weights near the consensus should get > 0.9, got {s['file_predicted_trust']}")
+if s["warning"] is not None:
+    sys.exit(f"FAIL: no warning expected for the weights file, got {s['warning']}")
+PY
+"$bin" status --netuid $NETUID --subtensor.chain_endpoint "$CHOPSTICKS_WS" --ss58 "$v3" \
+  >"$work/status-v3.txt" 2>>"$work/status.log" || fail "status --ss58 V3 failed"
+grep -q "^warning: these weights would get trust 0.40, under 0.80; likely causes" "$work/status-v3.txt" \
+  || { cat "$work/status-v3.txt"; fail "no warning for //V3's weights on chain"; }
+pass "status warns on //V3's own weights (trust 0.40 < 0.80) and not on weights near the consensus"
 
 echo "== status (the table)"
 status | sed 's/^/   /'

@@ -297,3 +297,36 @@ pub(crate) fn endpoint_of(network: &str) -> Result<String, Failure> {
         ))),
     }
 }
+
+/// The consensus watch's thresholds (`scoring::trust`), for the commands
+/// that judge a trust.
+#[derive(Args)]
+pub(crate) struct WatchArgs {
+    /// Warn when the trust our weights would get is under this.
+    #[arg(long, default_value_t = gittensor_validator::scoring::trust::DEFAULT_TRUST_THRESHOLD)]
+    pub(crate) trust_threshold: f64,
+    /// Warn when the trust our weights would get falls by this much from
+    /// one weight setting to the next.
+    #[arg(long, default_value_t = gittensor_validator::scoring::trust::DEFAULT_TRUST_DROP)]
+    pub(crate) trust_drop: f64,
+}
+
+impl WatchArgs {
+    /// The limits; a threshold or drop outside 0..=1 is bad usage.
+    pub(crate) fn limits(
+        &self,
+    ) -> Result<gittensor_validator::scoring::trust::WatchLimits, Failure> {
+        for (name, v) in [
+            ("--trust-threshold", self.trust_threshold),
+            ("--trust-drop", self.trust_drop),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(Failure::Input(format!("{name} {v} is not between 0 and 1")));
+            }
+        }
+        Ok(gittensor_validator::scoring::trust::WatchLimits {
+            threshold: self.trust_threshold,
+            drop: self.trust_drop,
+        })
+    }
+}

@@ -11,7 +11,7 @@ use gittensor_validator::metagraph::Metagraph;
 use gittensor_validator::scoring::trust::{self, from_u16};
 use serde::Serialize;
 
-use super::common::{ChainArgs, WalletArgs};
+use super::common::{ChainArgs, WalletArgs, WatchArgs};
 use super::{runtime, Failure};
 
 #[derive(Args)]
@@ -26,6 +26,8 @@ pub(crate) struct StatusArgs {
     pub(crate) ss58: Option<String>,
     #[command(flatten)]
     pub(crate) chain: ChainArgs,
+    #[command(flatten)]
+    pub(crate) watch: WatchArgs,
     /// Blocks between two weight settings, as `validate --epoch-length`.
     #[arg(long, default_value_t = 100)]
     pub(crate) epoch_length: u64,
@@ -85,6 +87,9 @@ pub(crate) struct Status {
     consensus_distance: Option<f64>,
     /// The trust the `--weights` file would get.
     file_predicted_trust: Option<f64>,
+    /// The watch's warning on our weights (the `--weights` file's when
+    /// given, else ours on chain), with the likely causes.
+    warning: Option<String>,
     note: Option<String>,
     validators: Vec<ValidatorRow>,
 }
@@ -103,6 +108,7 @@ pub(crate) fn status(args: StatusArgs) -> Result<(), Failure> {
         None => None,
     };
     let endpoint = args.chain.endpoint()?;
+    let limits = args.watch.limits()?;
     let rt = runtime()?;
     let status = rt.block_on(async {
         let chain = Chain::new(ChainConfig::builder().endpoint(endpoint.clone()).build());
@@ -128,6 +134,7 @@ pub(crate) fn status(args: StatusArgs) -> Result<(), Failure> {
             &hyper,
             &view,
             file_weights.as_deref(),
+            &limits,
         ))
     })?;
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
@@ -175,6 +182,7 @@ fn build(
     hyper: &Hyperparameters,
     view: &ConsensusView,
     file_weights: Option<&[(u16, u16)]>,
+    limits: &trust::WatchLimits,
 ) -> Status {
     let uid = metagraph.uid_of(ss58);
     let at = |v: &[u16], uid: u16| v.get(usize::from(uid)).copied();
@@ -217,6 +225,19 @@ fn build(
         })
     });
     let commit_reveal = hyper.commit_reveal.unwrap_or(false);
+    let file_prediction = file_weights.map(|w| trust::predicted_trust(w, &view.consensus, uid));
+    let warning = uid.and_then(|u| {
+        let input = trust::WatchInput {
+            trust_now: at(&view.validator_trust, u).map(from_u16),
+            predicted: file_prediction.or(ours)?,
+            last_predicted: None,
+            consensus_known,
+            commit_reveal,
+        };
+        trust::verdict(&input, limits)
+            .warning
+            .map(|w| w.to_string())
+    });
     let note = if commit_reveal {
         Some(format!(
             "commit-reveal is on: the chain's weights and trust lag by the reveal period ({} epochs of {} blocks); they are for weights committed that long ago",
@@ -247,8 +268,8 @@ fn build(
         trust: uid.and_then(|u| at(&view.validator_trust, u)).map(from_u16),
         predicted_trust: ours.filter(|p| p.has_weight).map(|p| p.trust),
         consensus_distance: ours.filter(|p| p.has_weight).map(|p| p.distance),
-        file_predicted_trust: file_weights
-            .map(|w| trust::predicted_trust(w, &view.consensus, uid).trust),
+        file_predicted_trust: file_prediction.map(|p| p.trust),
+        warning,
         note,
         validators,
     }
@@ -292,6 +313,9 @@ fn render(s: &Status) -> String {
     );
     if let Some(t) = s.file_predicted_trust {
         let _ = writeln!(out, "the --weights file would get {t:.4}");
+    }
+    if let Some(w) = &s.warning {
+        let _ = writeln!(out, "warning: {w}");
     }
     if let Some(note) = &s.note {
         let _ = writeln!(out, "note: {note}");

@@ -287,6 +287,14 @@ pub fn verdict(input: &WatchInput, limits: &WatchLimits) -> Verdict {
     }
 }
 
+impl Verdict {
+    /// The problem `/readyz` reports while this verdict stands, if any:
+    /// the warning's text.
+    pub fn readiness_problem(&self) -> Option<String> {
+        self.warning.map(|w| format!("consensus watch: {w}"))
+    }
+}
+
 /// The one log line of a weight setting: `trust now 0.93, these weights
 /// would get 0.95`, with what qualifies it.
 pub fn log_line(v: &Verdict) -> String {

@@ -66,3 +66,17 @@ fn status_without_a_node_exits_1_naming_the_chain() {
         "error: chain:",
     );
 }
+
+#[test]
+fn status_refuses_a_trust_threshold_outside_0_to_1() {
+    check(
+        &[
+            "--ss58",
+            "5FntUfpakvz4NF4UWjD89pgvEiBRmPA1aaCHbxrsTD5tSrma",
+            "--trust-threshold",
+            "1.5",
+        ],
+        2,
+        "--trust-threshold 1.5 is not between 0 and 1",
+    );
+}

@@ -255,6 +255,22 @@ commit-reveal is on: the chain's trust is for weights revealed a reveal period a
 }
 
 #[test]
+fn a_warning_is_a_readiness_problem_until_the_next_setting() {
+    let v = verdict(&input(0.5, None), &WatchLimits::default());
+    assert_eq!(
+        v.readiness_problem().unwrap(),
+        format!(
+            "consensus watch: these weights would get trust 0.50, under 0.80; {}",
+            gittensor_validator::scoring::trust::LIKELY_CAUSES
+        )
+    );
+    assert_eq!(
+        verdict(&input(0.95, None), &WatchLimits::default()).readiness_problem(),
+        None
+    );
+}
+
+#[test]
 fn a_warning_names_the_likely_causes() {
     let w = Warning::SharpDrop {
         from: 0.97,
