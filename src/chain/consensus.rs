@@ -192,7 +192,7 @@ impl Chain {
                 .enumerate()
                 .filter(|&(uid, _)| permitted(uid))
                 .map(|(uid, hotkey)| read_validator(&storage, netuid, uid, *hotkey, stake_kind));
-            let read: Vec<(usize, Option<Vec<(u16, u16)>>, u64)> = stream::iter(reads)
+            let read: Vec<ValidatorRead> = stream::iter(reads)
                 .buffered(reads_in_flight)
                 .try_collect()
                 .await?;
@@ -231,6 +231,9 @@ enum StakeKind {
     None,
 }
 
+/// A uid, its `Weights` row (if stored) and its stake.
+type ValidatorRead = (usize, Option<Vec<(u16, u16)>>, u64);
+
 /// A validator's `Weights` row and stake at the block of `storage`.
 async fn read_validator<C>(
     storage: &subxt::storage::StorageClient<'_, subxt::SubstrateConfig, C>,
@@ -238,7 +241,7 @@ async fn read_validator<C>(
     uid: usize,
     hotkey: Option<AccountId32>,
     stake: StakeKind,
-) -> Result<(usize, Option<Vec<(u16, u16)>>, u64), ChainError>
+) -> Result<ValidatorRead, ChainError>
 where
     C: subxt::client::OnlineClientAtBlockT<subxt::SubstrateConfig>,
 {
