@@ -6,7 +6,7 @@
 use gittensor_validator::chain::{
     axons, block_at_registration_entry, commit_reveal_version, commit_timelocked_weights_call,
     keys, set_weights_call, storage_u16, storage_u64, storage_vec_u16, total_hotkey_alpha_entry,
-    total_hotkey_stake, uids, weights_entry, PALLET,
+    total_hotkey_stake, uids, weights_entry, ConsensusView, PALLET,
 };
 use scale_info::form::PortableForm;
 use scale_info::{TypeDef, TypeDefPrimitive};
@@ -326,4 +326,43 @@ fn the_consensus_items_encode_against_todays_finney_metadata() {
         key.ends_with(&[hotkey.0.to_vec(), 74u16.to_le_bytes().to_vec()].concat()),
         "hotkey then netuid, concat and identity hashers"
     );
+}
+
+/// A subnet of 4 uids: uid 0 set its row at block 100; uid 3 was
+/// registered at block 150, after it.
+fn view() -> ConsensusView {
+    ConsensusView {
+        block: 200,
+        consensus: vec![0, 32767, 13107, 65535],
+        validator_trust: vec![60000, 0, 0, 0],
+        weights: [(0u16, vec![(0, 10), (1, 10), (2, 10), (3, 10)])]
+            .into_iter()
+            .collect(),
+        stakes: vec![1_000_000_000, 0, 0, 0],
+        permits: vec![true, false, false, false],
+        last_update: vec![100, 0, 0, 0],
+        block_at_registration: vec![1, 1, 1, 150],
+    }
+}
+
+#[test]
+fn the_chains_row_drops_the_self_weight_and_uids_registered_since() {
+    assert_eq!(view().row(0), vec![(1, 10), (2, 10)]);
+    assert_eq!(view().row(1), vec![], "a uid without a row");
+    // (0.5, 0.5) against (0.49999, 0.2).
+    let p = view().chain_row_prediction(0);
+    assert_eq!(p.trust_u16(), 32767 + 13107);
+}
+
+#[test]
+fn the_watch_input_compares_the_weights_about_to_be_set_with_the_chains_consensus() {
+    let input = view().watch_input(0, &[(1, 1), (3, 1)], Some(0.9), true);
+    assert_eq!(input.trust_now, Some(60000.0 / 65535.0));
+    // (0.5, 0.5) against (0.49999, 1): uid 3 counts here, it is in the row now.
+    assert_eq!(input.predicted.trust_u16(), 32767 + 32767);
+    assert_eq!(input.last_predicted, Some(0.9));
+    assert!(input.consensus_known && input.commit_reveal);
+    let mut fresh = view();
+    fresh.consensus = vec![0; 4];
+    assert!(!fresh.watch_input(0, &[(1, 1)], None, false).consensus_known);
 }
