@@ -4,7 +4,8 @@
 //! ```text
 //! bench_round event-loop    [--miners 64] [--prs 20] [--latency-ms 50]
 //! bench_round critical-path [--sizes 16,64,256] [--latency-ms 50]
-//! bench_round rss BIN       [--miners 256] [--prs 20] [--latency-ms 50] [--concurrency N|default]
+//! bench_round rss BIN       [--miners 256] [--prs 20] [--latency-ms 50] [--concurrency N|default] [--file-store FILE]
+//! bench_round store         [--miners 256] [--prs 20] [--new 2] [--latency-ms 50] [--repeat 3]
 //! ```
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gittensor_validator::fakehub::{FakeHub, Snapshot};
+use gittensor_validator::filestore::FileStore;
 use gittensor_validator::github::{Cancel, Client, ClientConfig};
 use gittensor_validator::pipeline::{
     evaluate_miner, finish, run_round, Heartbeat, Lag, MinerInput, Pat, PhaseTimes, RoundOptions,
@@ -276,6 +278,11 @@ fn rss(args: &[String]) {
     if concurrency != "default" {
         cmd.args(["--concurrency", &concurrency]);
     }
+    // A file store kept between runs, e.g. a cold run then a warm one.
+    let store = arg(args, "--file-store", "");
+    if !store.is_empty() {
+        cmd.args(["--file-store", &store]);
+    }
     let out = cmd
         .arg("--miners")
         .arg(dir.join("miners.json"))
@@ -312,12 +319,126 @@ fn rss(args: &[String]) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A cold round with an empty file store, then the same miners with `new`
+/// more merged PRs each: once with the same client (as `run` and
+/// `validate` keep it between rounds), once with a new one that reopens
+/// the store from disk (a new `score --file-store` process).
+fn store(args: &[String]) {
+    let n: usize = arg(args, "--miners", "256").parse().unwrap();
+    let prs: usize = arg(args, "--prs", "20").parse().unwrap();
+    let new: usize = arg(args, "--new", "2").parse().unwrap();
+    let repeat: usize = arg(args, "--repeat", "3").parse().unwrap();
+    let latency = Duration::from_millis(arg(args, "--latency-ms", "50").parse().unwrap());
+    let (cold_world, miners) = world(n, |_| prs);
+    // The same PRs (same numbers, files and merge times) and `new` more.
+    let (warm_world, _) = world(n, |_| prs + new);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let round = |client: Client| {
+        let options = RoundOptions {
+            concurrency: n,
+            ..RoundOptions::default()
+        };
+        rt.block_on(run_round(
+            client,
+            miners.clone(),
+            Arc::new(ctx()),
+            options,
+            Cancel::new(),
+        ))
+    };
+    let names = [
+        "cold (empty store)",
+        "warm, same process",
+        "warm, new process",
+    ];
+    // Per round kind, per run: requests, user, graphql, files, from store, wall s.
+    type Row = (u64, u64, u64, u64, u64, f64);
+    let mut rows: Vec<Vec<Row>> = vec![Vec::new(); 3];
+    for _ in 0..repeat {
+        let dir = std::env::temp_dir().join(format!("gv-bench-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (path, copy) = (dir.join("pr-files.json"), dir.join("copy.json"));
+        let hub = FakeHub::start(cold_world.clone(), latency, None).unwrap();
+        let with_store = |p: &std::path::Path| {
+            let c = client(&hub.url(), n);
+            c.keep_files_in(FileStore::open(p));
+            c
+        };
+        let first = with_store(&path);
+        let cold = round(first.clone());
+        std::fs::copy(&path, &copy).unwrap();
+        hub.replace_snapshot(warm_world.clone());
+        let warm = round(first);
+        let fresh = round(with_store(&copy));
+        // What the store itself costs: its size, a load, a full write.
+        let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+        let t = Instant::now();
+        let reopened = FileStore::open(&path);
+        let open_ms = t.elapsed().as_secs_f64() * 1000.0;
+        reopened.put("acme/parser", 1, ctx().now, false, &[]);
+        let t = Instant::now();
+        reopened.save(ctx().now).unwrap();
+        let save_ms = t.elapsed().as_secs_f64() * 1000.0;
+        println!(
+            "  store: {} entries, {:.1} MB; open {open_ms:.0} ms, save {save_ms:.0} ms",
+            reopened.len(),
+            size as f64 / 1e6
+        );
+        for (i, r) in [cold, warm, fresh].iter().enumerate() {
+            let by = &r.stats.requests_by_endpoint;
+            rows[i].push((
+                r.stats.github_requests,
+                by["user"],
+                by["graphql"],
+                by["files"],
+                r.stats.files_from_store,
+                r.stats.wall_ms as f64 / 1000.0,
+            ));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    println!(
+        "file store: {n} miners x {prs} merged PRs, then {new} new PRs each; {} ms per request; concurrency = miners; median of {repeat}",
+        latency.as_millis()
+    );
+    println!(
+        "{:<20} {:>9} {:>6} {:>8} {:>6} {:>10} {:>7} {:>8} {:>8} {:>7}",
+        "round",
+        "requests",
+        "user",
+        "graphql",
+        "files",
+        "from store",
+        "% cold",
+        "chain",
+        "floor s",
+        "wall s"
+    );
+    let cold_requests = rows[0][0].0 as f64;
+    for (name, mut runs) in names.iter().zip(rows) {
+        runs.sort_by(|a, b| a.5.total_cmp(&b.5));
+        let (requests, user, graphql, files, hits, wall) = runs[runs.len() / 2];
+        // Every miner has the same PRs: its chain is its share of each endpoint.
+        let chain = (user + graphql + files) / n as u64;
+        let floor = latency.as_secs_f64() * chain as f64;
+        println!(
+            "{name:<20} {requests:>9} {user:>6} {graphql:>8} {files:>6} {hits:>10} {:>6.1}% {chain:>8} {floor:>8.2} {wall:>7.2}",
+            100.0 * requests as f64 / cold_requests
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("event-loop") => event_loop(&args),
         Some("critical-path") => critical_path(&args),
         Some("rss") => rss(&args),
-        _ => eprintln!("usage: bench_round event-loop | critical-path | rss BIN"),
+        Some("store") => store(&args),
+        _ => eprintln!("usage: bench_round event-loop | critical-path | rss BIN | store"),
     }
 }

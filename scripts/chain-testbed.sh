@@ -11,8 +11,13 @@
 #  2. the chain connection is cut for a while in the middle of a run (a
 #     proxy between validate and the node): validate reconnects and sets
 #     weights;
-#  3. a submission the chain refuses (a WeightsVersionKey above ours) is
-#     logged by its error name and validate still ends cleanly.
+#  3. a WeightsVersionKey above ours: validate sends nothing the chain
+#     would refuse, says why (log and /readyz), and ends cleanly;
+#  4. GitHub down: the round is discarded, nothing is submitted, /readyz
+#     says why; the next good round submits;
+#  5. a weight table edited between two rounds of one process: the second
+#     round uses it, and the weights sent after it equal what numpy and
+#     bittensor 9.9.0 compute from the two rounds' rewards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -73,18 +78,52 @@ rpc dev_newBlock '[{"count": 3}]' >/dev/null
 readback() { node "$tb/readback.mjs" --ws "$CHOPSTICKS_WS" --netuid $NETUID "$@" 2>/dev/null; }
 last_update() { readback | $py -c "import json,sys; print(json.load(sys.stdin)['neurons'][0]['lastUpdate'])"; }
 
-validate() { # STATE_DIR LOG ENDPOINT [STEP_INTERVAL]
+validate() { # STATE_DIR LOG ENDPOINT [STEP_INTERVAL [MORE FLAGS...]]
+  local state=$1 log=$2 endpoint=$3 step=${4:-1s}
+  shift 4 2>/dev/null || shift $#
+  local github=(--replay "$work/snapshot.json")
+  [[ " $* " == *" --github-api-url "* ]] && github=()
   RUST_LOG=info,gittensor_validator::chain=info "$bin" validate --netuid $NETUID \
-    --subtensor.chain_endpoint "$3" \
+    --subtensor.chain_endpoint "$endpoint" \
     --wallet.path "$work/wallets" --wallet.name validator --wallet.hotkey default \
-    --state "$1" --replay "$work/snapshot.json" \
+    --state "$state" "${github[@]}" \
     --repositories "$work/repos.json" --languages "$work/langs.json" --now 2025-12-20T12:00:00Z \
-    --rounds 1 --step-interval "${4:-1s}" --epoch-length 1 --dendrite-timeout 5s 2>"$2"
+    --step-interval "$step" --epoch-length 1 --dendrite-timeout 5s "$@" 2>"$log"
+}
+free_port() { $py -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"; }
+# GET /readyz on 127.0.0.1:PORT: prints the body (200 or 503).
+readyz() { # PORT
+  $py - "$1" <<'PY'
+import sys, urllib.request, urllib.error
+try:
+    print(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/readyz", timeout=5).read().decode())
+except urllib.error.HTTPError as e:
+    print(e.read().decode())
+PY
+}
+# Waits (at most 120 s) for TEXT in LOG while PID lives.
+wait_log() { # LOG TEXT PID
+  for _ in $(seq 1200); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    kill -0 "$3" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$1"; fail "no \"$2\" in $1"
+}
+# SIGTERM to the validator run by the background job PID (a subshell, as
+# `validate ... &` runs the function), which must exit 0 within 5 s.
+stop_clean() { # PID LOG
+  pkill -TERM -P "$1"
+  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$1" 2>/dev/null && { cat "$2"; fail "still running 5 s after SIGTERM"; }
+  local rc=0
+  wait "$1" || rc=$?
+  [ $rc = 0 ] || { tail -20 "$2"; fail "SIGTERM: exit status $rc"; }
 }
 
 echo "== 1. validate --rounds 1: weights read back from the chain"
 before=$(last_update)
-validate "$work/s1" "$work/v1.log" "$CHOPSTICKS_WS" || { cat "$work/v1.log"; fail "validate failed"; }
+validate "$work/s1" "$work/v1.log" "$CHOPSTICKS_WS" 1s --rounds 1 || { cat "$work/v1.log"; fail "validate failed"; }
 grep -q "weights set: extrinsic" "$work/v1.log" || { cat "$work/v1.log"; fail "no weights set"; }
 n=$($py -c "import json,sys; print(len(json.load(open(sys.argv[1]))['rewards']))" "$work/s1/report.json")
 $py "$tb/reference_weights.py" "$work/s1/report.json" "$n" $MIN_ALLOWED $LIMIT >"$work/expected.json"
@@ -119,7 +158,7 @@ read -r plisten pcontrol < <($py -c "import json,sys; r=json.loads(open(sys.argv
 before=$(last_update)
 # A 3 s step: the cut lands in the first step's wait, well before the
 # weights would be due, even on a slow machine.
-validate "$work/s2" "$work/v2.log" "ws://127.0.0.1:$plisten" 3s &
+validate "$work/s2" "$work/v2.log" "ws://127.0.0.1:$plisten" 3s --rounds 1 &
 vpid=$!
 pids+=($vpid)
 for _ in $(seq 300); do grep -q "round 1 starting" "$work/v2.log" 2>/dev/null && break; sleep 0.1; done
@@ -129,19 +168,90 @@ grep -q "reconnected" "$work/v2.log" || { cat "$work/v2.log"; fail "validate did
 grep -q "weights set: extrinsic" "$work/v2.log" || { cat "$work/v2.log"; fail "no weights set after the reconnect"; }
 after=$(last_update)
 [ "$after" -gt "$before" ] || fail "LastUpdate did not move after the reconnect"
-drops=$(grep -c "chain: " "$work/v2.log" || true)
+drops=$(grep -c "chain ws://127.0.0.1:$plisten: " "$work/v2.log" || true)
 pass "cut for 5 s: $drops chain warnings, reconnected, weights set (LastUpdate $before -> $after)"
 
-echo "== 3. a submission the chain refuses"
+echo "== 3. a WeightsVersionKey above ours: nothing the chain would refuse is sent"
 setup --version-key 2000
 rpc dev_newBlock '[{"count": 3}]' >/dev/null
 before=$(last_update)
-validate "$work/s3" "$work/v3.log" "$CHOPSTICKS_WS" || { cat "$work/v3.log"; fail "validate failed on a refusal"; }
-grep -q "refused by the chain in block [0-9]*: IncorrectNetworkVersionKey" "$work/v3.log" \
-  || { cat "$work/v3.log"; fail "the refusal was not logged by name"; }
-grep -q "below netuid $NETUID's WeightsVersionKey 2000" "$work/v3.log" || fail "no clear version key message"
+hp=$(free_port)
+validate "$work/s3" "$work/v3.log" "$CHOPSTICKS_WS" 1s --health-addr 127.0.0.1:$hp &
+vpid=$!
+pids+=($vpid)
+wait_log "$work/v3.log" "our weights version key 1000 is below netuid $NETUID's WeightsVersionKey 2000: weights are not submitted" $vpid
+readyz $hp >"$work/ready3.json"
+stop_clean $vpid "$work/v3.log"
+grep -q "refused by the chain\|setting weights on" "$work/v3.log" && { cat "$work/v3.log"; fail "an extrinsic the chain refuses was sent"; }
+grep -q "WeightsVersionKey 2000" "$work/ready3.json" || { cat "$work/ready3.json"; fail "/readyz did not say why"; }
 after=$(last_update)
-[ "$after" = "$before" ] || fail "refused weights moved LastUpdate"
-pass "refused: $(grep -o 'refused by the chain in block [0-9]*: [A-Za-z]*' "$work/v3.log")"
+[ "$after" = "$before" ] || fail "LastUpdate moved ($before -> $after)"
+pass "version key below the chain's: nothing sent, SIGTERM exit 0, /readyz: $($py -c "import json,sys; print(json.load(open(sys.argv[1]))['problems'][-1][:60])" "$work/ready3.json")..."
+
+echo "== 4. GitHub down: the round is discarded and nothing is submitted; the next good round submits"
+setup --version-key 1000
+rpc dev_newBlock '[{"count": 3}]' >/dev/null
+before=$(last_update)
+down="http://127.0.0.1:$(free_port)"
+hp=$(free_port)
+validate "$work/s4" "$work/v4a.log" "$CHOPSTICKS_WS" 1s --github-api-url "$down" --miner-timeout 30s --health-addr 127.0.0.1:$hp &
+vpid=$!
+pids+=($vpid)
+wait_log "$work/v4a.log" "no scoring round has finished yet: nothing to set" $vpid
+readyz $hp >"$work/ready4.json"
+stop_clean $vpid "$work/v4a.log"
+grep -q "round discarded: GitHub at $down failed for 3 of 3 miners" "$work/v4a.log" \
+  || { cat "$work/v4a.log"; fail "the round was not discarded naming GitHub's URL"; }
+grep -q "setting weights on\|weights set: extrinsic" "$work/v4a.log" && { cat "$work/v4a.log"; fail "weights were submitted after a discarded round"; }
+grep -q "the last round was discarded" "$work/ready4.json" || { cat "$work/ready4.json"; fail "/readyz did not say the round was discarded"; }
+[ "$(last_update)" = "$before" ] || fail "LastUpdate moved after a discarded round"
+[ "$($py -c "import json,sys; print(json.load(open(sys.argv[1]))['rounds'])" "$work/s4/state.json")" = 0 ] \
+  || fail "a discarded round was folded into the state"
+rpc dev_newBlock '[{"count": 3}]' >/dev/null
+# The state keeps its step across the restart, so the rounds keep their
+# cadence: a 3-step interval puts the next round at the next step.
+validate "$work/s4" "$work/v4b.log" "$CHOPSTICKS_WS" 1s --rounds 1 --scoring-interval 3s \
+  || { cat "$work/v4b.log"; fail "validate failed after GitHub came back"; }
+grep -q "weights set: extrinsic" "$work/v4b.log" || { cat "$work/v4b.log"; fail "the good round after the outage set no weights"; }
+after=$(last_update)
+[ "$after" -gt "$before" ] || fail "LastUpdate did not move after the good round"
+pass "GitHub down: discarded, nothing sent, /readyz: $($py -c "import json,sys; print(json.load(open(sys.argv[1]))['problems'][0][:70])" "$work/ready4.json")...; next good round: weights set (LastUpdate $before -> $after)"
+
+echo "== 5. a weight table edited between two rounds of one process"
+rpc dev_newBlock '[{"count": 3}]' >/dev/null
+cp "$work/repos.json" "$work/repos.orig.json"
+# Rounds at steps 0 and 3 (a 6 s interval of 2 s steps); weights after each.
+validate "$work/s5" "$work/v5.log" "$CHOPSTICKS_WS" 2s --rounds 2 --scoring-interval 6s &
+vpid=$!
+pids+=($vpid)
+# This runtime makes blocks only for extrinsics: make one a second.
+( while kill -0 $vpid 2>/dev/null; do rpc dev_newBlock '[{"count": 1}]' >/dev/null 2>&1 || true; sleep 1; done ) &
+for _ in $(seq 600); do grep -q "weights set: extrinsic" "$work/v5.log" 2>/dev/null && break; sleep 0.1; done
+grep -q "weights set: extrinsic" "$work/v5.log" || { cat "$work/v5.log"; fail "no weights after the first round"; }
+cp "$work/s5/report.json" "$work/round1.json"
+echo '{"acme/widgets": {"weight": 3.0}}' >"$work/repos.json"
+wait $vpid || { cat "$work/v5.log"; fail "validate failed over two rounds"; }
+cp "$work/repos.orig.json" "$work/repos.json"
+grep -q "master repositories $work/repos.json changed: 0 added, 0 removed, 1 re-weighted (\"acme/widgets\")" "$work/v5.log" \
+  || { cat "$work/v5.log"; fail "the edited table was not picked up in one line"; }
+sets=$(grep -c "weights set: extrinsic" "$work/v5.log")
+[ "$sets" -ge 2 ] || { cat "$work/v5.log"; fail "expected weights after both rounds, saw $sets"; }
+$py "$tb/reference_weights.py" "$work/round1.json,$work/s5/report.json" "$n" $MIN_ALLOWED $LIMIT >"$work/expected5.json"
+$py - "$work/round1.json" "$work/s5/report.json" "$work/expected5.json" "$work/s5/weights.json" <<'PY'
+import json, sys
+r1, r2, expected, sent = (json.load(open(p)) for p in sys.argv[1:5])
+if r1["rewards"] == r2["rewards"]:
+    sys.exit("FAIL: the edited table changed no reward")
+if r2["evaluations"]["1"]["pull_requests"][0]["repo_weight_multiplier"] != 3.0:
+    sys.exit("FAIL: round 2 did not use the edited table")
+want = list(zip(expected["uids"], expected["weights"]))
+got = list(zip(sent["uids"], sent["weights"]))
+if got != want:
+    sys.exit(f"FAIL: after the edit validate sent {got}, the reference pipeline gives {want}")
+print(f"   round 1 rewards {r1['rewards']}")
+print(f"   round 2 rewards {r2['rewards']} (acme/widgets re-weighted 1.0 -> 3.0)")
+print(f"   sent after round 2 = {got}")
+PY
+pass "the edited table counted from the next round; the weights after it equal the reference pipeline's"
 grep -q "${pats[0]}\|${pats[1]}\|${pats[2]}" "$work"/v*.log "$work"/s*/*.json && fail "a PAT reached a log or a state file"
 echo "chain-testbed: all checks passed"

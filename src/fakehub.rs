@@ -45,6 +45,10 @@ pub struct RequestInfo {
     pub authorization: Option<String>,
     /// The request body.
     pub body: String,
+    /// The `X-GitHub-Api-Version` header, if any.
+    pub api_version: Option<String>,
+    /// The `If-None-Match` header, if any.
+    pub if_none_match: Option<String>,
 }
 
 impl std::fmt::Debug for RequestInfo {
@@ -57,6 +61,8 @@ impl std::fmt::Debug for RequestInfo {
                 &self.authorization.as_ref().map(|_| "<redacted>"),
             )
             .field("body", &self.body)
+            .field("api_version", &self.api_version)
+            .field("if_none_match", &self.if_none_match)
             .finish()
     }
 }
@@ -112,7 +118,7 @@ pub struct FakeHub {
 }
 
 struct State {
-    snapshot: Snapshot,
+    snapshot: std::sync::RwLock<Arc<Snapshot>>,
     latency: Duration,
     faults: Option<FaultFn>,
     recording: AtomicBool,
@@ -128,7 +134,7 @@ impl FakeHub {
         faults: Option<FaultFn>,
     ) -> io::Result<FakeHub> {
         let state = Arc::new(State {
-            snapshot,
+            snapshot: std::sync::RwLock::new(Arc::new(snapshot)),
             latency,
             faults,
             recording: AtomicBool::new(true),
@@ -139,6 +145,15 @@ impl FakeHub {
             let _ = handle(conn, &shared);
         })?;
         Ok(FakeHub { server, state })
+    }
+
+    /// Serves `snapshot` from now on (a later round of the same miners).
+    pub fn replace_snapshot(&self, snapshot: Snapshot) {
+        *self
+            .state
+            .snapshot
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
     }
 
     /// The base URL, e.g. `http://127.0.0.1:41234`.
@@ -176,17 +191,22 @@ fn handle(conn: TcpStream, state: &State) -> io::Result<()> {
             std::thread::sleep(state.latency);
         }
         let fault = state.faults.as_ref().and_then(|f| f(&info));
+        let snapshot = state
+            .snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         match fault {
             Some(Fault::Reset) => return Ok(()),
             Some(Fault::Respond(r)) => write_response(&mut conn, &r, false, close)?,
             Some(Fault::Stall(d)) => {
                 std::thread::sleep(d);
-                write_response(&mut conn, &answer(&state.snapshot, &info), false, close)?
+                write_response(&mut conn, &answer(&snapshot, &info), false, close)?
             }
             Some(Fault::Truncate) => {
-                return write_response(&mut conn, &answer(&state.snapshot, &info), true, true);
+                return write_response(&mut conn, &answer(&snapshot, &info), true, true);
             }
-            None => write_response(&mut conn, &answer(&state.snapshot, &info), false, close)?,
+            None => write_response(&mut conn, &answer(&snapshot, &info), false, close)?,
         }
         if close {
             return Ok(());
@@ -206,6 +226,8 @@ fn read_request(
     };
     let info = RequestInfo {
         authorization: req.header("authorization").map(str::to_string),
+        api_version: req.header("x-github-api-version").map(str::to_string),
+        if_none_match: req.header("if-none-match").map(str::to_string),
         method: req.method,
         path: req.path,
         body: String::from_utf8_lossy(&req.body).into_owned(),
@@ -253,7 +275,17 @@ fn answer(snap: &Snapshot, info: &RequestInfo) -> Response {
     let (path, query) = info.path.split_once('?').unwrap_or((&info.path, ""));
     match (info.method.as_str(), path) {
         ("GET", "/user") => match known {
-            Some(user) => Response::json(200, user),
+            Some(user) => {
+                // GitHub's ETag is a hash of the answer; a match is a 304.
+                let etag = format!("W/\"{}\"", hex_sha256(user.to_string().as_bytes()));
+                if info.if_none_match.as_deref() == Some(etag.as_str()) {
+                    let mut r = Response::json(304, &Value::Null);
+                    r.body.clear();
+                    r.header("etag", &etag)
+                } else {
+                    Response::json(200, user).header("etag", &etag)
+                }
+            }
             None => bad_credentials(),
         },
         ("POST", "/graphql") => {
@@ -270,6 +302,14 @@ fn answer(snap: &Snapshot, info: &RequestInfo) -> Response {
         }
         _ => Response::json(404, &json!({"message": "Not Found"})),
     }
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn graphql(snap: &Snapshot, body: &str) -> Response {

@@ -1,13 +1,23 @@
-//! The operator's view, served on the event loop: `GET /healthz` (JSON: the
-//! last round, the last weights block, the chain connection) and
-//! `GET /metrics` (Prometheus/OpenMetrics text). Both answer at once as
-//! long as the loop is not blocked, which is what `/healthz` is there to
-//! show; they answer 200 while the process runs (liveness), and say what
-//! is wrong in the body.
+//! The operator's view, served on the event loop (INTERFACE.md
+//! "Operating"):
+//!
+//! - `GET /healthz`, liveness: 200 while the loop makes progress, 503 with
+//!   `problems` when the progress the loop promised did not come (no step
+//!   for three step intervals, a round past its own deadlines). A
+//!   supervisor restarts a process that stays 503.
+//! - `GET /readyz`, "would the weights this process sets now be right?":
+//!   200, or 503 with `problems` an operator can act on (a refused weight
+//!   table, a discarded round, the chain unreachable for minutes, a
+//!   version key below the chain's).
+//! - `GET /metrics`, Prometheus/OpenMetrics text.
+//!
+//! All three answer at once as long as the event loop is not blocked.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -32,7 +42,72 @@ pub struct Status {
     pub last_weights_block: Option<u64>,
     /// The chain connection (`validate` on a chain).
     pub chain: Option<ChainStatus>,
+    /// Whether this hotkey may set weights (`validate` on a chain; `None`
+    /// before the first sync). Not a problem: scoring goes on without.
+    pub permit: Option<bool>,
+    /// `--dry-run`: weights are computed and logged, never submitted.
+    pub dry_run: bool,
+    /// Why the last round was discarded, if it was.
+    pub last_round_discarded: Option<String>,
+    /// When the next scoring round is due.
+    pub next_round: Option<Due>,
+    /// When the next weights are due.
+    pub next_weights: Option<Due>,
+    /// The consensus watch at the last weight setting.
+    pub consensus: Option<ConsensusStatus>,
+    /// What is wrong: on `/healthz` the liveness problems, on `/readyz`
+    /// the readiness problems. Empty when all is well.
+    pub problems: Vec<String>,
 }
+
+/// When something is due next: a step or a block, and the time it is
+/// expected at (RFC 3339, UTC).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Due {
+    /// The loop step it is due at, if counted in steps.
+    pub step: Option<u64>,
+    /// The block it is due after, if counted in blocks.
+    pub block: Option<u64>,
+    /// The expected time.
+    pub at: String,
+}
+
+/// The consensus watch at the last weight setting (`scoring::trust`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ConsensusStatus {
+    /// The chain's validator trust for our uid.
+    pub trust: Option<f64>,
+    /// What the weights set would get against the chain's last consensus.
+    pub predicted_trust: f64,
+    /// The share of those weights above consensus.
+    pub consensus_distance: f64,
+    /// Whether the chain had a consensus to compare with.
+    pub consensus_known: bool,
+    /// Commit-reveal is on: the chain's trust is for weights revealed a
+    /// reveal period ago.
+    pub commit_reveal: bool,
+    /// The watch's warning, if any.
+    pub warning: Option<String>,
+}
+
+/// What a readiness problem is about: each kind has at most one, replaced
+/// when it changes and cleared when it is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Concern {
+    /// A weight table refused, the last good one in use.
+    Tables,
+    /// The last round was discarded, or none has been scored yet.
+    Round,
+    /// The chain cannot take or refuses our weights (a version key below
+    /// the chain's).
+    Submission,
+    /// Our weights would get a low trust against the subnet's consensus.
+    Consensus,
+}
+
+/// How long the chain may be unreachable before `/readyz` says so: a node
+/// restart or a short network cut is not worth a page.
+pub const CHAIN_GRACE: Duration = Duration::from_secs(300);
 
 /// The last round, for `/healthz`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -61,6 +136,11 @@ pub struct ChainStatus {
 /// Counters and gauges of `/metrics`.
 struct Metrics {
     rounds: Counter,
+    rounds_discarded: Counter,
+    step: Gauge,
+    ready: Gauge,
+    alive: Gauge,
+    tables_refused: Gauge,
     round_seconds: Gauge<f64, AtomicU64>,
     miners_scored: Counter,
     miners_failed: Counter,
@@ -75,11 +155,26 @@ struct Metrics {
     event_loop_lag_seconds: Gauge<f64, AtomicU64>,
     chain_connected: Gauge,
     last_weights_block: Gauge,
+    validator_trust: Gauge<f64, AtomicU64>,
+    predicted_trust: Gauge<f64, AtomicU64>,
+    consensus_distance: Gauge<f64, AtomicU64>,
+}
+
+/// What the loop says of its own progress and troubles, besides `Status`.
+#[derive(Default)]
+struct Watch {
+    /// The loop promised its next progress by then.
+    alive_until: Option<(Instant, String)>,
+    /// Readiness problems by what they are about.
+    concerns: BTreeMap<Concern, String>,
+    /// Since when the chain has been unreachable.
+    chain_down_since: Option<Instant>,
 }
 
 /// The shared board: the loop writes, the endpoint reads.
 pub struct Board {
     status: Mutex<Status>,
+    watch: Mutex<Watch>,
     metrics: Metrics,
     registry: Registry,
 }
@@ -95,6 +190,11 @@ impl Board {
     pub fn new() -> Board {
         let metrics = Metrics {
             rounds: Counter::default(),
+            rounds_discarded: Counter::default(),
+            step: Gauge::default(),
+            ready: Gauge::default(),
+            alive: Gauge::default(),
+            tables_refused: Gauge::default(),
             round_seconds: Gauge::default(),
             miners_scored: Counter::default(),
             miners_failed: Counter::default(),
@@ -109,10 +209,34 @@ impl Board {
             event_loop_lag_seconds: Gauge::default(),
             chain_connected: Gauge::default(),
             last_weights_block: Gauge::default(),
+            validator_trust: Gauge::default(),
+            predicted_trust: Gauge::default(),
+            consensus_distance: Gauge::default(),
         };
         let mut r = Registry::with_prefix("gittensor");
         let m = &metrics;
         r.register("rounds", "Scoring rounds finished", m.rounds.clone());
+        r.register(
+            "rounds_discarded",
+            "Scoring rounds discarded because the validator's side failed (GitHub or axons unreachable)",
+            m.rounds_discarded.clone(),
+        );
+        r.register("step", "The loop's step", m.step.clone());
+        r.register(
+            "ready",
+            "1 when the weights this process would set now are right (/readyz 200)",
+            m.ready.clone(),
+        );
+        r.register(
+            "alive",
+            "1 while the loop makes progress (/healthz 200)",
+            m.alive.clone(),
+        );
+        r.register(
+            "tables_refused",
+            "Weight tables refused (the last good one in use)",
+            m.tables_refused.clone(),
+        );
         r.register_with_unit(
             "round_duration",
             "Wall time of the last round",
@@ -185,8 +309,24 @@ impl Board {
             "Block of the last weights the chain accepted",
             m.last_weights_block.clone(),
         );
+        r.register(
+            "validator_trust",
+            "The chain's validator trust for our uid (at the last resync)",
+            m.validator_trust.clone(),
+        );
+        r.register(
+            "predicted_trust",
+            "The trust the last weights set would get against the chain's consensus",
+            m.predicted_trust.clone(),
+        );
+        r.register(
+            "consensus_distance",
+            "Share of the last weights set above the chain's consensus",
+            m.consensus_distance.clone(),
+        );
         Board {
             status: Mutex::new(Status::default()),
+            watch: Mutex::new(Watch::default()),
             metrics,
             registry: r,
         }
@@ -197,9 +337,112 @@ impl Board {
         self.status.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// What `/healthz` would say now.
+    fn watch_mut(&self) -> std::sync::MutexGuard<'_, Watch> {
+        self.watch.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What `/healthz` would say now, its `problems` the liveness ones.
     pub fn status(&self) -> Status {
-        self.status_mut().clone()
+        let mut status = self.status_mut().clone();
+        status.problems = self.liveness_problems();
+        status
+    }
+
+    /// What `/readyz` would say now, its `problems` the readiness ones.
+    pub fn readiness(&self) -> Status {
+        let mut status = self.status_mut().clone();
+        status.problems = self.readiness_problems();
+        status
+    }
+
+    /// Why the loop is not alive: the progress it promised is overdue.
+    pub fn liveness_problems(&self) -> Vec<String> {
+        let watch = self.watch_mut();
+        match &watch.alive_until {
+            Some((deadline, what)) if Instant::now() > *deadline => {
+                let late = Instant::now().duration_since(*deadline).as_secs();
+                vec![format!("the loop is stuck: {what}, overdue by {late}s")]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Why the weights this process would set now are not right.
+    pub fn readiness_problems(&self) -> Vec<String> {
+        let watch = self.watch_mut();
+        let mut problems: Vec<String> = watch.concerns.values().cloned().collect();
+        if let Some(since) = watch.chain_down_since {
+            let down = since.elapsed();
+            if down > CHAIN_GRACE {
+                let endpoint = self
+                    .status_mut()
+                    .chain
+                    .as_ref()
+                    .map(|c| c.endpoint.clone())
+                    .unwrap_or_default();
+                problems.push(format!(
+                    "chain {endpoint} unreachable for {} min: no resync, no weights",
+                    down.as_secs() / 60
+                ));
+            }
+        }
+        problems
+    }
+
+    /// The loop promises its next progress (a step, a round's end) within
+    /// `within`; `what` says what it is waiting for. `/healthz` turns 503
+    /// when the promise is broken.
+    pub fn expect_progress(&self, within: Duration, what: &str) {
+        self.watch_mut().alive_until = Some((Instant::now() + within, what.to_string()));
+    }
+
+    /// Sets or clears (`None`) the readiness problem of one concern.
+    pub fn concern(&self, concern: Concern, problem: Option<String>) {
+        let mut watch = self.watch_mut();
+        match problem {
+            Some(p) => watch.concerns.insert(concern, p),
+            None => watch.concerns.remove(&concern),
+        };
+    }
+
+    /// The number of refused weight tables, for `/metrics`.
+    pub fn tables_refused(&self, n: usize) {
+        self.metrics
+            .tables_refused
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    /// A round that failed on the validator's side and was not folded in.
+    pub fn round_discarded(&self, why: &str) {
+        self.metrics.rounds_discarded.inc();
+        self.status_mut().last_round_discarded = Some(why.to_string());
+        self.concern(
+            Concern::Round,
+            Some(format!("the last round was discarded: {why}")),
+        );
+    }
+
+    /// Whether this hotkey holds a permit, and whether this is a dry run.
+    pub fn submission_mode(&self, permit: Option<bool>, dry_run: bool) {
+        let mut st = self.status_mut();
+        st.permit = permit;
+        st.dry_run = dry_run;
+    }
+
+    /// The consensus watch at a weight setting.
+    pub fn consensus(&self, c: ConsensusStatus) {
+        let m = &self.metrics;
+        m.validator_trust.set(c.trust.unwrap_or(0.0));
+        m.predicted_trust.set(c.predicted_trust);
+        m.consensus_distance.set(c.consensus_distance);
+        self.status_mut().consensus = Some(c);
+    }
+
+    /// When the next round and the next weights are due.
+    pub fn next_due(&self, round: Option<Due>, weights: Option<Due>) {
+        let mut st = self.status_mut();
+        st.next_round = round;
+        st.next_weights = weights;
     }
 
     /// A finished round.
@@ -232,7 +475,9 @@ impl Board {
                     .map_or(0.0, |q| q.max_event_loop_lag_ms),
             ) / 1000.0,
         );
+        self.concern(Concern::Round, None);
         let mut st = self.status_mut();
+        st.last_round_discarded = None;
         st.rounds += 1;
         st.last_round = Some(LastRound {
             now: report.now.clone(),
@@ -244,12 +489,21 @@ impl Board {
 
     /// The loop's step.
     pub fn step(&self, step: u64) {
+        self.metrics
+            .step
+            .set(i64::try_from(step).unwrap_or(i64::MAX));
         self.status_mut().step = step;
     }
 
     /// Weights the chain accepted in `block`.
     pub fn weights_submitted(&self, block: u64) {
         self.metrics.weights_submitted.inc();
+        self.last_weights_block(block);
+    }
+
+    /// The block of the last weights the chain accepted (as saved, after a
+    /// restart).
+    pub fn last_weights_block(&self, block: u64) {
         self.metrics
             .last_weights_block
             .set(i64::try_from(block).unwrap_or(i64::MAX));
@@ -264,6 +518,14 @@ impl Board {
     /// The chain connection as last seen.
     pub fn chain(&self, endpoint: &str, connected: bool, block: Option<u64>) {
         self.metrics.chain_connected.set(i64::from(connected));
+        {
+            let mut watch = self.watch_mut();
+            if connected {
+                watch.chain_down_since = None;
+            } else if watch.chain_down_since.is_none() {
+                watch.chain_down_since = Some(Instant::now());
+            }
+        }
         let mut st = self.status_mut();
         let previous = st.chain.as_ref().and_then(|c| c.block);
         st.chain = Some(ChainStatus {
@@ -275,6 +537,9 @@ impl Board {
 
     /// The `/metrics` text.
     pub fn metrics_text(&self) -> String {
+        let m = &self.metrics;
+        m.alive.set(i64::from(self.liveness_problems().is_empty()));
+        m.ready.set(i64::from(self.readiness_problems().is_empty()));
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = encode(&mut out, &self.registry);
@@ -282,7 +547,7 @@ impl Board {
     }
 }
 
-/// Binds `addr` and serves `/healthz` and `/metrics` from `board` until the
+/// Binds `addr` and serves `/healthz`, `/readyz` and `/metrics` from `board` until the
 /// runtime stops. Returns the bound address (useful with port 0).
 pub async fn serve(addr: SocketAddr, board: Arc<Board>) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
@@ -302,10 +567,19 @@ pub async fn serve(addr: SocketAddr, board: Arc<Board>) -> std::io::Result<Socke
                     request.starts_with(path)
                         && matches!(request.get(path.len()), Some(b' ' | b'?'))
                 };
-                let (status, kind, body) = if is(b"GET /healthz") {
-                    let status = board.status();
+                let json = |status: Status| {
+                    let code = if status.problems.is_empty() {
+                        "200 OK"
+                    } else {
+                        "503 Service Unavailable"
+                    };
                     let body = serde_json::to_string(&status).unwrap_or_default();
-                    ("200 OK", "application/json", body)
+                    (code, "application/json", body)
+                };
+                let (status, kind, body) = if is(b"GET /healthz") {
+                    json(board.status())
+                } else if is(b"GET /readyz") {
+                    json(board.readiness())
                 } else if is(b"GET /metrics") {
                     (
                         "200 OK",
@@ -346,4 +620,58 @@ async fn read_request_line(conn: &mut tokio::net::TcpStream) -> Option<Vec<u8>> 
         .await
         .ok()??;
     Some(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn liveness_fails_when_the_promised_progress_is_overdue() {
+        let board = Board::new();
+        assert!(board.liveness_problems().is_empty(), "no promise yet");
+        board.expect_progress(Duration::from_secs(60), "step 3");
+        assert!(board.liveness_problems().is_empty());
+        board.expect_progress(Duration::ZERO, "step 4 (wait, then sync)");
+        std::thread::sleep(Duration::from_millis(2));
+        let p = board.liveness_problems();
+        assert!(
+            p[0].starts_with("the loop is stuck: step 4 (wait, then sync), overdue by"),
+            "{p:?}"
+        );
+        assert!(board.metrics_text().contains("gittensor_alive 0"));
+    }
+
+    #[test]
+    fn readiness_lists_each_concern_until_it_is_cleared() {
+        let board = Board::new();
+        assert!(board.readiness_problems().is_empty());
+        board.concern(Concern::Tables, Some("table refused".into()));
+        board.round_discarded("GitHub down");
+        assert_eq!(
+            board.readiness_problems(),
+            vec!["table refused", "the last round was discarded: GitHub down"]
+        );
+        assert!(board.metrics_text().contains("gittensor_ready 0"));
+        board.concern(Concern::Tables, None);
+        board.round(&RoundReport::new(
+            time::OffsetDateTime::UNIX_EPOCH,
+            &Default::default(),
+            &[],
+        ));
+        assert!(board.readiness_problems().is_empty());
+        assert!(board.status().last_round_discarded.is_none());
+        // A chain down for less than the grace is not a problem yet.
+        board.chain("ws://x", false, None);
+        assert!(board.readiness_problems().is_empty());
+        board.watch_mut().chain_down_since =
+            Some(Instant::now() - CHAIN_GRACE - Duration::from_secs(1));
+        let p = board.readiness_problems();
+        assert!(
+            p[0].starts_with("chain ws://x unreachable for 5 min"),
+            "{p:?}"
+        );
+        board.chain("ws://x", true, Some(7));
+        assert!(board.readiness_problems().is_empty());
+    }
 }

@@ -47,15 +47,27 @@ fn bad(path: &Path, message: impl Into<String>) -> InputError {
 
 /// Loads `master_repositories.json`.
 pub fn load_repositories(path: &Path) -> Result<MasterRepositories, InputError> {
-    let text = read(path)?;
-    MasterRepositories::parse(&text, &path.display().to_string())
-        .map_err(|e| bad(path, e.message()))
+    load_table(path, MasterRepositories::parse).map(|(t, _)| t)
 }
 
 /// Loads `programming_languages.json`.
 pub fn load_languages(path: &Path) -> Result<LanguageWeights, InputError> {
+    load_table(path, LanguageWeights::parse).map(|(t, _)| t)
+}
+
+/// Reads a weight table with `parse` (strict: a table 2.0.7 would misread
+/// is an error naming its entries), and the sha256 of the file's bytes, in
+/// hex, which names this version of the table in the log.
+pub fn load_table<T>(
+    path: &Path,
+    parse: fn(&str, &str) -> Result<T, crate::scoring::Error>,
+) -> Result<(T, String), InputError> {
+    use sha2::Digest;
     let text = read(path)?;
-    LanguageWeights::parse(&text, &path.display().to_string()).map_err(|e| bad(path, e.message()))
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let table = parse(&text, &path.display().to_string()).map_err(|e| bad(path, e.message()))?;
+    Ok((table, hex))
 }
 
 #[derive(Deserialize)]

@@ -14,6 +14,7 @@ pub mod chain;
 pub mod commit_reveal;
 pub mod dendrite;
 pub mod fakehub;
+pub mod filestore;
 pub mod github;
 pub mod health;
 pub mod inputs;

@@ -10,6 +10,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     gittensor_validator::logging::init();
+    cli::ignore_empty_env();
     let cli = cli::Cli::parse();
     match cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

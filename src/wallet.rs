@@ -44,6 +44,8 @@ pub enum WalletError {
     Malformed(PathBuf, &'static str),
     /// The key derived from `secretSeed` is not the file's `ss58Address`.
     AddressMismatch(PathBuf),
+    /// The file holds an ed25519 key: bittensor signs with sr25519.
+    Ed25519(PathBuf),
 }
 
 impl fmt::Display for WalletError {
@@ -60,6 +62,12 @@ impl fmt::Display for WalletError {
             WalletError::Malformed(p, why) => {
                 write!(f, "{}: not a hotkey file: {why}", p.display())
             }
+            WalletError::Ed25519(p) => write!(
+                f,
+                "{}: an ed25519 key; validators sign with sr25519: make the hotkey with btcli's default \
+                 crypto type (sr25519)",
+                p.display()
+            ),
             WalletError::AddressMismatch(p) => write!(
                 f,
                 "{}: secretSeed does not give the file's ss58Address",
@@ -136,9 +144,11 @@ impl Hotkey {
             return Err(malformed("secretSeed is not 0x and 64 hex digits"));
         }
         let hotkey = Hotkey::from_seed(seed);
+        let ed25519 = ed25519_ss58(&seed);
         seed.zeroize();
         match file.ss58_address.as_deref() {
             Some(addr) if addr == hotkey.ss58 => Ok(hotkey),
+            Some(addr) if addr == ed25519 => Err(WalletError::Ed25519(path.to_path_buf())),
             Some(_) => Err(WalletError::AddressMismatch(path.to_path_buf())),
             None => Err(malformed("no ss58Address")),
         }
@@ -216,6 +226,14 @@ fn hex_into(hex: &str, out: &mut [u8]) -> bool {
     true
 }
 
+/// The SS58 address an ed25519 key of this seed has: how a keyfile made
+/// with `--crypto-type ed25519` is told apart from a damaged one.
+fn ed25519_ss58(seed: &[u8; 32]) -> String {
+    let signing = ed25519_zebra::SigningKey::from(*seed);
+    let public: [u8; 32] = ed25519_zebra::VerificationKey::from(&signing).into();
+    subxt::utils::AccountId32(public).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +270,12 @@ mod tests {
             (keyfile("0x12", SS58), "64 hex digits"),
             (keyfile(&SEED.replace('9', "g"), SS58), "64 hex digits"),
             (keyfile(SEED, other), "does not give"),
+            // SEED's ed25519 address, from RFC 8032's reference arithmetic
+            // in Python and scalecodec's ss58_encode.
+            (
+                keyfile(SEED, "5CrXkDUL9UCRD9evHN9igHKT5qpFVEgoiUvhiMhwJX1iS8qq"),
+                "an ed25519 key; validators sign with sr25519",
+            ),
         ] {
             let e = Hotkey::parse(text.as_bytes(), Path::new("/w/hk")).unwrap_err();
             let msg = e.to_string();

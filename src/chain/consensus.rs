@@ -13,7 +13,10 @@ use subxt::ext::futures::{stream, StreamExt, TryStreamExt};
 use subxt::ext::scale_value::{Composite, Primitive, ValueDef};
 use subxt::utils::AccountId32;
 
-use super::{any_error, storage_vec_bool, storage_vec_u64, Chain, ChainError, Head, PALLET};
+use super::{
+    any_error, decode_error, read_error, storage_vec_bool, storage_vec_u64, Chain, ChainError,
+    Head, PALLET,
+};
 use crate::metagraph::Metagraph;
 use crate::scoring::trust::{self, Prediction, WatchInput};
 
@@ -112,8 +115,8 @@ impl Chain {
                     storage
                         .try_fetch(storage_vec_u16(PALLET, name), (netuid,))
                         .await
-                        .map_err(any_error)?
-                        .map(|v| v.decode().map_err(any_error))
+                        .map_err(read_error(name))?
+                        .map(|v| v.decode().map_err(decode_error(name)))
                         .transpose()
                         .map(Option::unwrap_or_default)
                 }
@@ -123,25 +126,25 @@ impl Chain {
             let permits: Vec<bool> = storage
                 .try_fetch(storage_vec_bool(PALLET, "ValidatorPermit"), (netuid,))
                 .await
-                .map_err(any_error)?
-                .map(|v| v.decode().map_err(any_error))
+                .map_err(read_error("ValidatorPermit"))?
+                .map(|v| v.decode().map_err(decode_error("ValidatorPermit")))
                 .transpose()?
                 .unwrap_or_default();
             let last_update: Vec<u64> = storage
                 .try_fetch(storage_vec_u64(PALLET, "LastUpdate"), (netuid,))
                 .await
-                .map_err(any_error)?
-                .map(|v| v.decode().map_err(any_error))
+                .map_err(read_error("LastUpdate"))?
+                .map(|v| v.decode().map_err(decode_error("LastUpdate")))
                 .transpose()?
                 .unwrap_or_default();
             let n = hotkeys.len();
             let mut block_at_registration = vec![0u64; n];
             let mut iter = storage
                 .entry(block_at_registration_entry())
-                .map_err(any_error)?
+                .map_err(read_error("BlockAtRegistration"))?
                 .iter((netuid,))
                 .await
-                .map_err(any_error)?;
+                .map_err(read_error("BlockAtRegistration"))?;
             while let Some(kv) = iter.next().await {
                 let kv = kv.map_err(any_error)?;
                 let uid = kv
@@ -150,7 +153,10 @@ impl Chain {
                     .part(1)
                     .and_then(|p| p.decode_as::<u16>().ok().flatten())
                     .ok_or(ChainError::Missing("uid in a BlockAtRegistration key"))?;
-                let value: u64 = kv.value().decode().map_err(any_error)?;
+                let value: u64 = kv
+                    .value()
+                    .decode()
+                    .map_err(decode_error("BlockAtRegistration"))?;
                 if let Some(slot) = block_at_registration.get_mut(usize::from(uid)) {
                     *slot = value;
                 }
@@ -169,9 +175,11 @@ impl Chain {
                     let raw = storage
                         .try_fetch(dynamic::storage::<(), Value>(PALLET, "TaoWeight"), ())
                         .await
-                        .map_err(any_error)?;
+                        .map_err(read_error("TaoWeight"))?;
                     match raw {
-                        Some(v) => number(&v.decode().map_err(any_error)?).unwrap_or(0),
+                        Some(v) => {
+                            number(&v.decode().map_err(decode_error("TaoWeight"))?).unwrap_or(0)
+                        }
                         None => 0,
                     }
                 } else {

@@ -17,6 +17,14 @@ pub enum ChainError {
     Rpc(String),
     /// Something the chain should hold was not there.
     Missing(&'static str),
+    /// A storage item is not in the runtime's metadata, or its value does
+    /// not decode as expected: the runtime changed, the connection is fine.
+    Storage {
+        /// The item, e.g. `SubtensorModule.ValidatorPermit`.
+        item: String,
+        /// What went wrong.
+        message: String,
+    },
     /// The node's pool refused the extrinsic before any block (bad
     /// signature, stale nonce, ...).
     Rejected(String),
@@ -30,6 +38,12 @@ pub enum ChainError {
 }
 
 impl ChainError {
+    /// Whether no call was made: the client is waiting out its back-off
+    /// after a failed connection (which it logged with its next attempt).
+    pub fn is_disconnected(&self) -> bool {
+        matches!(self, ChainError::Disconnected(_))
+    }
+
     /// Whether the connection may be broken, so it should be made again.
     /// A refusal or a missing item says nothing of the connection.
     pub fn is_connection_problem(&self) -> bool {
@@ -50,6 +64,9 @@ impl fmt::Display for ChainError {
             ChainError::Timeout(what) => write!(f, "timed out {what}"),
             ChainError::Rpc(m) => write!(f, "rpc error: {m}"),
             ChainError::Missing(what) => write!(f, "missing on chain: {what}"),
+            ChainError::Storage { item, message } => {
+                write!(f, "storage item {item} cannot be read: {message}")
+            }
             ChainError::Rejected(m) => write!(f, "rejected by the node: {m}"),
             ChainError::Refused { name, block } => {
                 write!(f, "refused by the chain in block {block}: {name}")

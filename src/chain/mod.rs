@@ -29,7 +29,7 @@ mod consensus;
 mod error;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use subxt::backend::LegacyBackend;
 use subxt::config::RpcConfigFor;
@@ -129,6 +129,17 @@ impl Chain {
         &self.config
     }
 
+    /// How long until the client will try to connect again, when it is
+    /// waiting out its back-off; `None` when a call would try now.
+    pub async fn retry_in(&self) -> Option<Duration> {
+        let slot = self.slot.lock().await;
+        if slot.api.is_some() {
+            return None;
+        }
+        slot.next_attempt
+            .map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
     /// The connection, made now if there is none and the back-off allows.
     async fn api(&self) -> Result<(RpcClient, Api), ChainError> {
         let mut slot = self.slot.lock().await;
@@ -169,8 +180,12 @@ impl Chain {
                 slot.failures += 1;
                 let wait = self.config.backoff(slot.failures);
                 slot.next_attempt = Some(Instant::now() + wait);
-                // The caller logs the failure; this says when to expect the next try.
-                log::debug!("chain: {why}; next attempt in {}s", wait.as_secs());
+                // One line per attempt, naming the endpoint (a resolver's
+                // error does not) and the back-off the next call keeps to.
+                log::warn!(
+                    "chain {endpoint}: {why}; next attempt in {}s",
+                    wait.as_secs_f64().ceil()
+                );
                 Err(why)
             }
         }
@@ -199,7 +214,10 @@ impl Chain {
     async fn drop_connection(&self, why: &ChainError) {
         let mut slot = self.slot.lock().await;
         if slot.api.take().is_some() {
-            log::warn!("chain: {why}; the connection is dropped and made again on the next call");
+            log::warn!(
+                "chain {}: {why}; the connection is dropped and made again on the next call",
+                self.config.endpoint()
+            );
         }
     }
 
@@ -239,8 +257,9 @@ impl Chain {
                 .storage()
                 .try_fetch(uids(), (netuid, account))
                 .await
-                .map_err(any_error)?;
-            uid.map(|v| v.decode().map_err(any_error)).transpose()
+                .map_err(read_error("Uids"))?;
+            uid.map(|v| v.decode().map_err(decode_error("Uids")))
+                .transpose()
         })
         .await
     }
@@ -254,16 +273,16 @@ impl Chain {
             let n: u16 = storage
                 .fetch(storage_u16(PALLET, "SubnetworkN"), (netuid,))
                 .await
-                .map_err(any_error)?
+                .map_err(read_error("SubnetworkN"))?
                 .decode()
-                .map_err(any_error)?;
+                .map_err(decode_error("SubnetworkN"))?;
             let mut hotkeys = vec![None; usize::from(n)];
             let mut keys = storage
                 .entry(keys())
-                .map_err(any_error)?
+                .map_err(read_error("Keys"))?
                 .iter((netuid,))
                 .await
-                .map_err(any_error)?;
+                .map_err(read_error("Keys"))?;
             while let Some(kv) = keys.next().await {
                 let kv = kv.map_err(any_error)?;
                 let uid = kv
@@ -272,7 +291,7 @@ impl Chain {
                     .part(1)
                     .and_then(|p| p.decode_as::<u16>().ok().flatten())
                     .ok_or(ChainError::Missing("uid in a Keys key"))?;
-                let hotkey: AccountId32 = kv.value().decode().map_err(any_error)?;
+                let hotkey: AccountId32 = kv.value().decode().map_err(decode_error("Keys"))?;
                 if let Some(slot) = hotkeys.get_mut(usize::from(uid)) {
                     *slot = Some(hotkey);
                 }
@@ -280,10 +299,10 @@ impl Chain {
             let mut served = std::collections::HashMap::new();
             let mut stored = storage
                 .entry(axons())
-                .map_err(any_error)?
+                .map_err(read_error("Axons"))?
                 .iter((netuid,))
                 .await
-                .map_err(any_error)?;
+                .map_err(read_error("Axons"))?;
             while let Some(kv) = stored.next().await {
                 let kv = kv.map_err(any_error)?;
                 let hotkey = kv
@@ -292,21 +311,21 @@ impl Chain {
                     .part(1)
                     .and_then(|p| p.decode_as::<AccountId32>().ok().flatten())
                     .ok_or(ChainError::Missing("hotkey in an Axons key"))?;
-                let value: Value = kv.value().decode().map_err(any_error)?;
+                let value: Value = kv.value().decode().map_err(decode_error("Axons"))?;
                 served.insert(hotkey.0, axon_info(&value)?);
             }
             let permits: Vec<bool> = storage
                 .fetch(storage_vec_bool(PALLET, "ValidatorPermit"), (netuid,))
                 .await
-                .map_err(any_error)?
+                .map_err(read_error("ValidatorPermit"))?
                 .decode()
-                .map_err(any_error)?;
+                .map_err(decode_error("ValidatorPermit"))?;
             let last_update: Vec<u64> = storage
                 .fetch(storage_vec_u64(PALLET, "LastUpdate"), (netuid,))
                 .await
-                .map_err(any_error)?
+                .map_err(read_error("LastUpdate"))?
                 .decode()
-                .map_err(any_error)?;
+                .map_err(decode_error("LastUpdate"))?;
             let mut neurons = Vec::with_capacity(hotkeys.len());
             for (uid, hotkey) in hotkeys.into_iter().enumerate() {
                 let hotkey = hotkey.ok_or(ChainError::Missing(
@@ -345,9 +364,9 @@ impl Chain {
                     storage
                         .fetch(storage_u16(PALLET, name), (netuid,))
                         .await
-                        .map_err(any_error)?
+                        .map_err(read_error(name))?
                         .decode()
-                        .map_err(any_error)
+                        .map_err(decode_error(name))
                 }
             };
             let u64_of = |name: &'static str| {
@@ -356,9 +375,9 @@ impl Chain {
                     storage
                         .fetch(storage_u64(PALLET, name), (netuid,))
                         .await
-                        .map_err(any_error)?
+                        .map_err(read_error(name))?
                         .decode()
-                        .map_err(any_error)
+                        .map_err(decode_error(name))
                 }
             };
             let metadata = block.metadata();
@@ -377,9 +396,9 @@ impl Chain {
                             (netuid,),
                         )
                         .await
-                        .map_err(any_error)?
+                        .map_err(read_error("CommitRevealWeightsEnabled"))?
                         .decode()
-                        .map_err(any_error)?,
+                        .map_err(decode_error("CommitRevealWeightsEnabled"))?,
                 )
             } else {
                 None
@@ -394,9 +413,9 @@ impl Chain {
                     storage
                         .fetch(commit_reveal_version(), ())
                         .await
-                        .map_err(any_error)?
+                        .map_err(read_error("CommitRevealWeightsVersion"))?
                         .decode()
-                        .map_err(any_error)?,
+                        .map_err(decode_error("CommitRevealWeightsVersion"))?,
                 )
             } else {
                 None
@@ -613,6 +632,30 @@ fn rpc_error(e: subxt::rpcs::Error) -> ChainError {
 
 fn any_error(e: impl std::fmt::Display) -> ChainError {
     ChainError::Rpc(e.to_string())
+}
+
+/// A storage read that failed: on the wire (the connection may be broken),
+/// or in the metadata (the item is not there, its key does not encode): a
+/// runtime change, named by the item, and no reason to reconnect.
+fn read_error(item: &'static str) -> impl Fn(subxt::error::StorageError) -> ChainError {
+    use subxt::error::StorageError;
+    move |e| match e {
+        StorageError::CannotFetchValue(_)
+        | StorageError::CannotIterateValues(_)
+        | StorageError::StreamFailure(_) => ChainError::Rpc(e.to_string()),
+        other => ChainError::Storage {
+            item: format!("{PALLET}.{item}"),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// A storage value that does not decode as the shape we expect.
+fn decode_error<E: std::fmt::Display>(item: &'static str) -> impl Fn(E) -> ChainError {
+    move |e| ChainError::Storage {
+        item: format!("{PALLET}.{item}"),
+        message: format!("does not decode: {e}"),
+    }
 }
 
 /// The chain's reason for refusing an included extrinsic, by name.

@@ -11,10 +11,11 @@ use gittensor_validator::github::{Client, ClientConfig};
 use gittensor_validator::inputs;
 use gittensor_validator::metagraph::Metagraph;
 use gittensor_validator::pipeline::{bridge, MinerInput, RoundOptions, DEFAULT_CONCURRENCY};
-use gittensor_validator::scoring::{LanguageWeights, MasterRepositories};
+use gittensor_validator::scoring::verdict::DEFAULT_DISCARD_THRESHOLD;
 use gittensor_validator::wallet::{hotkey_path, Hotkey};
 use time::OffsetDateTime;
 
+use super::tables::Tables;
 use super::{parse_duration, parse_now, Failure, RoundMiners};
 
 /// Where a round's miners and their PATs come from: a miners file, or the
@@ -121,6 +122,24 @@ pub(crate) struct Common {
     /// Read every page of a PR's files (release 2.0.7 reads only the first 30).
     #[arg(long)]
     pub(crate) all_file_pages: bool,
+    /// Share of the miners sent to GitHub that may fail on the validator's
+    /// side (transport, timeout, 5xx after the retries, a rate-limit wait
+    /// past the deadline) before the round is discarded: its rewards are
+    /// not folded in, and the scores and weights stay as they were. A
+    /// round where every served axon failed is discarded too.
+    #[arg(long, default_value_t = DEFAULT_DISCARD_THRESHOLD)]
+    pub(crate) discard_threshold: f64,
+}
+
+/// `--alpha` is a moving-average weight: between 0 and 1.
+pub(crate) fn check_alpha(alpha: f64) -> Result<(), Failure> {
+    if (0.0..=1.0).contains(&alpha) {
+        Ok(())
+    } else {
+        Err(Failure::Input(format!(
+            "--alpha {alpha} is not between 0 and 1"
+        )))
+    }
 }
 /// Where the miners come from, read and checked.
 pub(crate) enum Source {
@@ -188,11 +207,15 @@ impl Source {
 
 /// The GitHub side of rounds, read and checked before anything runs.
 pub(crate) struct Github {
-    pub(crate) repos: MasterRepositories,
-    pub(crate) languages: LanguageWeights,
+    /// The weight tables: read at start, and again at every round of a loop.
+    pub(crate) tables: Tables,
+    /// Where GitHub is (for messages): the API URL, or the replay's file.
+    pub(crate) url: String,
     pub(crate) client: Client,
     pub(crate) now: Option<OffsetDateTime>,
     pub(crate) options: RoundOptions,
+    /// `--discard-threshold`.
+    pub(crate) discard_threshold: f64,
     pub(crate) _replay: Option<FakeHub>,
 }
 
@@ -210,10 +233,15 @@ pub(crate) fn prepare(c: &Common, source: &SourceArgs) -> Result<Prepared, Failu
 
 pub(crate) fn prepare_github(c: &Common) -> Result<Github, Failure> {
     let now = parse_now(c.now.as_deref())?;
-    let repos = inputs::load_repositories(&c.repositories)?;
-    let languages = inputs::load_languages(&c.languages)?;
+    let tables = Tables::load(&c.repositories, &c.languages)?;
     if c.concurrency == 0 {
         return Err(Failure::Input("--concurrency must be at least 1".into()));
+    }
+    if !(0.0..=1.0).contains(&c.discard_threshold) {
+        return Err(Failure::Input(format!(
+            "--discard-threshold {} is not between 0 and 1",
+            c.discard_threshold
+        )));
     }
     let (base_url, replay) = match &c.replay {
         Some(path) => {
@@ -234,6 +262,10 @@ pub(crate) fn prepare_github(c: &Common) -> Result<Github, Failure> {
             (url.clone(), None)
         }
     };
+    let url = match &c.replay {
+        Some(path) => format!("{} (replay of {})", base_url, path.display()),
+        None => base_url.clone(),
+    };
     let client = Client::new(
         ClientConfig::builder()
             .base_url(base_url)
@@ -248,11 +280,12 @@ pub(crate) fn prepare_github(c: &Common) -> Result<Github, Failure> {
         ..RoundOptions::default()
     };
     Ok(Github {
-        repos,
-        languages,
+        tables,
+        url,
         client,
         now,
         options,
+        discard_threshold: c.discard_threshold,
         _replay: replay,
     })
 }
@@ -279,22 +312,28 @@ pub(crate) struct ChainArgs {
 }
 
 impl ChainArgs {
-    /// The endpoint these options name.
+    /// The endpoint `--subtensor.network` names, or the one
+    /// `--subtensor.chain_endpoint` gives; errors name the option at fault.
     pub(crate) fn endpoint(&self) -> Result<String, Failure> {
-        endpoint_of(self.endpoint.as_deref().unwrap_or(&self.network))
-    }
-}
-
-/// The endpoint of a network name.
-pub(crate) fn endpoint_of(network: &str) -> Result<String, Failure> {
-    match network {
-        "finney" => Ok("wss://entrypoint-finney.opentensor.ai:443".into()),
-        "test" => Ok("wss://test.finney.opentensor.ai:443".into()),
-        "local" => Ok("ws://127.0.0.1:9944".into()),
-        url if url.starts_with("ws://") || url.starts_with("wss://") => Ok(url.into()),
-        other => Err(Failure::Input(format!(
-            "--subtensor.network {other:?}: expected finney, test, local or a ws:// URL"
-        ))),
+        let is_ws = |url: &str| url.starts_with("ws://") || url.starts_with("wss://");
+        if let Some(url) = &self.endpoint {
+            if is_ws(url) {
+                return Ok(url.clone());
+            }
+            return Err(Failure::Input(format!(
+                "--subtensor.chain_endpoint {url:?} (or SUBTENSOR_CHAIN_ENDPOINT): expected a ws:// or wss:// URL, \
+                 e.g. ws://127.0.0.1:9944 (subtensor's RPC is a websocket)"
+            )));
+        }
+        match self.network.as_str() {
+            "finney" => Ok("wss://entrypoint-finney.opentensor.ai:443".into()),
+            "test" => Ok("wss://test.finney.opentensor.ai:443".into()),
+            "local" => Ok("ws://127.0.0.1:9944".into()),
+            url if is_ws(url) => Ok(url.into()),
+            other => Err(Failure::Input(format!(
+                "--subtensor.network {other:?} (or SUBTENSOR_NETWORK): expected finney, test, local or a ws:// URL"
+            ))),
+        }
     }
 }
 

@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 
 use super::common::start_hub;
 use super::{
-    parse_duration, parse_now, print_table, round_with_ctrl_c, runtime, write_report, Failure,
-    Round, RoundMiners, INTERRUPTED,
+    parse_duration, parse_now, print_table, round_until_stopped, runtime, write_report, Failure,
+    Round, RoundMiners, Shutdown, INTERRUPTED,
 };
 
 #[derive(Args)]
@@ -61,13 +61,20 @@ pub(crate) fn demo(args: DemoArgs) -> Result<(), Failure> {
     let Round {
         report,
         interrupted,
-    } = rt.block_on(round_with_ctrl_c(
-        client,
-        RoundMiners::Listed(miners),
-        ctx,
-        RoundOptions::default(),
-        None,
-    ));
+    } = rt.block_on(async {
+        let shutdown = Shutdown::install()?;
+        Ok::<_, Failure>(
+            round_until_stopped(
+                client,
+                RoundMiners::Listed(miners),
+                ctx,
+                RoundOptions::default(),
+                None,
+                &shutdown,
+            )
+            .await,
+        )
+    })?;
     rt.shutdown_timeout(Duration::from_millis(200));
     print_table(&report);
     if let Some(target) = args.report {

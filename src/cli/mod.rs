@@ -5,7 +5,10 @@ mod common;
 mod demo;
 mod run;
 mod score;
+mod shutdown;
 mod status;
+mod systemd;
+mod tables;
 mod validate;
 
 use std::io::Write;
@@ -25,6 +28,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 pub(crate) use common::Common;
+pub(crate) use shutdown::Shutdown;
 
 #[derive(Parser)]
 #[command(
@@ -72,6 +76,34 @@ impl From<InputError> for Failure {
     }
 }
 
+/// Unsets the environment variables our options read (`WALLET_NAME`,
+/// `SUBTENSOR_CHAIN_ENDPOINT`, ...) that are set but empty: upstream's
+/// `.env.example` leaves them so, and an empty value means "not set", not
+/// "the empty name". Call before parsing, while the process has one thread.
+pub(crate) fn ignore_empty_env() {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let mut names: Vec<std::ffi::OsString> = Vec::new();
+    for sub in command.get_subcommands() {
+        names.extend(
+            sub.get_arguments()
+                .filter_map(|a| a.get_env().map(ToOwned::to_owned)),
+        );
+    }
+    names.push("BT_LOGGING_LOGGING_DIR".into());
+    names.sort();
+    names.dedup();
+    for name in names {
+        if std::env::var_os(&name).is_some_and(|v| v.to_string_lossy().trim().is_empty()) {
+            log::debug!(
+                "{} is set but empty: taken as not set",
+                name.to_string_lossy()
+            );
+            std::env::remove_var(&name);
+        }
+    }
+}
+
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
@@ -102,6 +134,63 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|e| format!("bad duration {s:?}: {e}"))
 }
 
+/// `HOST:PORT` as an address to bind: `127.0.0.1:8080`, `[::1]:8080`, or a
+/// name such as `localhost:8080`, resolved once (IPv4 first).
+pub(crate) fn parse_addr(s: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(addr) = s.parse() {
+        return Ok(addr);
+    }
+    let addrs: Vec<std::net::SocketAddr> = s
+        .to_socket_addrs()
+        .map_err(|e| format!("{s:?} is not HOST:PORT ({e}); e.g. 127.0.0.1:8080"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{s:?} resolves to no address"))
+}
+
+/// A wait as a person reads it (`1h55m`, `7m`, `40s`), and the UTC clock
+/// time it ends at (`16:35 UTC`).
+pub(crate) fn when(wait: Duration) -> (String, String) {
+    let secs = wait.as_secs_f64().ceil() as u64;
+    let span = match secs {
+        0..=89 => format!("{secs}s"),
+        90..=3599 => format!("{}m", (secs + 30) / 60),
+        _ => format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60),
+    };
+    let at = OffsetDateTime::now_utc() + wait;
+    (span, format!("{:02}:{:02} UTC", at.hour(), at.minute()))
+}
+
+/// The longest a round may take before `/healthz` calls the loop stuck:
+/// the PAT phase (one dendrite timeout, all axons at once), then each wave
+/// of miners within its deadline (or the round's own deadline), and a
+/// minute for the rest.
+pub(crate) fn round_budget(
+    options: &RoundOptions,
+    miners: usize,
+    dendrite_timeout: Option<Duration>,
+) -> Duration {
+    let waves =
+        u32::try_from(miners.div_ceil(options.concurrency.max(1)).max(1)).unwrap_or(u32::MAX);
+    let github = options.miner_timeout.saturating_mul(waves);
+    let github = options.round_timeout.map_or(github, |r| github.min(r));
+    github + dendrite_timeout.unwrap_or_default() + Duration::from_secs(60)
+}
+
+/// Writes `value` as pretty JSON to `path`, atomically; the error names the
+/// path.
+pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), Failure> {
+    let json = serde_json::to_string_pretty(value)
+        .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
+    inputs::write_atomic(path, json.as_bytes())
+        .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))
+}
+
 pub(crate) fn parse_now(now: Option<&str>) -> Result<Option<OffsetDateTime>, Failure> {
     now.map(|s| {
         parse_time(s).ok_or_else(|| Failure::Input(format!("--now: {s:?} is not an RFC 3339 time")))
@@ -126,22 +215,23 @@ pub(crate) enum RoundMiners {
 }
 
 /// One round (the PAT phase first when the miners come from axons), cut
-/// short by Ctrl-C: every miner still running then fails with a reason.
-pub(crate) async fn round_with_ctrl_c(
+/// short by SIGTERM or SIGINT: every miner still running then fails with a
+/// reason, and the round is marked interrupted.
+pub(crate) async fn round_until_stopped(
     client: Client,
     miners: RoundMiners,
     ctx: Arc<RoundContext>,
     options: RoundOptions,
     recorder: Option<Arc<Recorder>>,
+    shutdown: &Shutdown,
 ) -> Round {
     let cancel = Cancel::new();
     let watcher = {
-        let cancel = cancel.clone();
+        let (cancel, mut shutdown) = (cancel.clone(), shutdown.clone());
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                log::warn!("interrupted: cancelling the round");
-                cancel.cancel();
-            }
+            shutdown.wait().await;
+            log::warn!("cancelling the round in flight");
+            cancel.cancel();
         })
     };
     let (miners, query) = match miners {
@@ -175,8 +265,8 @@ pub(crate) async fn round_with_ctrl_c(
     }
 }
 
-/// A round's report, and whether Ctrl-C cut it short (then its rewards say
-/// nothing about the miners: every one still running failed).
+/// A round's report, and whether a signal cut it short (then its rewards
+/// say nothing about the miners: every one still running failed).
 pub(crate) struct Round {
     report: RoundReport,
     interrupted: bool,
@@ -240,7 +330,7 @@ pub(crate) async fn print_table_async(report: &RoundReport) {
     .await;
 }
 
-/// The operator's board, served on `addr` (`/healthz`, `/metrics`) when
+/// The operator's board, served on `addr` (`/healthz`, `/readyz`, `/metrics`) when
 /// one is given. A port that cannot be bound is bad usage.
 pub(crate) async fn serve_board(
     addr: Option<std::net::SocketAddr>,
@@ -250,7 +340,7 @@ pub(crate) async fn serve_board(
         let bound = gittensor_validator::health::serve(addr, board.clone())
             .await
             .map_err(|e| Failure::Input(format!("--health-addr {addr}: {e}")))?;
-        log::info!("serving /healthz and /metrics on {bound}");
+        log::info!("serving /healthz, /readyz and /metrics on {bound}");
     }
     Ok(board)
 }

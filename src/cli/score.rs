@@ -8,12 +8,14 @@ use clap::Args;
 use gittensor_validator::inputs;
 use gittensor_validator::metagraph::Metagraph;
 use gittensor_validator::pipeline::Recorder;
+use gittensor_validator::scoring::verdict::{verdict, Verdict};
 use gittensor_validator::scoring::RoundContext;
 use time::OffsetDateTime;
 
 use super::common::{prepare, Source, SourceArgs};
 use super::{
-    print_table, round_with_ctrl_c, runtime, write_report, Common, Failure, Round, INTERRUPTED,
+    print_table, round_until_stopped, runtime, write_report, Common, Failure, Round, Shutdown,
+    INTERRUPTED,
 };
 
 #[derive(Args)]
@@ -29,27 +31,60 @@ pub(crate) struct ScoreArgs {
     /// so the round can be re-scored offline with --replay.
     #[arg(long, conflicts_with = "replay")]
     pub(crate) record: Option<PathBuf>,
+    /// Keep merged pull requests' files in this file across rounds and take
+    /// them from it instead of asking GitHub again (scores do not change).
+    #[arg(long)]
+    pub(crate) file_store: Option<PathBuf>,
 }
 pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     let p = prepare(&args.common, &args.source)?;
+    if let Some(path) = &args.file_store {
+        gittensor_validator::filestore::keep_in_file(&p.github.client, path);
+    }
+    let (repos, languages) = p.github.tables.current();
     let ctx = Arc::new(RoundContext {
-        repos: p.github.repos,
-        languages: p.github.languages,
+        repos,
+        languages,
         now: p.github.now.unwrap_or_else(OffsetDateTime::now_utc),
     });
     let rt = runtime()?;
     let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::new()));
     let Round {
-        report,
+        mut report,
         interrupted,
-    } = rt.block_on(round_with_ctrl_c(
-        p.github.client,
-        p.source.round_miners(),
-        ctx.clone(),
-        p.github.options,
-        recorder.clone(),
-    ));
+    } = rt.block_on(async {
+        let shutdown = Shutdown::install()?;
+        Ok::<_, Failure>(
+            round_until_stopped(
+                p.github.client,
+                p.source.round_miners(),
+                ctx.clone(),
+                p.github.options,
+                recorder.clone(),
+                &shutdown,
+            )
+            .await,
+        )
+    })?;
     print_table(&report);
+    // A round that failed on our side says nothing about the miners: its
+    // report is written, marked, and the exit status says so.
+    let discarded = match verdict(&report, p.github.discard_threshold, &p.github.url) {
+        Verdict::Discard(why) if !interrupted => {
+            log::warn!("round discarded: {why}; its rewards say nothing about the miners");
+            report.discarded = Some(why.clone());
+            Some(why)
+        }
+        Verdict::Fold { faults, asked } if faults > 0 && !interrupted => {
+            log::warn!(
+                "{faults} of {asked} miners failed on the validator's side (GitHub at {}); \
+                 below the discard threshold, so they score 0 as in 2.0.7",
+                p.github.url
+            );
+            None
+        }
+        _ => None,
+    };
     if let (Some(dir), Some(recorder)) = (&args.record, &recorder) {
         let metagraph = match &p.source {
             Source::Axons(_, metagraph, _) => Some(metagraph),
@@ -66,6 +101,9 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     written?;
     if interrupted {
         return Err(Failure::Other(INTERRUPTED.into()));
+    }
+    if let Some(why) = discarded {
+        return Err(Failure::Other(format!("round discarded: {why}")));
     }
     Ok(())
 }

@@ -81,6 +81,10 @@ impl Dendrite {
             .user_agent(config.user_agent())
             // One query per axon per round, hours apart: nothing to reuse.
             .max_idle_connections(0)
+            .input_buffer_size(config.input_buffer_size())
+            .output_buffer_size(config.output_buffer_size())
+            // The status line and headers must fit in the input buffer.
+            .max_response_header_size(config.input_buffer_size())
             .build()
             .into();
         Dendrite {

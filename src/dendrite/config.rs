@@ -8,6 +8,8 @@ use std::time::Duration;
 pub struct DendriteConfig {
     timeout: Duration,
     max_body_bytes: u64,
+    input_buffer_size: usize,
+    output_buffer_size: usize,
     user_agent: String,
 }
 
@@ -16,6 +18,8 @@ impl Default for DendriteConfig {
         DendriteConfig {
             timeout: Duration::from_secs(12),
             max_body_bytes: 64 * 1024,
+            input_buffer_size: 16 * 1024,
+            output_buffer_size: 16 * 1024,
             user_agent: concat!("gittensor-validator/", env!("CARGO_PKG_VERSION")).to_string(),
         }
     }
@@ -35,6 +39,16 @@ impl DendriteConfig {
     /// Largest answer read.
     pub fn max_body_bytes(&self) -> u64 {
         self.max_body_bytes
+    }
+
+    /// Each connection's input buffer, which also bounds an answer's head.
+    pub fn input_buffer_size(&self) -> usize {
+        self.input_buffer_size
+    }
+
+    /// Each connection's output buffer.
+    pub fn output_buffer_size(&self) -> usize {
+        self.output_buffer_size
     }
 
     /// The `User-Agent` header.
@@ -65,6 +79,27 @@ impl DendriteConfigBuilder {
     /// Defaults to 64 KiB.
     pub fn max_body_bytes(mut self, v: u64) -> Self {
         self.0.max_body_bytes = v;
+        self
+    }
+
+    /// Each connection's input buffer. It also bounds the status line and
+    /// headers of an axon's answer (a larger head fails the query); an
+    /// axon's head, its synapse's `bt_header_*` fields included, is a few
+    /// KiB. ureq's 128 KiB, times 256 axons asked at once, was most of a
+    /// round's memory.
+    ///
+    /// Defaults to 16 KiB.
+    pub fn input_buffer_size(mut self, v: usize) -> Self {
+        self.0.input_buffer_size = v.max(4096);
+        self
+    }
+
+    /// Each connection's output buffer; a query is a signed head and a
+    /// small JSON body.
+    ///
+    /// Defaults to 16 KiB.
+    pub fn output_buffer_size(mut self, v: usize) -> Self {
+        self.0.output_buffer_size = v.max(4096);
         self
     }
 

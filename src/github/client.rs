@@ -3,13 +3,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::{Cancel, ClientConfig, Error, Token, PULL_REQUESTS_QUERY};
+use crate::filestore::FileStore;
 use crate::scoring::{parse_files, FileChange, GithubUser, PageStep, PrCollector, Stop};
 
 /// Most `/files` pages read when every page is asked for (GitHub lists 3 000
@@ -42,6 +43,11 @@ pub struct RequestStats {
     pub retries: u64,
     /// Of the retries, the ones after a wait for a rate limit.
     pub rate_limit_waits: u64,
+    /// `/user` requests answered 304 Not Modified (free of rate limit).
+    pub not_modified: u64,
+    /// `/files` lists taken from the file store instead of asked (not
+    /// requests, so not in [`RequestStats::total`]).
+    pub files_from_store: u64,
 }
 
 impl RequestStats {
@@ -58,6 +64,8 @@ impl RequestStats {
             files: self.files - earlier.files,
             retries: self.retries - earlier.retries,
             rate_limit_waits: self.rate_limit_waits - earlier.rate_limit_waits,
+            not_modified: self.not_modified - earlier.not_modified,
+            files_from_store: self.files_from_store - earlier.files_from_store,
         }
     }
 }
@@ -69,6 +77,8 @@ struct Counters {
     files: AtomicU64,
     retries: AtomicU64,
     rate_limit_waits: AtomicU64,
+    not_modified: AtomicU64,
+    files_from_store: AtomicU64,
 }
 
 /// A blocking GitHub client. Cheap to clone (an `Arc` inside, like ureq's
@@ -82,8 +92,9 @@ struct Inner {
     agent: ureq::Agent,
     config: ClientConfig,
     origin: Option<String>,
-    users: Mutex<HashMap<[u8; 32], GithubUser>>,
+    users: Mutex<HashMap<[u8; 32], KnownUser>>,
     counters: Counters,
+    file_store: OnceLock<Arc<FileStore>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -93,6 +104,18 @@ impl std::fmt::Debug for Client {
             .finish_non_exhaustive()
     }
 }
+
+/// A `/user` answer kept in memory per token fingerprint (never the token,
+/// never on disk), with its `ETag` for a conditional ask.
+#[derive(Clone)]
+struct KnownUser {
+    user: GithubUser,
+    etag: Option<String>,
+}
+
+/// The REST API version the client is written for, sent with every REST
+/// request as `X-GitHub-Api-Version`.
+pub const API_VERSION: &str = "2022-11-28";
 
 enum Method<'a> {
     Get,
@@ -106,6 +129,7 @@ struct Answer {
     remaining: Option<u64>,
     reset: Option<u64>,
     link: Option<String>,
+    etag: Option<String>,
     body: String,
 }
 
@@ -133,6 +157,10 @@ impl Client {
             .user_agent(config.user_agent())
             .max_idle_connections(config.max_idle_connections())
             .max_idle_connections_per_host(config.max_idle_connections())
+            .input_buffer_size(config.input_buffer_size())
+            .output_buffer_size(config.output_buffer_size())
+            // The status line and headers must fit in the input buffer.
+            .max_response_header_size(config.input_buffer_size())
             .build();
         let origin = origin_of(config.base_url());
         Client {
@@ -142,6 +170,7 @@ impl Client {
                 origin,
                 users: Mutex::new(HashMap::new()),
                 counters: Counters::default(),
+                file_store: OnceLock::new(),
             }),
         }
     }
@@ -149,6 +178,55 @@ impl Client {
     /// The client's config.
     pub fn config(&self) -> &ClientConfig {
         &self.inner.config
+    }
+
+    /// Keeps merged pull requests' files in `store`, for this client and
+    /// every clone: [`Client::merged_pull_request_files`] asks it first.
+    /// Set once: false (and `store` unused) when a store was already set.
+    pub fn keep_files_in(&self, store: FileStore) -> bool {
+        self.inner.file_store.set(Arc::new(store)).is_ok()
+    }
+
+    /// Saves the file store, if one was set (see [`FileStore::save`]); a
+    /// failure is a WARN: the next round asks GitHub again.
+    pub fn save_file_store(&self, now: time::OffsetDateTime) {
+        if let Some(store) = self.file_store() {
+            if let Err(e) = store.save(now) {
+                log::warn!("file store: cannot save ({e}); the next round asks again");
+            }
+        }
+    }
+
+    /// The files of a merged pull request: from the file store when it
+    /// holds them, else [`Client::pull_request_files`], whose complete
+    /// answer (a 200 for every page asked) the store then keeps.
+    pub fn merged_pull_request_files(
+        &self,
+        token: &Token,
+        repository: &str,
+        number: u64,
+        merged_at: time::OffsetDateTime,
+        cancel: &Cancel,
+    ) -> Result<Vec<FileChange>, Error> {
+        let all = self.config().all_file_pages();
+        let store = self.file_store();
+        if let Some(files) = store.and_then(|s| s.get(repository, number, merged_at, all)) {
+            self.inner
+                .counters
+                .files_from_store
+                .fetch_add(1, Ordering::Relaxed);
+            return Ok(files);
+        }
+        let (files, complete) = self.read_files(token, repository, number, cancel)?;
+        if let Some(store) = store.filter(|_| complete) {
+            store.put(repository, number, merged_at, all, &files);
+        }
+        Ok(files)
+    }
+
+    /// The file store, if one was set.
+    pub fn file_store(&self) -> Option<&FileStore> {
+        self.inner.file_store.get().map(|s| &**s)
     }
 
     /// Requests sent so far.
@@ -160,28 +238,45 @@ impl Client {
             files: c.files.load(Ordering::Relaxed),
             retries: c.retries.load(Ordering::Relaxed),
             rate_limit_waits: c.rate_limit_waits.load(Ordering::Relaxed),
+            not_modified: c.not_modified.load(Ordering::Relaxed),
+            files_from_store: c.files_from_store.load(Ordering::Relaxed),
         }
     }
 
     /// `GET /user` for the token's account (SCORING.md §3). An answer with
     /// both `id` and `created_at` is cached per token for the life of the
-    /// client; an incomplete one is asked again next time.
+    /// client, as the reference validator's in-process cache does; an
+    /// incomplete one is asked again next time, with `If-None-Match` and
+    /// the `ETag` it came with: GitHub's 304 costs no rate limit.
     pub fn user(&self, token: &Token, cancel: &Cancel) -> Result<GithubUser, Error> {
         let key = token.fingerprint();
-        if let Some(user) = self.lock_users().get(&key) {
-            return Ok(user.clone());
+        let known = self.lock_users().get(&key).cloned();
+        if let Some(k) = known.as_ref().filter(|k| k.user.is_complete()) {
+            return Ok(k.user.clone());
         }
+        let etag = known.as_ref().and_then(|k| k.etag.clone());
         let url = format!("{}/user", self.config().base_url());
         let auth = format!("token {}", token.expose());
-        let body = self
-            .retrying(cancel, |k| {
-                self.rest_attempt(Endpoint::User, &url, &auth, k)
-            })?
-            .body;
+        let answer = self.retrying(cancel, |k| {
+            self.rest_attempt(Endpoint::User, &url, &auth, etag.as_deref(), k)
+        })?;
+        if answer.status == 304 {
+            self.inner
+                .counters
+                .not_modified
+                .fetch_add(1, Ordering::Relaxed);
+            // A 304 only answers a conditional ask, made only with a known user.
+            return known.map(|k| k.user).ok_or(Error::Status(304));
+        }
         let user: GithubUser =
-            serde_json::from_str(&body).map_err(|e| Error::BadJson(e.to_string()))?;
-        if user.is_complete() {
-            self.lock_users().insert(key, user.clone());
+            serde_json::from_str(&answer.body).map_err(|e| Error::BadJson(e.to_string()))?;
+        if user.is_complete() || answer.etag.is_some() {
+            let etag = answer.etag.filter(|e| e.len() <= MAX_ETAG_LEN);
+            let known = KnownUser {
+                user: user.clone(),
+                etag,
+            };
+            self.lock_users().insert(key, known);
         }
         Ok(user)
     }
@@ -221,10 +316,11 @@ impl Client {
                     "variables": {"userId": node_id, "limit": first, "cursor": cursor},
                 })
                 .to_string();
-                let a = match self.exchange(Endpoint::Graphql, Method::Post(&body), &url, &auth) {
-                    Ok(a) => a,
-                    Err(e) => return self.transport_attempt(e, k),
-                };
+                let a =
+                    match self.exchange(Endpoint::Graphql, Method::Post(&body), &url, &auth, &[]) {
+                        Ok(a) => a,
+                        Err(e) => return self.transport_attempt(e, k),
+                    };
                 let can_halve = first > floor;
                 if matches!(a.status, 502 | 504) && can_halve {
                     size = (first / 2).max(floor);
@@ -276,6 +372,19 @@ impl Client {
         number: u64,
         cancel: &Cancel,
     ) -> Result<Vec<FileChange>, Error> {
+        self.read_files(token, repository, number, cancel)
+            .map(|(files, _)| files)
+    }
+
+    /// The pages of `/files`, and whether they were all read (false when
+    /// MAX_FILE_PAGES ran out before the last page).
+    fn read_files(
+        &self,
+        token: &Token,
+        repository: &str,
+        number: u64,
+        cancel: &Cancel,
+    ) -> Result<(Vec<FileChange>, bool), Error> {
         let (owner, name) = repository
             .split_once('/')
             .filter(|(o, n)| is_path_segment(o) && is_path_segment(n))
@@ -292,7 +401,7 @@ impl Client {
         let mut files = Vec::new();
         for _ in 0..MAX_FILE_PAGES {
             let a = self.retrying(cancel, |k| {
-                self.rest_attempt(Endpoint::Files, &url, &auth, k)
+                self.rest_attempt(Endpoint::Files, &url, &auth, None, k)
             })?;
             let value: Value =
                 serde_json::from_str(&a.body).map_err(|e| Error::BadJson(e.to_string()))?;
@@ -300,20 +409,33 @@ impl Client {
             let next = a.link.as_deref().and_then(next_link);
             match next.and_then(|n| resolve(&url, &n)) {
                 Some(next) if all => url = next,
-                _ => break,
+                _ => return Ok((files, true)),
             }
         }
-        Ok(files)
+        Ok((files, false))
     }
 
-    fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], GithubUser>> {
+    fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], KnownUser>> {
         // The cache holds plain data; a panic elsewhere cannot leave it torn.
         self.inner.users.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// One REST GET, classified for the retry loop.
-    fn rest_attempt(&self, endpoint: Endpoint, url: &str, auth: &str, k: u32) -> Attempt<Answer> {
-        match self.exchange(endpoint, Method::Get, url, auth) {
+    /// One REST GET, classified for the retry loop; with `if_none_match`,
+    /// a conditional one whose 304 is an answer.
+    fn rest_attempt(
+        &self,
+        endpoint: Endpoint,
+        url: &str,
+        auth: &str,
+        if_none_match: Option<&str>,
+        k: u32,
+    ) -> Attempt<Answer> {
+        let extra: &[(&str, &str)] = match if_none_match {
+            Some(etag) => &[("if-none-match", etag)],
+            None => &[],
+        };
+        match self.exchange(endpoint, Method::Get, url, auth, extra) {
+            Ok(a) if a.status == 304 && if_none_match.is_some() => Attempt::Done(a),
             Ok(a) => match self.status_attempt(&a, k) {
                 Some(fail) => fail,
                 None => Attempt::Done(a),
@@ -356,57 +478,47 @@ impl Client {
         }
     }
 
-    fn backoff(&self, k: u32) -> Duration {
-        let base = self.config().backoff_base();
-        base.saturating_mul(1u32 << k.min(16))
-            .min(self.config().max_backoff())
-    }
-
     fn transport_attempt<T>(&self, e: Error, k: u32) -> Attempt<T> {
         match e {
-            Error::Timeout | Error::Transport(_) => Attempt::Retry(e, self.backoff(k)),
+            Error::Timeout | Error::Transport(_) => Attempt::Retry(e, backoff(self.config(), k)),
             e => Attempt::Fatal(e),
         }
     }
 
-    /// `None` for a 2xx; otherwise what to do about the status.
+    /// `None` for a 2xx; otherwise what to do about the status (see
+    /// [`verdict`], which decides it with the clock read here).
     fn status_attempt<T>(&self, a: &Answer, k: u32) -> Option<Attempt<T>> {
-        match a.status {
-            200..=299 => None,
-            429 => Some(self.rate_limit_attempt(a)),
-            403 if a.retry_after.is_some() || a.remaining == Some(0) => {
-                Some(self.rate_limit_attempt(a))
-            }
-            500..=599 => Some(Attempt::Retry(Error::Status(a.status), self.backoff(k))),
-            s => Some(Attempt::Fatal(Error::Status(s))),
-        }
+        self.act(verdict(a, k, unix_now(), self.config()), a.status)
     }
 
-    /// The wait GitHub's docs give: `retry-after`, else the reset time when
-    /// nothing remains, else at least a minute. Beyond `max_backoff`, give up.
+    /// A GraphQL answer whose body says it is rate limited.
     fn rate_limit_attempt<T>(&self, a: &Answer) -> Attempt<T> {
-        let wait = if let Some(secs) = a.retry_after {
-            Duration::from_secs(secs)
-        } else if let (Some(0), Some(reset)) = (a.remaining, a.reset) {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            Duration::from_secs(reset.saturating_sub(now) + 1)
-        } else {
-            self.config().secondary_rate_limit_wait()
-        };
-        if wait > self.config().max_backoff() {
-            log::warn!(
-                "github rate limit asks for {}s, more than the client waits",
-                wait.as_secs()
-            );
-            return Attempt::Fatal(Error::RateLimited { wait });
+        let wait = rate_limit_wait(a, unix_now(), self.config());
+        self.act(Verdict::wait_or_give_up(wait, self.config()), a.status)
+            .unwrap_or(Attempt::Fatal(Error::Status(a.status)))
+    }
+
+    /// Turns a verdict into the retry loop's next step, counting waits.
+    fn act<T>(&self, v: Verdict, status: u16) -> Option<Attempt<T>> {
+        match v {
+            Verdict::Accept => None,
+            Verdict::Retry(wait) => Some(Attempt::Retry(Error::Status(status), wait)),
+            Verdict::RateLimited(wait) => {
+                self.inner
+                    .counters
+                    .rate_limit_waits
+                    .fetch_add(1, Ordering::Relaxed);
+                Some(Attempt::Retry(Error::Status(status), wait))
+            }
+            Verdict::RateLimitedTooLong(wait) => {
+                log::warn!(
+                    "github rate limit asks for {}s, more than the client waits",
+                    wait.as_secs()
+                );
+                Some(Attempt::Fatal(Error::RateLimited { wait }))
+            }
+            Verdict::Fail => Some(Attempt::Fatal(Error::Status(status))),
         }
-        self.inner
-            .counters
-            .rate_limit_waits
-            .fetch_add(1, Ordering::Relaxed);
-        Attempt::Retry(Error::Status(a.status), wait)
     }
 
     /// One request, following redirects by hand, body read under the limit.
@@ -416,6 +528,7 @@ impl Client {
         method: Method<'_>,
         url: &str,
         auth: &str,
+        extra: &[(&str, &str)],
     ) -> Result<Answer, Error> {
         let counter = match endpoint {
             Endpoint::User => &self.inner.counters.user,
@@ -430,9 +543,15 @@ impl Client {
             let token = same_origin.then_some(auth);
             let agent = &self.inner.agent;
             let result = match method {
-                Method::Get => with_token(agent.get(&url), token)
-                    .header("accept", "application/vnd.github+json")
-                    .call(),
+                Method::Get => {
+                    let mut req = with_token(agent.get(&url), token)
+                        .header("accept", "application/vnd.github+json")
+                        .header("x-github-api-version", API_VERSION);
+                    for (name, value) in extra {
+                        req = req.header(*name, *value);
+                    }
+                    req.call()
+                }
                 Method::Post(body) => with_token(agent.post(&url), token)
                     .header("content-type", "application/json")
                     .send(body),
@@ -464,6 +583,7 @@ impl Client {
                 num("x-ratelimit-reset"),
             );
             let link = header("link");
+            let etag = header("etag");
             let body = resp
                 .body_mut()
                 .with_config()
@@ -476,6 +596,7 @@ impl Client {
                 remaining,
                 reset,
                 link,
+                etag,
                 body,
             });
         }
@@ -489,6 +610,94 @@ fn with_token<B>(req: ureq::RequestBuilder<B>, token: Option<&str>) -> ureq::Req
         Some(t) => req.header("authorization", t),
         None => req,
     }
+}
+
+/// Longest `ETag` kept (GitHub's are a quoted hash of under 100 bytes).
+const MAX_ETAG_LEN: usize = 256;
+
+/// What the retry policy makes of one answer. Decided by [`verdict`] from
+/// the answer, the attempt number and the time, without I/O or a clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// A 2xx: read the body.
+    Accept,
+    /// Transient (5xx): try again after the back-off.
+    Retry(Duration),
+    /// Rate limited: try again after this wait.
+    RateLimited(Duration),
+    /// Rate limited for longer than the client waits: give up.
+    RateLimitedTooLong(Duration),
+    /// Final: a status no retry helps (401, 404, a 403 without access).
+    Fail,
+}
+
+impl Verdict {
+    fn wait_or_give_up(wait: Duration, config: &ClientConfig) -> Verdict {
+        if wait > config.max_backoff() {
+            Verdict::RateLimitedTooLong(wait)
+        } else {
+            Verdict::RateLimited(wait)
+        }
+    }
+}
+
+/// The retry policy for one answer, after `k` retries, at `now` (Unix
+/// seconds). GitHub's docs: a 429, or a 403 that is a rate limit, waits
+/// [`rate_limit_wait`]; a 403 is a rate limit when it carries
+/// `retry-after`, when `x-ratelimit-remaining` is 0, or when its body says
+/// so ("You have exceeded a secondary rate limit", "API rate limit
+/// exceeded"); any other 403 (a token without access) is final.
+fn verdict(a: &Answer, k: u32, now: u64, config: &ClientConfig) -> Verdict {
+    match a.status {
+        200..=299 => Verdict::Accept,
+        429 => Verdict::wait_or_give_up(rate_limit_wait(a, now, config), config),
+        403 if a.retry_after.is_some() || a.remaining == Some(0) || says_rate_limit(&a.body) => {
+            Verdict::wait_or_give_up(rate_limit_wait(a, now, config), config)
+        }
+        500..=599 => Verdict::Retry(backoff(config, k)),
+        _ => Verdict::Fail,
+    }
+}
+
+/// The wait GitHub's docs give: `retry-after`, else the reset time when
+/// nothing remains, else at least a minute (`secondary_rate_limit_wait`).
+fn rate_limit_wait(a: &Answer, now: u64, config: &ClientConfig) -> Duration {
+    if let Some(secs) = a.retry_after {
+        Duration::from_secs(secs)
+    } else if let (Some(0), Some(reset)) = (a.remaining, a.reset) {
+        Duration::from_secs(reset.saturating_sub(now) + 1)
+    } else {
+        config.secondary_rate_limit_wait()
+    }
+}
+
+/// Whether an error body says "rate limit" (GitHub's `message`, or the
+/// text when it is not JSON). Only the start of the body is looked at.
+fn says_rate_limit(body: &str) -> bool {
+    let mut end = body.len().min(4096);
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &body[..end];
+    let message = serde_json::from_str::<Value>(head)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| head.to_string());
+    message.to_ascii_lowercase().contains("rate limit")
+}
+
+/// Exponential back-off after `k` retries, capped at `max_backoff`.
+fn backoff(config: &ClientConfig, k: u32) -> Duration {
+    config
+        .backoff_base()
+        .saturating_mul(1u32 << k.min(16))
+        .min(config.max_backoff())
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn map_ureq_error(e: ureq::Error) -> Error {
@@ -579,6 +788,104 @@ fn next_link(link: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn answer(status: u16, headers: &[(&str, u64)], body: &str) -> Answer {
+        let h = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        Answer {
+            status,
+            retry_after: h("retry-after"),
+            remaining: h("x-ratelimit-remaining"),
+            reset: h("x-ratelimit-reset"),
+            link: None,
+            etag: None,
+            body: body.to_string(),
+        }
+    }
+
+    /// The retry policy as a table: (status, headers, body, retries so far)
+    /// at NOW, with the default settings (1 s back-off, 60 s cap and
+    /// secondary wait).
+    #[test]
+    fn verdict_follows_githubs_documented_order() {
+        const NOW: u64 = 1_767_225_600;
+        const SECONDARY: &str = r#"{"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#;
+        const PRIMARY: &str = r#"{"message": "API rate limit exceeded for user ID 1."}"#;
+        const NO_ACCESS: &str =
+            r#"{"message": "Resource not accessible by personal access token"}"#;
+        let secs = Duration::from_secs;
+        let cases: Vec<(Answer, u32, Verdict)> = vec![
+            (answer(200, &[], "{}"), 0, Verdict::Accept),
+            (answer(204, &[], ""), 0, Verdict::Accept),
+            (answer(502, &[], ""), 0, Verdict::Retry(secs(1))),
+            (answer(503, &[], ""), 2, Verdict::Retry(secs(4))),
+            (answer(500, &[], ""), 10, Verdict::Retry(secs(60))),
+            (answer(401, &[], "{}"), 0, Verdict::Fail),
+            (answer(404, &[], "{}"), 0, Verdict::Fail),
+            // retry-after first, whatever else is there.
+            (
+                answer(
+                    403,
+                    &[("retry-after", 7), ("x-ratelimit-remaining", 0)],
+                    SECONDARY,
+                ),
+                0,
+                Verdict::RateLimited(secs(7)),
+            ),
+            (
+                answer(429, &[("retry-after", 3)], ""),
+                0,
+                Verdict::RateLimited(secs(3)),
+            ),
+            // Nothing remaining: until the reset, plus a second.
+            (
+                answer(
+                    403,
+                    &[
+                        ("x-ratelimit-remaining", 0),
+                        ("x-ratelimit-reset", NOW + 20),
+                    ],
+                    PRIMARY,
+                ),
+                0,
+                Verdict::RateLimited(secs(21)),
+            ),
+            // The body alone says secondary rate limit: at least a minute.
+            (
+                answer(403, &[("x-ratelimit-remaining", 4987)], SECONDARY),
+                0,
+                Verdict::RateLimited(secs(60)),
+            ),
+            (
+                answer(403, &[], "You have exceeded a secondary rate limit"),
+                1,
+                Verdict::RateLimited(secs(60)),
+            ),
+            (answer(429, &[], ""), 0, Verdict::RateLimited(secs(60))),
+            // Further than the client waits: give up at once.
+            (
+                answer(429, &[("retry-after", 3600)], ""),
+                0,
+                Verdict::RateLimitedTooLong(secs(3600)),
+            ),
+            // A token without access stays final, rate limit left or not.
+            (
+                answer(403, &[("x-ratelimit-remaining", 4999)], NO_ACCESS),
+                0,
+                Verdict::Fail,
+            ),
+            (answer(403, &[], "<html>forbidden</html>"), 0, Verdict::Fail),
+        ];
+        let config = ClientConfig::default();
+        for (a, k, expected) in cases {
+            assert_eq!(
+                verdict(&a, k, NOW, &config),
+                expected,
+                "{} {:?}",
+                a.status,
+                a.body
+            );
+        }
+    }
 
     #[test]
     fn origins_make_default_ports_explicit() {

@@ -16,6 +16,8 @@ pub struct ClientConfig {
     all_file_pages: bool,
     max_redirects: u32,
     max_idle_connections: usize,
+    input_buffer_size: usize,
+    output_buffer_size: usize,
     user_agent: String,
 }
 
@@ -33,6 +35,8 @@ impl Default for ClientConfig {
             all_file_pages: false,
             max_redirects: 5,
             max_idle_connections: 256,
+            input_buffer_size: 16 * 1024,
+            output_buffer_size: 16 * 1024,
             user_agent: concat!("gittensor-validator/", env!("CARGO_PKG_VERSION")).to_string(),
         }
     }
@@ -87,6 +91,14 @@ impl ClientConfig {
     /// Idle connections kept for reuse.
     pub fn max_idle_connections(&self) -> usize {
         self.max_idle_connections
+    }
+    /// Each connection's input buffer, which also bounds a response's headers.
+    pub fn input_buffer_size(&self) -> usize {
+        self.input_buffer_size
+    }
+    /// Each connection's output buffer.
+    pub fn output_buffer_size(&self) -> usize {
+        self.output_buffer_size
     }
     /// The `User-Agent` sent (GitHub requires one).
     pub fn user_agent(&self) -> &str {
@@ -195,6 +207,26 @@ impl ClientConfigBuilder {
     /// `--concurrency`).
     pub fn max_idle_connections(mut self, v: usize) -> Self {
         self.0.max_idle_connections = v;
+        self
+    }
+
+    /// Each connection's input buffer. It also bounds the status line and
+    /// headers of an answer (a larger head fails the request); bodies stream
+    /// through it. GitHub's heads are 2 to 3 KiB. ureq's 128 KiB, times one
+    /// connection per miner in flight, was most of a round's memory.
+    ///
+    /// Defaults to 16 KiB.
+    pub fn input_buffer_size(mut self, v: usize) -> Self {
+        self.0.input_buffer_size = v.max(4096);
+        self
+    }
+
+    /// Each connection's output buffer; requests are a GET line with a few
+    /// headers, or a GraphQL POST of about 2 KiB.
+    ///
+    /// Defaults to 16 KiB.
+    pub fn output_buffer_size(mut self, v: usize) -> Self {
+        self.0.output_buffer_size = v.max(4096);
         self
     }
 

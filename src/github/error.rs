@@ -32,6 +32,29 @@ pub enum Error {
     BadRepository(String),
 }
 
+impl Error {
+    /// Whether the failure is on the validator's side (SCORING.md §11.9.7):
+    /// GitHub or the network unreachable, slow or failing, or a limit of
+    /// ours. Such a failure says nothing about the miner, and a round where
+    /// many miners fail this way is discarded instead of scoring them 0.
+    /// The miner's own failures (a PAT GitHub refuses with 401 or 403, a
+    /// repository name that cannot be asked for) are not ours.
+    pub fn is_ours(&self) -> bool {
+        match self {
+            Error::Status(s) => *s >= 500 || *s == 429,
+            Error::BadRepository(_) => false,
+            Error::Cancelled
+            | Error::Timeout
+            | Error::Transport(_)
+            | Error::RateLimited { .. }
+            | Error::BodyTooLarge(_)
+            | Error::BadJson(_)
+            | Error::InvalidRequest(_)
+            | Error::Redirect(_) => true,
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -18,7 +18,7 @@ mod error;
 mod token;
 
 pub use cancel::Cancel;
-pub use client::{Client, RequestStats};
+pub use client::{Client, RequestStats, API_VERSION};
 pub use config::{ClientConfig, ClientConfigBuilder};
 pub use error::Error;
 pub use token::{Pat, Token, MAX_TOKEN_LEN};

@@ -2,7 +2,7 @@
 //! in order, on the calling thread. The sync facade calls it directly; the
 //! async round runs it through the bridge.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use super::Recorder;
@@ -21,9 +21,12 @@ pub struct MinerInput {
     pub pat: Pat,
 }
 
-/// Time spent per phase, summed over miners (nanoseconds).
+/// Time spent per phase, summed over miners (nanoseconds), and how many
+/// miners went to GitHub at all.
 #[derive(Debug, Default)]
 pub struct PhaseTimes {
+    /// Miners whose PAT was sent to GitHub.
+    pub github_miners: AtomicUsize,
     /// `/user` and validation.
     pub identity: AtomicU64,
     /// GraphQL paging.
@@ -58,6 +61,17 @@ pub fn evaluate_miner(
         return MinerEvaluation::failed(uid, hotkey, reason);
     }
     let started = Instant::now();
+    // The first failure on the validator's side, if any: the evaluation
+    // goes on as 2.0.7's does, and the round's verdict counts it.
+    let mut fault: Option<String> = None;
+    let mut note = |what: &str, e: &GithubError| {
+        if e.is_ours() && fault.is_none() {
+            fault = Some(format!("{what}: {e}"));
+        }
+    };
+    if miner.pat.token().is_some() {
+        times.github_miners.fetch_add(1, Ordering::Relaxed);
+    }
     let user = match miner.pat.token() {
         Some(token) => match client.user(token, cancel) {
             Ok(user) => {
@@ -69,6 +83,7 @@ pub fn evaluate_miner(
             Err(GithubError::Cancelled) => return cancelled(uid, hotkey),
             Err(e) => {
                 log::info!("uid {uid}: GET /user failed: {e}");
+                note("GET /user", &e);
                 None
             }
         },
@@ -80,7 +95,11 @@ pub fn evaluate_miner(
     PhaseTimes::add(&times.identity, started);
     let github_id = match check_user(uid, user.as_ref(), ctx.now) {
         Ok(id) => id,
-        Err(reason) => return MinerEvaluation::failed(uid, hotkey, reason),
+        Err(reason) => {
+            let mut e = MinerEvaluation::failed(uid, hotkey, reason);
+            e.validator_fault = fault;
+            return e;
+        }
     };
     // check_user only succeeds with a user, which needs a token.
     let Some(token) = miner.pat.token() else {
@@ -97,7 +116,10 @@ pub fn evaluate_miner(
     match client.collect_pull_requests(token, &eval.github_id, &mut collector, cancel) {
         Ok(stop) => log::debug!("uid {uid}: pull requests done: {stop:?}"),
         Err(GithubError::Cancelled) => return cancelled(uid, eval.hotkey),
-        Err(e) => log::warn!("uid {uid}: pull request page failed, keeping earlier pages: {e}"),
+        Err(e) => {
+            log::warn!("uid {uid}: pull request page failed, keeping earlier pages: {e}");
+            note("GraphQL pull requests", &e);
+        }
     }
     let mut collected = collector.finish();
     if let Some(r) = recorder {
@@ -109,8 +131,10 @@ pub fn evaluate_miner(
     let started = Instant::now();
     for i in 0..eval.pull_requests.len() {
         let pr = &eval.pull_requests[i];
+        let (repository, number) = (&pr.repository_full_name, pr.number);
         let files =
-            match client.pull_request_files(token, &pr.repository_full_name, pr.number, cancel) {
+            match client.merged_pull_request_files(token, repository, number, pr.merged_at, cancel)
+            {
                 Ok(files) => {
                     if let Some(r) = recorder {
                         r.files(&pr.repository_full_name, pr.number, &files);
@@ -124,12 +148,14 @@ pub fn evaluate_miner(
                         pr.repository_full_name,
                         pr.number
                     );
+                    note("pull request files", &e);
                     Vec::new()
                 }
             };
         eval.score_pull_request(i, &files, ctx);
     }
     PhaseTimes::add(&times.files, started);
+    eval.validator_fault = fault;
     log::debug!(
         "uid {uid}: {} pull requests scored",
         eval.pull_requests.len()
@@ -138,7 +164,7 @@ pub fn evaluate_miner(
 }
 
 fn cancelled(uid: u16, hotkey: String) -> MinerEvaluation {
-    MinerEvaluation::failed(
+    MinerEvaluation::failed_by_validator(
         uid,
         hotkey,
         format!("Evaluation of miner {uid} was cancelled"),

@@ -16,7 +16,6 @@ mod pats;
 mod record;
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -77,6 +76,8 @@ pub fn finish(
     stats.github_requests = requests.total();
     stats.github_retries = requests.retries;
     stats.github_rate_limit_waits = requests.rate_limit_waits;
+    stats.github_not_modified = requests.not_modified;
+    stats.files_from_store = requests.files_from_store;
     stats.requests_by_endpoint = [
         ("user", requests.user),
         ("graphql", requests.graphql),
@@ -98,6 +99,11 @@ pub fn finish(
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     stats.miners = evaluations.len();
+    stats.github_miners = times.github_miners.load(Ordering::Relaxed);
+    stats.validator_faults = evaluations
+        .iter()
+        .filter(|e| e.validator_fault.is_some())
+        .count();
     report
 }
 
@@ -117,6 +123,7 @@ pub fn run_round_blocking(
         .iter()
         .map(|m| evaluate_miner(client, m, ctx, &cancel.child(), &times, recorder))
         .collect();
+    client.save_file_store(ctx.now);
     let mut report = finish(evaluations, ctx, client.stats().since(&before), &times);
     report.stats.wall_ms = elapsed_ms(started);
     report
@@ -235,7 +242,9 @@ async fn round(
                 }
             };
             progress.done_one();
-            eval.unwrap_or_else(|reason| MinerEvaluation::failed(uid, hotkey, reason))
+            // A miner past its deadline, or cut off by the round's, failed
+            // through no fault of its own.
+            eval.unwrap_or_else(|reason| MinerEvaluation::failed_by_validator(uid, hotkey, reason))
         }));
     }
     let mut evaluations = Vec::with_capacity(tasks.len());
@@ -247,9 +256,14 @@ async fn round(
             Err(e) => log::error!("miner task failed: {e}"),
         }
     }
-    progress.finish();
     if let Some(timer) = deadline {
         timer.abort();
+    }
+    let (client, now) = (shared.client.clone(), shared.ctx.now);
+    if client.file_store().is_some() {
+        if let Err(e) = bridge::blocking(move || client.save_file_store(now)).await {
+            log::warn!("file store: cannot save ({e})");
+        }
     }
     let requests = shared.client.stats().since(&before);
     let mut report = finish(evaluations, &shared.ctx, requests, &shared.times);
@@ -391,12 +405,11 @@ impl Heartbeat {
     }
 }
 
-/// Miners done out of the total, on stderr when it is a terminal, else in
-/// the log every tenth.
+/// Miners done out of the total, in the log every tenth. Through the log
+/// only: a counter of its own on a terminal ran into the log's lines.
 struct Progress {
     total: usize,
     done: AtomicUsize,
-    tty: bool,
 }
 
 impl Progress {
@@ -404,22 +417,14 @@ impl Progress {
         Progress {
             total,
             done: AtomicUsize::new(0),
-            tty: std::io::stderr().is_terminal(),
         }
     }
 
     fn done_one(&self) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        if self.tty {
-            eprint!("\r{done}/{} miners evaluated", self.total);
-        } else if self.total >= 10 && done.is_multiple_of(self.total / 10) {
+        let step = (self.total / 10).max(1);
+        if done.is_multiple_of(step) || done == self.total {
             log::info!("{done}/{} miners evaluated", self.total);
-        }
-    }
-
-    fn finish(&self) {
-        if self.tty && self.total > 0 {
-            eprintln!();
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod round;
 pub mod state;
 pub mod tables;
 pub mod trust;
+pub mod verdict;
 pub mod weights;
 
 use std::fmt;
@@ -37,7 +38,7 @@ pub use pr::PullRequest;
 pub use pulls::{CollectedPrs, PageStep, PrCollector, Stop};
 pub use report::{PatQueryStats, RoundReport, RoundStats};
 pub use round::{finish_round, MinerEvaluation, Rewards, RoundContext};
-pub use tables::{LanguageWeights, MasterRepositories, MasterRepository};
+pub use tables::{LanguageWeights, MasterRepositories, MasterRepository, TableDiff};
 
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -58,6 +59,22 @@ pub enum Error {
         /// What was parsed (a file name).
         what: String,
     },
+    /// The object has no entry.
+    Empty {
+        /// What was parsed (a file name).
+        what: String,
+    },
+    /// Entries that 2.0.7 would skip or misread.
+    Entries {
+        /// What was parsed (a file name).
+        what: String,
+        /// How many entries are bad.
+        count: usize,
+        /// The first few, each with why.
+        entries: String,
+        /// Whether they look like a later gittensor release's table.
+        later_format: bool,
+    },
 }
 
 impl Error {
@@ -67,13 +84,37 @@ impl Error {
         match self {
             Error::Json { message, .. } => format!("bad json: {message}"),
             Error::NotAnObject { .. } => "not a json object".to_string(),
+            Error::Empty { .. } => {
+                "no entries: a gittensor 2.0.7 table has at least one".to_string()
+            }
+            Error::Entries {
+                count,
+                entries,
+                later_format,
+                ..
+            } => {
+                let hint = if *later_format {
+                    " (this looks like a table of a later gittensor release; use the one of release 2.0.7)"
+                } else {
+                    ""
+                };
+                let noun = if *count == 1 {
+                    "entry is"
+                } else {
+                    "entries are"
+                };
+                format!("{count} {noun} not in gittensor 2.0.7's format{hint}: {entries}")
+            }
         }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (Error::Json { what, .. } | Error::NotAnObject { what }) = self;
+        let (Error::Json { what, .. }
+        | Error::NotAnObject { what }
+        | Error::Empty { what }
+        | Error::Entries { what, .. }) = self;
         write!(f, "{what}: {}", self.message())
     }
 }

@@ -57,9 +57,18 @@ impl RepoRef {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(bound = "T: Deserialize<'de>")]
 pub struct Nodes<T> {
-    /// The items; null items are kept as `None`.
-    #[serde(default = "Vec::new")]
+    /// The items; null items are kept as `None`. GitHub's schema lets the
+    /// list itself be null: that reads as an empty list.
+    #[serde(default = "Vec::new", deserialize_with = "null_as_empty")]
     pub nodes: Vec<Option<T>>,
+}
+
+fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<Option<T>>>::deserialize(d)?.unwrap_or_default())
 }
 
 impl<T> Default for Nodes<T> {
@@ -164,6 +173,26 @@ pub struct PrNode {
     pub reviews: Option<Nodes<ReviewNode>>,
 }
 
+/// `owner/name` of a raw node, as far as it can be read, for a log line.
+fn raw_repository(raw: &Value) -> String {
+    let repo = raw.get("repository");
+    let field = |v: Option<&Value>| -> String {
+        let text = v.and_then(Value::as_str).unwrap_or("?");
+        text.chars()
+            .filter(char::is_ascii_graphic)
+            .take(100)
+            .collect()
+    };
+    format!(
+        "{}/{}",
+        field(
+            repo.and_then(|r| r.get("owner"))
+                .and_then(|o| o.get("login"))
+        ),
+        field(repo.and_then(|r| r.get("name")))
+    )
+}
+
 /// Why paging stopped. Every variant keeps what was counted before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {
@@ -266,7 +295,11 @@ impl<'a> PrCollector<'a> {
             }
             match PrNode::deserialize(raw) {
                 Ok(pr) => self.add_node(&pr),
-                Err(e) => log::debug!("skipping pull request node: {e}"),
+                Err(e) => log::warn!(
+                    "skipping pull request {}#{}: {e}",
+                    raw_repository(raw),
+                    raw.get("number").unwrap_or(&Value::Null)
+                ),
             }
         }
         if self.out.pull_requests.len() >= MAX_ACCEPTED_PRS {

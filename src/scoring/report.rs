@@ -23,6 +23,10 @@ pub struct RoundReport {
     /// (the miner's `failed_reason` is then 2.0.7's "No Github PAT provided").
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pat_query_errors: BTreeMap<u16, String>,
+    /// Why the round was discarded (SCORING.md §11.9.7): its rewards were
+    /// not folded into the scores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discarded: Option<String>,
 }
 
 impl RoundReport {
@@ -41,6 +45,7 @@ impl RoundReport {
                 .collect(),
             stats: RoundStats::default(),
             pat_query_errors: BTreeMap::new(),
+            discarded: None,
         }
     }
 }
@@ -72,6 +77,9 @@ pub struct EvaluationReport {
     pub unique_repos_count: usize,
     /// Accepted pull requests.
     pub pull_requests: Vec<PullRequestReport>,
+    /// Why the evaluation is incomplete through no fault of the miner's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validator_fault: Option<String>,
 }
 
 impl From<&MinerEvaluation> for EvaluationReport {
@@ -93,6 +101,7 @@ impl From<&MinerEvaluation> for EvaluationReport {
                 .iter()
                 .map(PullRequestReport::from)
                 .collect(),
+            validator_fault: e.validator_fault.clone(),
         }
     }
 }
@@ -167,6 +176,12 @@ pub struct RoundStats {
     /// Requests per endpoint (`user`, `graphql`, `files`).
     #[serde(default)]
     pub requests_by_endpoint: BTreeMap<String, u64>,
+    /// `/user` requests GitHub answered 304 Not Modified (no rate limit spent).
+    #[serde(default)]
+    pub github_not_modified: u64,
+    /// Pull requests' file lists taken from the file store, not asked.
+    #[serde(default)]
+    pub files_from_store: u64,
     /// Largest lag a heartbeat task saw on the event loop (0 without one).
     pub max_event_loop_lag_ms: f64,
     /// 99th percentile of that lag.
@@ -181,6 +196,13 @@ pub struct RoundStats {
     /// Miners that hit their deadline.
     #[serde(default)]
     pub miners_timed_out: usize,
+    /// Miners whose PAT was sent to GitHub.
+    #[serde(default)]
+    pub github_miners: usize,
+    /// Miners whose evaluation is incomplete through the validator's fault
+    /// (`validator_fault` set).
+    #[serde(default)]
+    pub validator_faults: usize,
     /// The PAT phase, when the PATs came from the miners' axons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pat_query: Option<PatQueryStats>,

@@ -54,6 +54,11 @@ pub struct MinerEvaluation {
     pub unique_repos_contributed_to: BTreeSet<String>,
     /// Accepted pull requests.
     pub pull_requests: Vec<PullRequest>,
+    /// Why this evaluation is incomplete through no fault of the miner's
+    /// (GitHub or the network unreachable, slow or failing; the miner's
+    /// deadline): what it earned says nothing about the miner. Set by the
+    /// pipeline; the rules never read it (SCORING.md §11.9.7).
+    pub validator_fault: Option<String>,
 }
 
 impl MinerEvaluation {
@@ -72,7 +77,20 @@ impl MinerEvaluation {
             total_merged_prs: 0,
             unique_repos_contributed_to: BTreeSet::new(),
             pull_requests: Vec::new(),
+            validator_fault: None,
         }
+    }
+
+    /// A miner that could not be evaluated through the validator's fault.
+    pub fn failed_by_validator(
+        uid: u16,
+        hotkey: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        let reason = reason.into();
+        let mut e = MinerEvaluation::failed(uid, hotkey, reason.clone());
+        e.validator_fault = Some(reason);
+        e
     }
 
     /// An evaluation that ended with `reason`.

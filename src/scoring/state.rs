@@ -29,6 +29,12 @@ pub struct ValidatorState {
 }
 
 impl ValidatorState {
+    /// Whether a scoring round (or an imported state) shaped the scores:
+    /// a fresh state holds only zeros.
+    pub fn is_scored(&self) -> bool {
+        self.rounds > 0 || self.scores.to_f64().iter().any(|&s| s != 0.0)
+    }
+
     /// A fresh state for a metagraph with these hotkeys: float32 zeros.
     pub fn new(hotkeys: Vec<String>) -> ValidatorState {
         ValidatorState {
@@ -133,6 +139,79 @@ impl Cadence {
     /// than an epoch passed since `last_update` (read after the resync).
     pub fn weights_due(&self, step: u64, block: u64, last_update: u64) -> bool {
         step != 0 && self.resync_due(block, last_update)
+    }
+}
+
+/// What the loop knows when weights may be due: the inputs of
+/// [`decide_submission`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubmissionInputs {
+    /// Weights are due this step ([`Cadence::weights_due`]).
+    pub due: bool,
+    /// The scores were shaped by at least one scoring round (or imported):
+    /// a fresh state's zeros are no one's weights.
+    pub scored: bool,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// This hotkey holds a validator permit.
+    pub permit: bool,
+    /// The version key we send.
+    pub version_key: u64,
+    /// The subnet's `WeightsVersionKey`.
+    pub chain_version_key: u64,
+    /// The subnet has commit-reveal on.
+    pub commit_reveal: bool,
+}
+
+/// What to do with the weights at the end of a step (SCORING.md §11.4.6,
+/// §11.9.4): one answer per situation, so the loop only acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submission {
+    /// Not due: nothing to do.
+    NotDue,
+    /// Due, but no round has shaped the scores yet: nothing is sent.
+    NoScores,
+    /// `--dry-run`: compute and log, send nothing.
+    DryRun,
+    /// No validator permit: the chain would refuse; compute, send nothing.
+    NoPermit,
+    /// Our version key is below the chain's: the chain would refuse every
+    /// attempt, so nothing is sent until the chain's key changes (or ours).
+    VersionKeyBelow,
+    /// Send a plain `set_weights`.
+    SetWeights,
+    /// Send a timelock-encrypted commit (commit-reveal on).
+    Commit,
+}
+
+impl Submission {
+    /// Whether the weights are computed (and logged, and written).
+    pub fn computes(self) -> bool {
+        !matches!(self, Submission::NotDue | Submission::NoScores)
+    }
+
+    /// Whether an extrinsic is sent.
+    pub fn submits(self) -> bool {
+        matches!(self, Submission::SetWeights | Submission::Commit)
+    }
+}
+
+/// The submission decision, as a pure function of what the loop knows.
+pub fn decide_submission(i: &SubmissionInputs) -> Submission {
+    if !i.due {
+        Submission::NotDue
+    } else if !i.scored {
+        Submission::NoScores
+    } else if i.dry_run {
+        Submission::DryRun
+    } else if !i.permit {
+        Submission::NoPermit
+    } else if i.version_key < i.chain_version_key {
+        Submission::VersionKeyBelow
+    } else if i.commit_reveal {
+        Submission::Commit
+    } else {
+        Submission::SetWeights
     }
 }
 

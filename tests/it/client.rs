@@ -533,3 +533,179 @@ fn errors_and_debug_output_never_show_the_token() {
     let printed = format!("{err} {err:?} {client:?} {:?}", token());
     assert!(!printed.contains(TOKEN), "{printed}");
 }
+
+/// GitHub's documented answer to a secondary rate limit: a 403 whose body
+/// says so, with `x-ratelimit-remaining` above 0 and no `retry-after`.
+fn secondary_rate_limit() -> Response {
+    Response::json(
+        403,
+        &json!({
+            "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0C21:1D2E:3F4A5B:6C7D8E:65A1B2C3.",
+            "documentation_url": "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
+        }),
+    )
+    .header("x-ratelimit-limit", "5000")
+    .header("x-ratelimit-remaining", "4987")
+    .header("x-ratelimit-used", "13")
+    .header("x-ratelimit-reset", "1767225600")
+    .header("x-ratelimit-resource", "core")
+}
+
+/// A hub whose first request to `path_part` is a secondary rate limit.
+fn hub_limiting_once(path_part: &'static str) -> FakeHub {
+    let seen = Arc::new(AtomicUsize::new(0));
+    let f = faults(move |r| {
+        (r.path.contains(path_part) && seen.fetch_add(1, Ordering::SeqCst) == 0)
+            .then(|| Fault::Respond(secondary_rate_limit()))
+    });
+    let snap = snapshot(
+        TOKEN,
+        7,
+        prs(3),
+        vec![("acme/widgets#1", vec![file_entry("src/a.rs", 1, None)])],
+    );
+    FakeHub::start(snap, Duration::ZERO, f).unwrap()
+}
+
+#[test]
+fn secondary_rate_limit_without_retry_after_waits_then_retries_on_user() {
+    let hub = hub_limiting_once("/user");
+    let client = fast_client(&hub.url());
+    assert_eq!(
+        client.user(&token(), &Cancel::new()).map(|u| u.id),
+        Ok(Some(7))
+    );
+    let s = client.stats();
+    assert_eq!((s.user, s.retries, s.rate_limit_waits), (2, 1, 1));
+}
+
+#[test]
+fn secondary_rate_limit_without_retry_after_waits_then_retries_on_graphql() {
+    let hub = hub_limiting_once("/graphql");
+    let client = fast_client(&hub.url());
+    assert_eq!(collect(&client, "7"), (Ok(Stop::LastPage), 3));
+    let s = client.stats();
+    assert_eq!((s.graphql, s.retries, s.rate_limit_waits), (2, 1, 1));
+}
+
+#[test]
+fn secondary_rate_limit_without_retry_after_waits_then_retries_on_files() {
+    let hub = hub_limiting_once("/files");
+    let client = fast_client(&hub.url());
+    let files = client
+        .pull_request_files(&token(), "acme/widgets", 1, &Cancel::new())
+        .unwrap();
+    assert_eq!(files.len(), 1);
+    let s = client.stats();
+    assert_eq!((s.files, s.retries, s.rate_limit_waits), (2, 1, 1));
+}
+
+#[test]
+fn secondary_rate_limit_waits_at_least_the_configured_minute() {
+    let hub = hub_limiting_once("/user");
+    let client = Client::new(
+        fast_config(&hub.url())
+            .secondary_rate_limit_wait(Duration::from_millis(300))
+            .build(),
+    );
+    let started = Instant::now();
+    assert!(client.user(&token(), &Cancel::new()).is_ok());
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+#[test]
+fn secondary_rate_limit_wait_ends_with_the_miners_deadline() {
+    let hub = hub_limiting_once("/user");
+    let client = Client::new(
+        fast_config(&hub.url())
+            .secondary_rate_limit_wait(Duration::from_secs(60))
+            .max_backoff(Duration::from_secs(60))
+            .build(),
+    );
+    let cancel = Cancel::new();
+    let deadline = cancel.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        deadline.cancel();
+    });
+    let started = Instant::now();
+    assert_eq!(client.user(&token(), &cancel), Err(Error::Cancelled));
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn forbidden_without_access_stays_final_with_remaining_rate_limit() {
+    let f = faults(|_| {
+        Some(Fault::Respond(
+            Response::json(
+                403,
+                &json!({"message": "Resource not accessible by personal access token", "documentation_url": "https://docs.github.com/rest/pulls/pulls#list-pull-requests-files", "status": "403"}),
+            )
+            .header("x-ratelimit-remaining", "4999"),
+        ))
+    });
+    let hub = FakeHub::start(Snapshot::default(), Duration::ZERO, f).unwrap();
+    let client = fast_client(&hub.url());
+    let err = client
+        .pull_request_files(&token(), "acme/widgets", 1, &Cancel::new())
+        .unwrap_err();
+    assert_eq!(err, Error::Status(403));
+    assert_eq!(client.stats().files, 1);
+}
+
+#[test]
+fn rest_requests_send_the_api_version_they_are_written_for() {
+    let hub = hub_limiting_once("/nothing");
+    let client = fast_client(&hub.url());
+    let cancel = Cancel::new();
+    client.user(&token(), &cancel).unwrap();
+    client
+        .pull_request_files(&token(), "acme/widgets", 1, &cancel)
+        .unwrap();
+    let rest: Vec<_> = hub
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET")
+        .collect();
+    assert_eq!(rest.len(), 2);
+    for r in rest {
+        assert_eq!(r.api_version.as_deref(), Some("2022-11-28"), "{}", r.path);
+    }
+}
+
+#[test]
+fn user_asked_again_carries_its_etag_and_a_304_reuses_the_answer() {
+    let mut snap = Snapshot::default();
+    snap.users
+        .insert("incomplete".into(), json!({"login": "x", "id": 2}));
+    let hub = FakeHub::start(snap, Duration::ZERO, None).unwrap();
+    let client = fast_client(&hub.url());
+    let token = Token::new("incomplete").unwrap();
+    let answers: Vec<_> = (0..3)
+        .map(|_| client.user(&token, &Cancel::new()).unwrap().id)
+        .collect();
+    assert_eq!(answers, vec![Some(2); 3]);
+    let sent: Vec<bool> = hub
+        .requests()
+        .iter()
+        .map(|r| r.if_none_match.is_some())
+        .collect();
+    assert_eq!(sent, vec![false, true, true]);
+    let s = client.stats();
+    assert_eq!((s.user, s.not_modified), (3, 2));
+}
+
+#[test]
+fn a_null_nodes_list_reads_as_empty_and_keeps_the_pull_request() {
+    let node = pr_node(
+        "acme/widgets",
+        1,
+        json!({"closingIssuesReferences": {"nodes": null}, "reviews": {"nodes": null}}),
+    );
+    assert!(node["reviews"]["nodes"].is_null());
+    let hub = FakeHub::start(snapshot(TOKEN, 7, vec![node], vec![]), Duration::ZERO, None).unwrap();
+    assert_eq!(
+        collect(&fast_client(&hub.url()), "7"),
+        (Ok(Stop::LastPage), 1)
+    );
+}

@@ -5,8 +5,12 @@
 use std::path::Path;
 
 use gittensor_validator::inputs;
-use gittensor_validator::scoring::state::{Cadence, ValidatorState};
+use gittensor_validator::scoring::state::{
+    decide_submission, Cadence, Submission, SubmissionInputs, ValidatorState,
+};
+use gittensor_validator::scoring::verdict::{verdict, Verdict, DEFAULT_DISCARD_THRESHOLD};
 use gittensor_validator::scoring::weights::Scores;
+use gittensor_validator::scoring::{PatQueryStats, RoundReport};
 
 fn data(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -109,4 +113,117 @@ fn a_fold_with_a_uid_past_the_scores_changes_nothing() {
     let before = s.clone();
     assert!(s.fold_round(&[(0, 1.0), (5, 1.0)].into(), 0.7).is_err());
     assert_eq!(s, before);
+}
+
+/// What the loop does with weights that may be due (§11.4.6, §11.9.4).
+fn check_submission(
+    (due, scored, dry_run, permit, ours, chains, commit_reveal): (
+        bool,
+        bool,
+        bool,
+        bool,
+        u64,
+        u64,
+        bool,
+    ),
+    expected: Submission,
+) {
+    let inputs = SubmissionInputs {
+        due,
+        scored,
+        dry_run,
+        permit,
+        version_key: ours,
+        chain_version_key: chains,
+        commit_reveal,
+    };
+    assert_eq!(decide_submission(&inputs), expected, "{inputs:?}");
+}
+
+#[test]
+fn s11_9_4_the_submission_decision() {
+    use Submission::*;
+    // (due, scored, dry run, permit, our key, chain's key, commit-reveal)
+    check_submission((false, true, false, true, 1000, 1000, false), NotDue);
+    check_submission((false, false, true, false, 1000, 2000, true), NotDue);
+    check_submission((true, false, false, true, 1000, 1000, false), NoScores);
+    check_submission((true, true, true, true, 1000, 1000, false), DryRun);
+    check_submission((true, true, true, false, 1000, 2000, true), DryRun);
+    check_submission((true, true, false, false, 1000, 1000, false), NoPermit);
+    check_submission(
+        (true, true, false, true, 1000, 2000, false),
+        VersionKeyBelow,
+    );
+    check_submission((true, true, false, true, 1000, 2000, true), VersionKeyBelow);
+    check_submission((true, true, false, true, 1000, 1000, false), SetWeights);
+    check_submission((true, true, false, true, 1001, 1000, false), SetWeights);
+    check_submission((true, true, false, true, 1000, 0, true), Commit);
+    assert!(SetWeights.submits() && Commit.submits());
+    assert!(!DryRun.submits() && !NoPermit.submits() && !VersionKeyBelow.submits());
+    assert!(DryRun.computes() && NoPermit.computes() && !NoScores.computes());
+}
+
+#[test]
+fn s11_9_7_a_fresh_state_is_not_scored_until_a_round_shapes_it() {
+    let mut s = ValidatorState::new(HOTKEYS.iter().map(|h| h.to_string()).collect());
+    assert!(!s.is_scored());
+    s.fold_round(&[(1u16, 0.5)].into_iter().collect(), 0.7)
+        .unwrap();
+    assert!(s.is_scored());
+    let imported = inputs::load_state_npz(&data("state.npz")).unwrap();
+    assert!(
+        imported.is_scored(),
+        "an imported state carries real scores"
+    );
+}
+
+/// A round's report with these outcomes: (`github_miners`, faults) and the
+/// PAT phase (queried, answered) when the PATs came from axons.
+fn check_verdict(
+    github: (usize, usize),
+    axons: Option<(usize, usize)>,
+    threshold: f64,
+    discard: Option<&str>,
+) {
+    let mut report = RoundReport::new(time::OffsetDateTime::UNIX_EPOCH, &Default::default(), &[]);
+    report.stats.github_miners = github.0;
+    report.stats.validator_faults = github.1;
+    report.stats.pat_query = axons.map(|(queried, answered)| PatQueryStats {
+        queried,
+        answered,
+        ..PatQueryStats::default()
+    });
+    match (verdict(&report, threshold, "http://gh"), discard) {
+        (Verdict::Fold { faults, asked }, None) => assert_eq!((asked, faults), github),
+        (Verdict::Discard(why), Some(says)) => assert!(why.contains(says), "{why}"),
+        (got, want) => panic!("{github:?} {axons:?}: got {got:?}, expected a discard: {want:?}"),
+    }
+}
+
+#[test]
+fn s11_9_7_a_round_that_failed_on_our_side_is_discarded() {
+    let t = DEFAULT_DISCARD_THRESHOLD;
+    check_verdict((256, 0), None, t, None);
+    check_verdict((256, 3), None, t, None);
+    check_verdict((4, 1), None, t, None);
+    check_verdict(
+        (4, 2),
+        None,
+        t,
+        Some("GitHub at http://gh failed for 2 of 4 miners"),
+    );
+    check_verdict((256, 256), None, t, Some("256 of 256"));
+    check_verdict((0, 0), None, t, None);
+    check_verdict((10, 1), None, 0.0, Some("1 of 10"));
+    check_verdict((10, 10), None, 1.0, None);
+    // Every served axon failed: the dendrite's side, not 200 miners at once.
+    check_verdict(
+        (0, 0),
+        Some((200, 0)),
+        t,
+        Some("none of the 200 served axons answered"),
+    );
+    check_verdict((1, 0), Some((200, 1)), t, None);
+    // No axon serves: nothing was asked, so nothing failed on our side.
+    check_verdict((0, 0), Some((0, 0)), t, None);
 }

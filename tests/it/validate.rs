@@ -19,7 +19,7 @@ use crate::cli::{run, run_ok, BIN};
 
 const NOW: &str = "2025-12-20T12:00:00Z";
 
-fn validate_args(net: &Subnet, state: &Path, extra: &[&str]) -> Vec<String> {
+pub(crate) fn validate_args(net: &Subnet, state: &Path, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = [
         "validate",
         "--netuid",
@@ -153,7 +153,7 @@ fn a_python_validators_state_npz_is_imported_on_the_first_start() {
 }
 
 #[test]
-fn an_unregistered_hotkey_exits_2_saying_so() {
+fn a_hotkey_missing_from_the_metagraph_file_exits_2_saying_to_add_it() {
     let net = Subnet::new(1);
     let neurons = json!([{"uid": 0, "hotkey": "5HZD9gqgtYECdwhMvwZrpip5nifo64wwQUPr5JSQ8im85Nwj"}]);
     std::fs::write(net.path("metagraph.json"), neurons.to_string()).unwrap();
@@ -163,10 +163,13 @@ fn an_unregistered_hotkey_exits_2_saying_so() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("is not registered on netuid 7"), "{stderr}");
+    assert!(
+        stderr.contains("is not in") && stderr.contains("add its neuron to the file"),
+        "{stderr}"
+    );
 }
 
-fn get(addr: SocketAddr, path: &str) -> Option<String> {
+pub(crate) fn get(addr: SocketAddr, path: &str) -> Option<String> {
     let mut conn = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
     conn.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     write!(conn, "GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").ok()?;

@@ -1,0 +1,759 @@
+//! `validate`: the drop-in validator on subtensor, the loop of 2.0.7's
+//! `neurons/validator.py` (SCORING.md §11.5): a step every
+//! `--step-interval`; a scoring round at every `--scoring-interval` (the
+//! PATs from the miners' axons, then GitHub), folded into the float32
+//! moving average; after each step the metagraph is resynced and weights
+//! are set when an epoch has passed since this validator's last weights.
+//!
+//! Where it differs from 2.0.7 on purpose (SCORING.md §11.9): the state
+//! survives restarts (`state.json`, a Python `state.npz` imported once), a
+//! shrinking metagraph does not stop it, a refused submission is retried at
+//! the next due step and logged by the chain's error name, a dropped chain
+//! connection is made again with back-off instead of ending the process,
+//! the weight tables are read at every round and refused when 2.0.7 would
+//! misread them, and a round that failed on the validator's side is
+//! discarded instead of folded in.
+//!
+//! What the submission is, given what the loop knows, is decided by the
+//! pure `decide_submission`; `submit.rs` acts on it.
+
+mod submit;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use gittensor_validator::chain::{Chain, ChainConfig, ChainError, ConsensusView};
+use gittensor_validator::dendrite::{Dendrite, DendriteConfig};
+use gittensor_validator::health::{Board, Concern, Due};
+use gittensor_validator::inputs;
+use gittensor_validator::metagraph::Metagraph;
+use gittensor_validator::pipeline::bridge;
+use gittensor_validator::scoring::state::{Cadence, ValidatorState};
+use gittensor_validator::scoring::trust::WatchLimits;
+use gittensor_validator::scoring::verdict::{verdict, Verdict};
+use gittensor_validator::scoring::{RoundContext, DEFAULT_EMA_ALPHA};
+use gittensor_validator::wallet::Hotkey;
+use time::OffsetDateTime;
+
+use super::common::{
+    check_alpha, expand_home, prepare_github, ChainArgs, Common, WalletArgs, WatchArgs,
+};
+use super::{
+    parse_addr, parse_duration, print_table_async, round_budget, round_until_stopped, runtime,
+    serve_board, systemd, when, write_json, Failure, Round, RoundMiners, Shutdown, INTERRUPTED,
+};
+
+/// gittensor's `__spec_version__` (1.0.0 -> 1000), the weights version key
+/// 2.0.7 sends (SCORING.md §11.4.6).
+const VERSION_KEY: u64 = 1000;
+
+#[derive(Args)]
+pub(crate) struct ValidateArgs {
+    /// The subnet.
+    #[arg(long, env = "NETUID", default_value_t = 74)]
+    pub(crate) netuid: u16,
+    #[command(flatten)]
+    pub(crate) wallet: WalletArgs,
+    #[command(flatten)]
+    pub(crate) chain: ChainArgs,
+    /// The subnet's neurons from this file instead of the chain (offline runs
+    /// and tests): every step computes and logs the weights, nothing is submitted.
+    #[arg(long, conflicts_with_all = ["endpoint"])]
+    pub(crate) metagraph: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) common: Common,
+    /// Directory of state.json, report.json and weights.json. Defaults to the
+    /// Python validator's: ~/.bittensor/miners/NAME/HOTKEY/netuidN/validator.
+    #[arg(long)]
+    pub(crate) state: Option<PathBuf>,
+    /// Stop after this many scoring rounds, once the weights that follow the
+    /// last one were submitted, refused, or found impossible.
+    #[arg(long)]
+    pub(crate) rounds: Option<u64>,
+    /// Compute and log the weights (uid, u16); submit nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Serve GET /healthz, /readyz and /metrics here, e.g. 127.0.0.1:8080
+    /// or localhost:8080.
+    #[arg(long, value_parser = parse_addr)]
+    pub(crate) health_addr: Option<SocketAddr>,
+    /// Deadline of one axon query, as bittensor's dendrite default.
+    #[arg(long, default_value = "12s", value_parser = parse_duration)]
+    pub(crate) dendrite_timeout: Duration,
+    /// Time between two steps (metagraph sync, weights check).
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub(crate) step_interval: Duration,
+    /// Time between scoring rounds (a round at every Nth step).
+    #[arg(long, default_value = "2h", value_parser = parse_duration)]
+    pub(crate) scoring_interval: Duration,
+    /// Blocks between two weight settings of this validator.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) epoch_length: u64,
+    /// The weights version key sent with set_weights.
+    #[arg(long, default_value_t = VERSION_KEY)]
+    pub(crate) version_key: u64,
+    /// Moving-average weight of a new round's rewards.
+    #[arg(long, default_value_t = DEFAULT_EMA_ALPHA)]
+    pub(crate) alpha: f64,
+    #[command(flatten)]
+    pub(crate) watch: WatchArgs,
+}
+
+/// The Python validator's state folder (gittensor/utils/config.py).
+fn default_state_dir(args: &ValidateArgs) -> PathBuf {
+    let root = std::env::var("BT_LOGGING_LOGGING_DIR")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "~/.bittensor/miners".into());
+    expand_home(&root)
+        .join(&args.wallet.name)
+        .join(&args.wallet.hotkey)
+        .join(format!("netuid{}", args.netuid))
+        .join("validator")
+}
+
+/// Subtensor's block time, for "when" estimates only.
+const BLOCK_TIME: Duration = Duration::from_secs(12);
+
+/// How a weights attempt ended: `--rounds` stops on a concluded one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attempt {
+    /// Submitted, refused, or found impossible.
+    Concluded,
+    /// Failed in a way the next due step may not (the chain unreachable).
+    Unknown,
+}
+
+/// Where the metagraph comes from.
+enum Neurons {
+    Chain(Arc<Chain>),
+    File(PathBuf),
+}
+
+/// How a round ended.
+enum RoundEnd {
+    /// Folded into the scores, or discarded (§11.9.7); either way it counts.
+    Done,
+    /// A signal cut it short: it is discarded and the loop stops.
+    Interrupted,
+}
+
+struct Validator {
+    args: ValidateArgs,
+    hotkey: Hotkey,
+    neurons: Neurons,
+    metagraph: Metagraph,
+    uid: u16,
+    state: ValidatorState,
+    dir: PathBuf,
+    cadence: Cadence,
+    dendrite: Dendrite,
+    board: Arc<Board>,
+    github: super::common::Github,
+    shutdown: Shutdown,
+    rounds_done: u64,
+    /// The last block seen on the chain.
+    head: Option<u64>,
+    /// The chain's version key we last said was above ours: said once per
+    /// change, not every step.
+    version_key_reported: Option<u64>,
+    /// The subnet's consensus, trust and weights, read at the last resync.
+    consensus: Option<ConsensusView>,
+    /// The trust our weights were predicted to get at the last setting.
+    last_predicted: Option<f64>,
+    /// When the consensus watch warns.
+    watch: WatchLimits,
+}
+
+pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
+    check_alpha(args.alpha)?;
+    let watch = args.watch.limits()?;
+    if args.step_interval.is_zero() {
+        return Err(Failure::Input("--step-interval must be above 0".into()));
+    }
+    let github = prepare_github(&args.common)?;
+    let hotkey = args.wallet.load()?;
+    let dir = args
+        .state
+        .clone()
+        .unwrap_or_else(|| default_state_dir(&args));
+    std::fs::create_dir_all(&dir).map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
+    inputs::remove_stale_temps(&dir, &["state.json", "weights.json", "report.json"]);
+    gittensor_validator::filestore::keep_in_state_dir(&github.client, &dir);
+    let neurons = match &args.metagraph {
+        Some(path) => Neurons::File(path.clone()),
+        None => Neurons::Chain(Arc::new(Chain::new(
+            ChainConfig::builder()
+                .endpoint(args.chain.endpoint()?)
+                .build(),
+        ))),
+    };
+    let dendrite = Dendrite::new(
+        hotkey.clone(),
+        DendriteConfig::builder()
+            .timeout(args.dendrite_timeout)
+            .build(),
+    );
+    let steps_per_round = (args.scoring_interval.as_secs_f64() / args.step_interval.as_secs_f64())
+        .round()
+        .max(1.0) as u64;
+    let cadence = Cadence {
+        steps_per_round,
+        epoch_length: args.epoch_length,
+    };
+    let rt = runtime()?;
+    let result = rt.block_on(async move {
+        let shutdown = Shutdown::install()?;
+        let board = serve_board(args.health_addr).await?;
+        board.submission_mode(None, args.dry_run);
+        systemd::ready(&board);
+        let Some((metagraph, uid)) = first_sync(&neurons, &args, &hotkey, &board, &shutdown).await?
+        else {
+            return Ok(());
+        };
+        let state = load_state(&dir, &metagraph).await?;
+        log::info!(
+            "validating netuid {} as uid {uid} ({}), {} uids, state in {}, step {}, a round every {} {}",
+            args.netuid,
+            hotkey.ss58(),
+            metagraph.n(),
+            dir.display(),
+            state.step,
+            steps_per_round,
+            plural(steps_per_round, "step", "steps")
+        );
+        if !state.is_scored() {
+            board.concern(
+                Concern::Round,
+                Some("no scoring round has finished yet: no weights to set".into()),
+            );
+        }
+        let mut v = Validator {
+            args,
+            hotkey,
+            neurons,
+            metagraph,
+            uid,
+            state,
+            dir,
+            cadence,
+            dendrite,
+            board,
+            github,
+            shutdown,
+            rounds_done: 0,
+            head: None,
+            version_key_reported: None,
+            consensus: None,
+            last_predicted: None,
+            watch,
+        };
+        v.board.step(v.state.step);
+        v.board.submission_mode(v.permit(), v.args.dry_run);
+        if let Some(block) = v.state.last_weights_block {
+            v.board.last_weights_block(block);
+        }
+        v.save().await?;
+        v.steps().await
+    });
+    systemd::stopping();
+    // A round cut short may leave requests in flight (until their timeout);
+    // the state is saved, so do not wait for them.
+    rt.shutdown_timeout(Duration::from_millis(200));
+    result
+}
+
+/// "1 round", "2 rounds".
+pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        one.to_string()
+    } else {
+        many.to_string()
+    }
+}
+
+/// The metagraph and this validator's uid at start; `None` when a signal
+/// came first. A chain that does not answer is waited for (with the
+/// client's back-off); a hotkey that is not registered ends the process
+/// with status 2; a storage item that does not decode ends it with 1.
+async fn first_sync(
+    neurons: &Neurons,
+    args: &ValidateArgs,
+    hotkey: &Hotkey,
+    board: &Board,
+    shutdown: &Shutdown,
+) -> Result<Option<(Metagraph, u16)>, Failure> {
+    match neurons {
+        Neurons::File(path) => {
+            let p = path.clone();
+            let metagraph = bridge::blocking(move || inputs::load_metagraph(&p))
+                .await
+                .map_err(|e| Failure::Other(e.to_string()))??;
+            let uid = metagraph.uid_of(hotkey.ss58()).ok_or_else(|| {
+                Failure::Input(format!(
+                    "hotkey {} is not in {}: add its neuron to the file ({{\"uid\": N, \"hotkey\": \"{}\", ...}})",
+                    hotkey.ss58(),
+                    path.display(),
+                    hotkey.ss58()
+                ))
+            })?;
+            Ok(Some((metagraph, uid)))
+        }
+        Neurons::Chain(chain) => {
+            let endpoint = chain.config().endpoint().to_string();
+            let mut shutdown = shutdown.clone();
+            loop {
+                // The first sync may wait long for a chain that is down:
+                // each attempt is progress.
+                board.expect_progress(
+                    chain.config().request_timeout() * 4 + chain.config().backoff(u32::MAX),
+                    "the first sync with the chain",
+                );
+                let attempt = async {
+                    let head = chain.best_block().await?;
+                    let uid = chain.uid_of(args.netuid, hotkey, head).await?;
+                    let metagraph = chain.metagraph(args.netuid, head).await?;
+                    Ok::<_, ChainError>((head, uid, metagraph))
+                };
+                match attempt.await {
+                    Ok((head, uid, metagraph)) => {
+                        board.chain(&endpoint, true, Some(head.number));
+                        let uid = uid.ok_or_else(|| {
+                            Failure::Input(format!(
+                                "hotkey {} is not registered on netuid {} at {endpoint}: register it \
+                                 (btcli subnet register) or check --netuid and --subtensor.network",
+                                hotkey.ss58(),
+                                args.netuid
+                            ))
+                        })?;
+                        return Ok(Some((metagraph, uid)));
+                    }
+                    Err(e) if !e.is_connection_problem() && !e.is_disconnected() => {
+                        return Err(Failure::Other(format!("chain {endpoint}: {e}")));
+                    }
+                    Err(e) => {
+                        board.chain(&endpoint, false, None);
+                        // The client said why, and when it tries again.
+                        log::debug!("chain {endpoint}: {e}");
+                        let wait = chain.retry_in().await.unwrap_or(Duration::from_secs(1));
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait.max(Duration::from_millis(100))) => {}
+                            name = shutdown.wait() => {
+                                log::info!("{name} before the first sync: nothing to save, exiting");
+                                return Ok(None);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `state.json` of the folder; else a Python validator's `state.npz`,
+/// imported once; else float32 zeros for the metagraph. Then the hotkey rule
+/// against the metagraph of now.
+async fn load_state(dir: &Path, metagraph: &Metagraph) -> Result<ValidatorState, Failure> {
+    let d = dir.to_path_buf();
+    let loaded = bridge::blocking(move || -> Result<Option<ValidatorState>, inputs::InputError> {
+        if let Some(s) = inputs::load_state(&d.join("state.json"))? {
+            return Ok(Some(s));
+        }
+        let npz = d.join("state.npz");
+        if npz.exists() {
+            let s = inputs::load_state_npz(&npz)?;
+            log::info!(
+                "imported the Python validator's {} (step {}, {} scores); state.json is kept from now on",
+                npz.display(),
+                s.step,
+                s.scores.len()
+            );
+            return Ok(Some(s));
+        }
+        Ok(None)
+    })
+    .await
+    .map_err(|e| Failure::Other(e.to_string()))??;
+    let hotkeys = metagraph.hotkeys();
+    Ok(match loaded {
+        None => ValidatorState::new(hotkeys),
+        Some(mut s) => {
+            let changed = s.hotkeys != hotkeys;
+            let r = s.resync(&hotkeys, changed);
+            if !r.reset.is_empty() {
+                log::info!(
+                    "hotkeys replaced since the state was saved, scores reset: uids {:?}",
+                    r.reset
+                );
+            }
+            s
+        }
+    })
+}
+
+impl Validator {
+    /// The step loop (§11.5): a round when due, saved at once; the step's
+    /// wait; the sync; the step saved. A signal at any point stops it with
+    /// the state saved: a round in flight is discarded, a wait or a sync is
+    /// cut short.
+    async fn steps(&mut self) -> Result<(), Failure> {
+        let mut shutdown = self.shutdown.clone();
+        self.announce(false);
+        loop {
+            self.board.step(self.state.step);
+            let round_due = self.cadence.is_round_step(self.state.step) && !self.limit_reached();
+            if round_due {
+                if let RoundEnd::Interrupted = self.round().await? {
+                    log::warn!("{INTERRUPTED}; it is discarded and the saved state is unchanged");
+                    return Ok(());
+                }
+                // A finished round is saved before anything waits.
+                self.save().await?;
+                self.announce(true);
+            }
+            self.board.expect_progress(
+                self.step_budget(),
+                &format!("step {} (wait, then sync)", self.state.step),
+            );
+            tokio::select! {
+                _ = tokio::time::sleep(self.args.step_interval) => {}
+                name = shutdown.wait() => {
+                    log::info!("{name} between steps: the state is saved, exiting");
+                    return Ok(());
+                }
+            }
+            let attempt = tokio::select! {
+                attempt = self.sync() => attempt?,
+                name = shutdown.wait() => {
+                    log::info!("{name} during the chain sync: it is cut short, the state is saved, exiting");
+                    self.save().await?;
+                    return Ok(());
+                }
+            };
+            self.state.step += 1;
+            self.save().await?;
+            if let Some(name) = self.shutdown.requested() {
+                log::info!("{name}: the step is finished and the state is saved, exiting");
+                return Ok(());
+            }
+            if self.limit_reached() && attempt == Some(Attempt::Concluded) {
+                log::info!(
+                    "{} {} done and the weights after them settled: stopping",
+                    self.rounds_done,
+                    plural(self.rounds_done, "round", "rounds")
+                );
+                return Ok(());
+            }
+            self.announce(false);
+        }
+    }
+
+    /// The longest a step (its wait and its sync) may take before
+    /// `/healthz` calls the loop stuck: three step intervals, or one and
+    /// the chain calls' own deadlines, whichever is longer.
+    fn step_budget(&self) -> Duration {
+        let sync = match &self.neurons {
+            Neurons::Chain(chain) => {
+                chain.config().request_timeout() * 5 + chain.config().inclusion_timeout()
+            }
+            Neurons::File(_) => Duration::from_secs(30),
+        };
+        (self.args.step_interval * 3).max(self.args.step_interval + sync)
+    }
+
+    fn limit_reached(&self) -> bool {
+        self.args.rounds.is_some_and(|n| self.rounds_done >= n)
+    }
+
+    /// Says what the loop waits for next: the round (step and time) and
+    /// the weights (block and time), in the log and on the board.
+    fn announce(&self, round_done: bool) {
+        let step = self.state.step;
+        let every = self.cadence.steps_per_round.max(1);
+        // The round of this step, unless it already ran.
+        let round_step = (step + u64::from(round_done)).div_ceil(every) * every;
+        let round = if self.limit_reached() {
+            None
+        } else {
+            let wait =
+                self.args.step_interval * u32::try_from(round_step - step).unwrap_or(u32::MAX);
+            Some(Due {
+                step: Some(round_step),
+                block: None,
+                at: when(wait).1,
+            })
+        };
+        let weights = self.head.map(|head| {
+            let due = self.last_update() + self.cadence.epoch_length + 1;
+            let blocks = due.saturating_sub(head);
+            let wait = BLOCK_TIME * u32::try_from(blocks).unwrap_or(u32::MAX);
+            (
+                Due {
+                    step: None,
+                    block: Some(due),
+                    at: when(wait).1,
+                },
+                blocks,
+                wait,
+            )
+        });
+        let round_text = match &round {
+            Some(r) if round_step == step => format!("next round now (step {step})"),
+            Some(r) => {
+                let wait =
+                    self.args.step_interval * u32::try_from(round_step - step).unwrap_or(u32::MAX);
+                format!(
+                    "next round at step {round_step} (in {}, ~{})",
+                    when(wait).0,
+                    r.at
+                )
+            }
+            None => "no more rounds (--rounds)".to_string(),
+        };
+        let weights_text = match (&weights, &self.neurons) {
+            (Some((d, 0, _)), _) => format!(
+                "weights due at the end of this step (block {}, due after {})",
+                self.head.unwrap_or(0),
+                d.block.unwrap_or(0).saturating_sub(1)
+            ),
+            (Some((d, blocks, wait)), _) => format!(
+                "weights due after block {} (now {}, {blocks} {} to go, ~{}, ~{})",
+                d.block.unwrap_or(0).saturating_sub(1),
+                self.head.unwrap_or(0),
+                plural(*blocks, "block", "blocks"),
+                when(*wait).0,
+                d.at
+            ),
+            (None, Neurons::File(_)) => "weights computed at every step (--metagraph)".into(),
+            (None, Neurons::Chain(_)) => "weights: waiting for the chain".into(),
+        };
+        log::info!("step {step}: {round_text}; {weights_text}");
+        self.board.next_due(round, weights.map(|w| w.0));
+    }
+
+    /// One scoring round on the metagraph of the last sync, with the
+    /// weight tables read again; folded into the moving average unless it
+    /// failed on our side (§11.9.7).
+    async fn round(&mut self) -> Result<RoundEnd, Failure> {
+        let tables = &mut self.github.tables;
+        tables.refresh().await;
+        let problems = tables.problems();
+        self.board.tables_refused(problems.len());
+        self.board.concern(
+            Concern::Tables,
+            (!problems.is_empty()).then(|| problems.join("; ")),
+        );
+        let (repos, languages) = tables.current();
+        let now = self.github.now.unwrap_or_else(OffsetDateTime::now_utc);
+        let ctx = Arc::new(RoundContext {
+            repos,
+            languages,
+            now,
+        });
+        let number = self.state.rounds + 1;
+        log::info!("round {number} starting: {} uids", self.metagraph.n());
+        self.board.expect_progress(
+            round_budget(
+                &self.github.options,
+                self.metagraph.n(),
+                Some(self.args.dendrite_timeout),
+            ),
+            &format!("round {number}"),
+        );
+        let miners = RoundMiners::Axons(self.dendrite.clone(), self.metagraph.clone());
+        let Round {
+            mut report,
+            interrupted,
+        } = round_until_stopped(
+            self.github.client.clone(),
+            miners,
+            ctx,
+            self.github.options,
+            None,
+            &self.shutdown,
+        )
+        .await;
+        if interrupted {
+            return Ok(RoundEnd::Interrupted);
+        }
+        self.rounds_done += 1;
+        match verdict(&report, self.github.discard_threshold, &self.github.url) {
+            Verdict::Discard(why) => {
+                log::warn!(
+                    "round discarded: {why}; the scores and the weights stay as they were (see /readyz)"
+                );
+                self.board.round_discarded(&why);
+                report.discarded = Some(why);
+            }
+            Verdict::Fold { faults, asked } => {
+                if faults > 0 {
+                    log::warn!(
+                        "{faults} of {asked} miners failed on the validator's side (GitHub at {}); \
+                         below the discard threshold, so they score 0 as in 2.0.7",
+                        self.github.url
+                    );
+                }
+                match self.state.fold_round(&report.rewards, self.args.alpha) {
+                    Ok(()) => self.board.round(&report),
+                    // The round's uids come from the metagraph the scores follow.
+                    Err(e) => log::error!("moving average: {e}; the round is discarded"),
+                }
+            }
+        }
+        print_table_async(&report).await;
+        let (dir, rep) = (self.dir.clone(), report);
+        bridge::blocking(move || write_json(&dir.join("report.json"), &rep))
+            .await
+            .map_err(|e| Failure::Other(e.to_string()))??;
+        Ok(RoundEnd::Done)
+    }
+
+    /// The end of a step (2.0.7's `sync`): the registration check, a
+    /// resync when an epoch passed, weights when due. A chain that fails is
+    /// logged; the next step tries again.
+    async fn sync(&mut self) -> Result<Option<Attempt>, Failure> {
+        let chain = match &self.neurons {
+            Neurons::Chain(chain) => chain.clone(),
+            Neurons::File(path) => return self.sync_offline(path.clone()).await,
+        };
+        let endpoint = chain.config().endpoint().to_string();
+        let head = match chain.best_block().await {
+            Ok(head) => head,
+            Err(e) => {
+                self.board.chain(&endpoint, false, None);
+                self.chain_trouble(&e, "no resync or weights this step");
+                return Ok(Some(Attempt::Unknown));
+            }
+        };
+        self.head = Some(head.number);
+        self.board.chain(&endpoint, true, Some(head.number));
+        match chain.uid_of(self.args.netuid, &self.hotkey, head).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return Err(Failure::Input(format!(
+                    "hotkey {} is no longer registered on netuid {}",
+                    self.hotkey.ss58(),
+                    self.args.netuid
+                )))
+            }
+            Err(e) => {
+                self.chain_trouble(&e, "no resync or weights this step");
+                return Ok(Some(Attempt::Unknown));
+            }
+        }
+        // As 2.0.7: `last_update` as of the last sync.
+        let mut last_update = self.last_update();
+        if self.cadence.resync_due(head.number, last_update) {
+            let started = Instant::now();
+            match chain.metagraph(self.args.netuid, head).await {
+                Ok(fresh) => {
+                    log::info!(
+                        "resync at block {}: {} uids read in {} ms",
+                        head.number,
+                        fresh.n(),
+                        started.elapsed().as_millis()
+                    );
+                    self.adopt(fresh);
+                    last_update = self.last_update();
+                    // The consensus watch reads at the metagraph's block.
+                    match chain
+                        .consensus_view(self.args.netuid, &self.metagraph, head)
+                        .await
+                    {
+                        Ok(view) => self.consensus = Some(view),
+                        Err(e) => self.chain_trouble(
+                            &e,
+                            "the consensus watch is skipped until the next resync",
+                        ),
+                    }
+                }
+                Err(e) => self.chain_trouble(&e, "the metagraph is kept as it was"),
+            }
+        }
+        let due = self
+            .cadence
+            .weights_due(self.state.step, head.number, last_update);
+        if !due {
+            return Ok(None);
+        }
+        let started = Instant::now();
+        let attempt = self.set_weights(&chain, head).await;
+        log::info!("weights step took {} ms", started.elapsed().as_millis());
+        Ok(Some(attempt))
+    }
+
+    /// Logs a chain failure once, naming the endpoint. A connection that
+    /// could not be made was logged by the client with its next attempt;
+    /// an item that does not decode is a runtime change, not a network
+    /// fault, and is an error.
+    fn chain_trouble(&self, e: &ChainError, then: &str) {
+        let endpoint = match &self.neurons {
+            Neurons::Chain(chain) => chain.config().endpoint().to_string(),
+            Neurons::File(_) => String::new(),
+        };
+        if e.is_disconnected() {
+            log::debug!("chain {endpoint}: {e}; {then}");
+        } else if e.is_connection_problem() {
+            log::warn!("chain {endpoint}: {e}; {then}");
+        } else {
+            log::error!(
+                "chain {endpoint}: {e}; {then} (the runtime may have changed: check for a newer gittensor-validator)"
+            );
+        }
+    }
+
+    /// This validator's `LastUpdate` in the last synced metagraph.
+    fn last_update(&self) -> u64 {
+        self.metagraph
+            .neurons
+            .get(usize::from(self.uid))
+            .map_or(0, |n| n.last_update)
+    }
+
+    /// Whether this hotkey holds a validator permit (as of the last sync);
+    /// `None` without a chain.
+    fn permit(&self) -> Option<bool> {
+        match self.neurons {
+            Neurons::Chain(_) => Some(
+                self.metagraph
+                    .neurons
+                    .get(usize::from(self.uid))
+                    .is_some_and(|n| n.validator_permit),
+            ),
+            Neurons::File(_) => None,
+        }
+    }
+
+    /// A freshly read metagraph replaces the last (§11.3).
+    fn adopt(&mut self, fresh: Metagraph) {
+        let changed = !self.metagraph.same_axons(&fresh);
+        let r = self.state.resync(&fresh.hotkeys(), changed);
+        if !r.reset.is_empty() {
+            log::info!(
+                "resync: hotkeys replaced at uids {:?}, their scores reset",
+                r.reset
+            );
+        }
+        if let Some(n) = r.grew_to {
+            log::info!("resync: the subnet grew to {n} uids (scores are float64 from now on)");
+        }
+        if let Some(n) = r.shrank_to {
+            log::warn!("resync: the subnet shrank to {n} uids; the scores past it are dropped");
+        }
+        if let Some(uid) = fresh.uid_of(self.hotkey.ss58()) {
+            self.uid = uid;
+        }
+        self.metagraph = fresh;
+        self.board.submission_mode(self.permit(), self.args.dry_run);
+    }
+
+    async fn save(&self) -> Result<(), Failure> {
+        let (dir, state) = (self.dir.clone(), self.state.clone());
+        bridge::blocking(move || write_json(&dir.join("state.json"), &state))
+            .await
+            .map_err(|e| Failure::Other(e.to_string()))?
+    }
+}

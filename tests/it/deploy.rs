@@ -1,0 +1,93 @@
+//! What `deploy/` ships, checked against the code: the Grafana dashboard
+//! queries only metrics that `/metrics` really exports. (The systemd unit
+//! and the pm2 script are checked by `scripts/check-deploy.sh`, which
+//! needs `systemd-analyze`.)
+
+use std::collections::BTreeSet;
+
+use gittensor_validator::health::Board;
+use serde_json::Value;
+
+/// The sample names `/metrics` exports (`gittensor_rounds_total`, ...).
+fn exported() -> BTreeSet<String> {
+    Board::new()
+        .metrics_text()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split([' ', '{']).next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every `gittensor_...` name in a query.
+fn names_in(expr: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = expr;
+    while let Some(at) = rest.find("gittensor_") {
+        let tail = &rest[at..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len());
+        names.push(tail[..end].to_string());
+        rest = &tail[end..];
+    }
+    names
+}
+
+fn exprs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("expr" | "query", Value::String(s)) => out.push(s.clone()),
+                    _ => exprs(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| exprs(i, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_dashboard_query_names_a_metric_that_metrics_exports() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/grafana-dashboard.json");
+    let dashboard: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut queries = Vec::new();
+    exprs(&dashboard, &mut queries);
+    assert!(queries.len() >= 10, "{queries:?}");
+    let exported = exported();
+    let mut used = BTreeSet::new();
+    for q in &queries {
+        for name in names_in(q) {
+            assert!(
+                exported.contains(&name),
+                "{q}: {name} is not exported; /metrics has {exported:?}"
+            );
+            used.insert(name);
+        }
+    }
+    // The operator's two questions have a panel each.
+    assert!(
+        used.contains("gittensor_ready") && used.contains("gittensor_alive"),
+        "{used:?}"
+    );
+    assert!(
+        used.contains("gittensor_rounds_discarded_total"),
+        "{used:?}"
+    );
+}
+
+#[test]
+fn the_check_sees_a_metric_that_does_not_exist() {
+    let exported = exported();
+    assert!(exported.contains("gittensor_rounds_total"), "{exported:?}");
+    assert!(
+        !exported.contains("gittensor_rounds"),
+        "counters are exported with _total"
+    );
+    assert_eq!(
+        names_in("rate(gittensor_github_requests_total{job=~\"x\"}[1h])"),
+        vec!["gittensor_github_requests_total"]
+    );
+}

@@ -1,0 +1,261 @@
+//! The file store: a round takes merged pull requests' files from it, and
+//! the scores never depend on it (SCORING.md is silent on where the files
+//! come from; the report's rewards must be the same bit for bit).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use gittensor_validator::fakehub::{FakeHub, Fault, Response, Snapshot};
+use gittensor_validator::filestore::{FileStore, FILE_NAME};
+use gittensor_validator::github::{Cancel, Client};
+use gittensor_validator::inputs::parse_miners;
+use gittensor_validator::pipeline::{run_round, run_round_blocking, MinerInput, RoundOptions};
+use gittensor_validator::scoring::{RoundContext, RoundReport, RoundStats};
+use serde_json::{json, Value};
+
+use crate::util::{fast_client, faults, runtime, sample};
+
+fn without_stats(mut r: RoundReport) -> RoundReport {
+    r.stats = RoundStats::default();
+    r
+}
+
+fn same_scores(a: &RoundReport, b: &RoundReport) {
+    assert_eq!(
+        serde_json::to_string(&without_stats(a.clone())).unwrap(),
+        serde_json::to_string(&without_stats(b.clone())).unwrap()
+    );
+}
+
+fn sample_round() -> (Snapshot, Vec<MinerInput>, RoundContext) {
+    let (snap, miners_text, ctx) = sample();
+    let miners = parse_miners(&miners_text, Path::new("sample/miners.json")).unwrap();
+    (snap, miners, ctx)
+}
+
+/// A client of `hub` with the store at `path` (none when `None`).
+fn client(hub: &FakeHub, path: Option<&Path>) -> Client {
+    let c = fast_client(&hub.url());
+    if let Some(p) = path {
+        assert!(c.keep_files_in(FileStore::open(p)));
+    }
+    c
+}
+
+fn blocking(
+    hub: &FakeHub,
+    path: Option<&Path>,
+    miners: &[MinerInput],
+    ctx: &RoundContext,
+) -> RoundReport {
+    run_round_blocking(&client(hub, path), miners, ctx, &Cancel::new(), None)
+}
+
+fn on_tokio(
+    hub: &FakeHub,
+    path: Option<&Path>,
+    miners: &[MinerInput],
+    ctx: &RoundContext,
+) -> RoundReport {
+    runtime().block_on(run_round(
+        client(hub, path),
+        miners.to_vec(),
+        Arc::new(ctx.clone()),
+        RoundOptions::default(),
+        Cancel::new(),
+    ))
+}
+
+fn files_asked(r: &RoundReport) -> u64 {
+    r.stats.requests_by_endpoint["files"]
+}
+
+fn store_path(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join(FILE_NAME)
+}
+
+#[test]
+fn rounds_score_the_same_with_no_store_a_cold_one_and_a_warm_one() {
+    let (snap, miners, ctx) = sample_round();
+    for round in [blocking, on_tokio] {
+        let hub = FakeHub::start(snap.clone(), Duration::ZERO, None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = store_path(&dir);
+        let none = round(&hub, None, &miners, &ctx);
+        let cold = round(&hub, Some(&path), &miners, &ctx);
+        let warm = round(&hub, Some(&path), &miners, &ctx);
+        let warmer = round(&hub, Some(&path), &miners, &ctx);
+        for r in [&cold, &warm, &warmer] {
+            same_scores(&none, r);
+        }
+        // Every list is either asked or taken from the store. Uids 4 and 5
+        // share a PAT: the second reads the first's lists from the store
+        // already in the cold round.
+        let all = files_asked(&none);
+        for r in [&cold, &warm, &warmer] {
+            assert_eq!(r.stats.files_from_store + files_asked(r), all);
+        }
+        assert!(cold.stats.files_from_store > 0);
+        // Warm, only the lists that failed (a 404, a list that does not
+        // parse: never kept) are asked again, and the same each round.
+        assert!(files_asked(&warm) < files_asked(&cold));
+        assert!(files_asked(&warm) <= 3, "{}", files_asked(&warm));
+        assert_eq!(files_asked(&warmer), files_asked(&warm));
+        assert_eq!(
+            warm.stats.github_requests,
+            none.stats.github_requests - warm.stats.files_from_store
+        );
+    }
+}
+
+#[test]
+fn a_wrong_entry_is_dropped_and_asked_again() {
+    let (snap, miners, ctx) = sample_round();
+    let hub = FakeHub::start(snap, Duration::ZERO, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = store_path(&dir);
+    let cold = blocking(&hub, Some(&path), &miners, &ctx);
+    let warm = blocking(&hub, Some(&path), &miners, &ctx);
+    // Change one entry's files but not its digest, as a bad disk or a
+    // hand edit would.
+    let mut disk: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let entries = disk["entries"].as_array_mut().unwrap();
+    let victim = entries
+        .iter_mut()
+        .find(|e| !e["files"].as_array().unwrap().is_empty())
+        .unwrap();
+    victim["files"][0]["changes"] = json!(99_999);
+    std::fs::write(&path, serde_json::to_vec(&disk).unwrap()).unwrap();
+    let mended = blocking(&hub, Some(&path), &miners, &ctx);
+    same_scores(&cold, &mended);
+    assert_eq!(files_asked(&mended), files_asked(&warm) + 1);
+    assert_eq!(
+        mended.stats.files_from_store,
+        warm.stats.files_from_store - 1
+    );
+    // The store was mended: the next round is warm again.
+    let next = blocking(&hub, Some(&path), &miners, &ctx);
+    assert_eq!(files_asked(&next), files_asked(&warm));
+}
+
+#[test]
+fn a_truncated_store_is_set_aside_and_the_round_asks_for_everything() {
+    let (snap, miners, ctx) = sample_round();
+    let hub = FakeHub::start(snap, Duration::ZERO, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = store_path(&dir);
+    let cold = blocking(&hub, Some(&path), &miners, &ctx);
+    let warm_before = blocking(&hub, Some(&path), &miners, &ctx);
+    let text = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &text[..text.len() / 2]).unwrap();
+    let again = blocking(&hub, Some(&path), &miners, &ctx);
+    same_scores(&cold, &again);
+    assert_eq!(files_asked(&again), files_asked(&cold));
+    assert_eq!(again.stats.files_from_store, cold.stats.files_from_store);
+    let bad = dir.path().join(format!("{FILE_NAME}.bad"));
+    assert_eq!(std::fs::read(&bad).unwrap(), &text[..text.len() / 2]);
+    // And a fresh, whole store was written in its place.
+    let warm = blocking(&hub, Some(&path), &miners, &ctx);
+    assert_eq!(files_asked(&warm), files_asked(&warm_before));
+}
+
+#[test]
+fn a_store_that_is_not_json_at_all_changes_nothing_but_the_requests() {
+    let (snap, miners, ctx) = sample_round();
+    let hub = FakeHub::start(snap, Duration::ZERO, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = store_path(&dir);
+    std::fs::write(&path, b"\x00\xffnot json").unwrap();
+    let none = blocking(&hub, None, &miners, &ctx);
+    let with = blocking(&hub, Some(&path), &miners, &ctx);
+    same_scores(&none, &with);
+}
+
+#[test]
+fn only_complete_200_answers_are_kept() {
+    let (snap, miners, ctx) = sample_round();
+    // Every /files answer fails once (a 404, not retried): nothing is kept.
+    let f = faults(|r| {
+        r.path
+            .ends_with("/files")
+            .then(|| Fault::Respond(Response::json(404, &json!({"message": "Not Found"}))))
+    });
+    let failing = FakeHub::start(snap.clone(), Duration::ZERO, f).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = store_path(&dir);
+    let broken = blocking(&failing, Some(&path), &miners, &ctx);
+    assert_eq!(broken.stats.files_from_store, 0);
+    let hub = FakeHub::start(snap, Duration::ZERO, None).unwrap();
+    let none = blocking(&hub, None, &miners, &ctx);
+    let cold = blocking(&hub, None, &miners, &ctx.clone());
+    let dir2 = tempfile::tempdir().unwrap();
+    let fresh = blocking(&hub, Some(&store_path(&dir2)), &miners, &ctx);
+    let next = blocking(&hub, Some(&path), &miners, &ctx);
+    // After the failed round the store is as cold as a new one.
+    assert_eq!(next.stats.files_from_store, fresh.stats.files_from_store);
+    assert_eq!(files_asked(&next), files_asked(&fresh));
+    same_scores(&none, &next);
+    same_scores(&cold, &next);
+}
+
+/// `score --replay` of the bundled sample, with `extra` arguments; the report.
+fn score_sample(report: &Path, extra: &[&str]) -> Value {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample");
+    let mut args = crate::cli::replay_args(&sample, "2025-12-20T12:00:00Z");
+    args.extend(["--report".to_string(), report.display().to_string()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    crate::cli::run_ok(&args, &[]);
+    serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap()
+}
+
+#[test]
+fn score_with_a_file_store_gives_the_same_rewards_and_says_what_it_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("files.json");
+    let store_arg = store.display().to_string();
+    let report = dir.path().join("report.json");
+    let none = score_sample(&report, &[]);
+    let cold = score_sample(&report, &["--file-store", &store_arg]);
+    let warm = score_sample(&report, &["--file-store", &store_arg]);
+    assert!(store.exists());
+    for r in [&cold, &warm] {
+        assert_eq!(r["rewards"], none["rewards"]);
+        assert_eq!(r["evaluations"], none["evaluations"]);
+    }
+    let files = |r: &Value| {
+        r["stats"]["requests_by_endpoint"]["files"]
+            .as_u64()
+            .unwrap()
+    };
+    let hits = |r: &Value| r["stats"]["files_from_store"].as_u64().unwrap();
+    assert!(files(&warm) < files(&cold));
+    assert_eq!(hits(&warm) + files(&warm), files(&none));
+    assert_eq!(none["stats"]["files_from_store"], 0);
+}
+
+#[test]
+fn run_keeps_the_file_store_in_its_state_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample");
+    let mut args = crate::cli::replay_args(&sample, "2025-12-20T12:00:00Z");
+    args[0] = "run".into();
+    args.extend(
+        [
+            "--state",
+            &state.display().to_string(),
+            "--rounds",
+            "2",
+            "--interval",
+            "10ms",
+        ]
+        .map(String::from),
+    );
+    crate::cli::run_ok(&args, &[]);
+    assert!(state.join(FILE_NAME).exists());
+    // The second round's report: its files came from the first's store.
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(state.join("report.json")).unwrap()).unwrap();
+    assert!(report["stats"]["files_from_store"].as_u64().unwrap() > 0);
+}
