@@ -53,6 +53,8 @@ pub struct Status {
     pub next_round: Option<Due>,
     /// When the next weights are due.
     pub next_weights: Option<Due>,
+    /// The consensus watch at the last weight setting.
+    pub consensus: Option<ConsensusStatus>,
     /// What is wrong: on `/healthz` the liveness problems, on `/readyz`
     /// the readiness problems. Empty when all is well.
     pub problems: Vec<String>,
@@ -70,6 +72,24 @@ pub struct Due {
     pub at: String,
 }
 
+/// The consensus watch at the last weight setting (`scoring::trust`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ConsensusStatus {
+    /// The chain's validator trust for our uid.
+    pub trust: Option<f64>,
+    /// What the weights set would get against the chain's last consensus.
+    pub predicted_trust: f64,
+    /// The share of those weights above consensus.
+    pub consensus_distance: f64,
+    /// Whether the chain had a consensus to compare with.
+    pub consensus_known: bool,
+    /// Commit-reveal is on: the chain's trust is for weights revealed a
+    /// reveal period ago.
+    pub commit_reveal: bool,
+    /// The watch's warning, if any.
+    pub warning: Option<String>,
+}
+
 /// What a readiness problem is about: each kind has at most one, replaced
 /// when it changes and cleared when it is over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -81,6 +101,8 @@ pub enum Concern {
     /// The chain cannot take or refuses our weights (a version key below
     /// the chain's).
     Submission,
+    /// Our weights would get a low trust against the subnet's consensus.
+    Consensus,
 }
 
 /// How long the chain may be unreachable before `/readyz` says so: a node
@@ -133,6 +155,9 @@ struct Metrics {
     event_loop_lag_seconds: Gauge<f64, AtomicU64>,
     chain_connected: Gauge,
     last_weights_block: Gauge,
+    validator_trust: Gauge<f64, AtomicU64>,
+    predicted_trust: Gauge<f64, AtomicU64>,
+    consensus_distance: Gauge<f64, AtomicU64>,
 }
 
 /// What the loop says of its own progress and troubles, besides `Status`.
@@ -184,6 +209,9 @@ impl Board {
             event_loop_lag_seconds: Gauge::default(),
             chain_connected: Gauge::default(),
             last_weights_block: Gauge::default(),
+            validator_trust: Gauge::default(),
+            predicted_trust: Gauge::default(),
+            consensus_distance: Gauge::default(),
         };
         let mut r = Registry::with_prefix("gittensor");
         let m = &metrics;
@@ -280,6 +308,21 @@ impl Board {
             "last_weights_block",
             "Block of the last weights the chain accepted",
             m.last_weights_block.clone(),
+        );
+        r.register(
+            "validator_trust",
+            "The chain's validator trust for our uid (at the last resync)",
+            m.validator_trust.clone(),
+        );
+        r.register(
+            "predicted_trust",
+            "The trust the last weights set would get against the chain's consensus",
+            m.predicted_trust.clone(),
+        );
+        r.register(
+            "consensus_distance",
+            "Share of the last weights set above the chain's consensus",
+            m.consensus_distance.clone(),
         );
         Board {
             status: Mutex::new(Status::default()),
@@ -384,6 +427,15 @@ impl Board {
         let mut st = self.status_mut();
         st.permit = permit;
         st.dry_run = dry_run;
+    }
+
+    /// The consensus watch at a weight setting.
+    pub fn consensus(&self, c: ConsensusStatus) {
+        let m = &self.metrics;
+        m.validator_trust.set(c.trust.unwrap_or(0.0));
+        m.predicted_trust.set(c.predicted_trust);
+        m.consensus_distance.set(c.consensus_distance);
+        self.status_mut().consensus = Some(c);
     }
 
     /// When the next round and the next weights are due.

@@ -10,6 +10,7 @@ pub struct ChainConfig {
     inclusion_timeout: Duration,
     backoff_base: Duration,
     max_backoff: Duration,
+    reads_in_flight: usize,
 }
 
 impl Default for ChainConfig {
@@ -20,6 +21,7 @@ impl Default for ChainConfig {
             inclusion_timeout: Duration::from_secs(60),
             backoff_base: Duration::from_secs(1),
             max_backoff: Duration::from_secs(60),
+            reads_in_flight: 16,
         }
     }
 }
@@ -43,6 +45,11 @@ impl ChainConfig {
     /// Bound on a submission, from signing to the block that holds it.
     pub fn inclusion_timeout(&self) -> Duration {
         self.inclusion_timeout
+    }
+
+    /// How many per-uid storage reads may be in flight at once.
+    pub fn reads_in_flight(&self) -> usize {
+        self.reads_in_flight
     }
 
     /// The wait after the `failures`-th failed connect in a row.
@@ -101,6 +108,17 @@ impl ChainConfigBuilder {
     /// Defaults to 60 s.
     pub fn max_backoff(mut self, v: Duration) -> Self {
         self.0.max_backoff = v;
+        self
+    }
+
+    /// How many per-uid storage reads (a validator's weights row, its
+    /// stake) the consensus view keeps in flight on the one websocket: a
+    /// 256-uid subnet needs hundreds, and one at a time they cost a round
+    /// trip each. 0 is taken as 1.
+    ///
+    /// Defaults to 16.
+    pub fn reads_in_flight(mut self, v: usize) -> Self {
+        self.0.reads_in_flight = v.max(1);
         self
     }
 

@@ -25,6 +25,7 @@
 //! the step that needed it logs and the next step tries again.
 
 mod config;
+mod consensus;
 mod error;
 
 use std::sync::Arc;
@@ -41,6 +42,10 @@ use subxt::utils::{AccountId32, H256};
 use subxt::{OnlineClient, SubstrateConfig};
 
 pub use config::{ChainConfig, ChainConfigBuilder};
+pub use consensus::{
+    block_at_registration_entry, storage_vec_u16, total_hotkey_alpha_entry, total_hotkey_stake,
+    weights_entry, ConsensusView,
+};
 pub use error::ChainError;
 
 use crate::metagraph::{AxonInfo, Metagraph, Neuron};

@@ -294,3 +294,78 @@ pub(crate) fn start_hub(snapshot: Snapshot, latency: Duration) -> Result<FakeHub
     FakeHub::start(snapshot, latency, None)
         .map_err(|e| Failure::Other(format!("cannot start the local GitHub server: {e}")))
 }
+
+/// Where the chain is: `validate`'s chain options, for the commands that
+/// only read it.
+#[derive(Args)]
+pub(crate) struct ChainArgs {
+    /// finney, test or local (ws://127.0.0.1:9944).
+    #[arg(
+        long = "subtensor.network",
+        env = "SUBTENSOR_NETWORK",
+        default_value = "finney"
+    )]
+    pub(crate) network: String,
+    /// A ws:// or wss:// endpoint; wins over --subtensor.network.
+    #[arg(long = "subtensor.chain_endpoint", env = "SUBTENSOR_CHAIN_ENDPOINT")]
+    pub(crate) endpoint: Option<String>,
+}
+
+impl ChainArgs {
+    /// The endpoint `--subtensor.network` names, or the one
+    /// `--subtensor.chain_endpoint` gives; errors name the option at fault.
+    pub(crate) fn endpoint(&self) -> Result<String, Failure> {
+        let is_ws = |url: &str| url.starts_with("ws://") || url.starts_with("wss://");
+        if let Some(url) = &self.endpoint {
+            if is_ws(url) {
+                return Ok(url.clone());
+            }
+            return Err(Failure::Input(format!(
+                "--subtensor.chain_endpoint {url:?} (or SUBTENSOR_CHAIN_ENDPOINT): expected a ws:// or wss:// URL, \
+                 e.g. ws://127.0.0.1:9944 (subtensor's RPC is a websocket)"
+            )));
+        }
+        match self.network.as_str() {
+            "finney" => Ok("wss://entrypoint-finney.opentensor.ai:443".into()),
+            "test" => Ok("wss://test.finney.opentensor.ai:443".into()),
+            "local" => Ok("ws://127.0.0.1:9944".into()),
+            url if is_ws(url) => Ok(url.into()),
+            other => Err(Failure::Input(format!(
+                "--subtensor.network {other:?} (or SUBTENSOR_NETWORK): expected finney, test, local or a ws:// URL"
+            ))),
+        }
+    }
+}
+
+/// The consensus watch's thresholds (`scoring::trust`), for the commands
+/// that judge a trust.
+#[derive(Args)]
+pub(crate) struct WatchArgs {
+    /// Warn when the trust our weights would get is under this.
+    #[arg(long, default_value_t = gittensor_validator::scoring::trust::DEFAULT_TRUST_THRESHOLD)]
+    pub(crate) trust_threshold: f64,
+    /// Warn when the trust our weights would get falls by this much from
+    /// one weight setting to the next.
+    #[arg(long, default_value_t = gittensor_validator::scoring::trust::DEFAULT_TRUST_DROP)]
+    pub(crate) trust_drop: f64,
+}
+
+impl WatchArgs {
+    /// The limits; a threshold or drop outside 0..=1 is bad usage.
+    pub(crate) fn limits(
+        &self,
+    ) -> Result<gittensor_validator::scoring::trust::WatchLimits, Failure> {
+        for (name, v) in [
+            ("--trust-threshold", self.trust_threshold),
+            ("--trust-drop", self.trust_drop),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(Failure::Input(format!("{name} {v} is not between 0 and 1")));
+            }
+        }
+        Ok(gittensor_validator::scoring::trust::WatchLimits {
+            threshold: self.trust_threshold,
+            drop: self.trust_drop,
+        })
+    }
+}

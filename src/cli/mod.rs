@@ -6,6 +6,7 @@ mod demo;
 mod run;
 mod score;
 mod shutdown;
+mod status;
 mod systemd;
 mod tables;
 mod validate;
@@ -50,6 +51,8 @@ pub(crate) enum Command {
     Demo(demo::DemoArgs),
     /// The validator on the chain: metagraph, rounds, moving average, set_weights.
     Validate(validate::ValidateArgs),
+    /// Connect, read our trust and the subnet's validators, print, exit.
+    Status(status::StatusArgs),
 }
 
 /// What ends the program, and with which status.
@@ -108,6 +111,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), Failure> {
         Command::Run(args) => run::run_loop(args),
         Command::Demo(args) => demo::demo(args),
         Command::Validate(args) => validate::validate(args),
+        Command::Status(args) => status::status(args),
     }
 }
 

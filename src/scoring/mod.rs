@@ -25,6 +25,7 @@ pub mod report;
 pub mod round;
 pub mod state;
 pub mod tables;
+pub mod trust;
 pub mod verdict;
 pub mod weights;
 

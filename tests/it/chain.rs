@@ -4,8 +4,9 @@
 //! give the bytes a hand-built SCALE encoding gives.
 
 use gittensor_validator::chain::{
-    axons, commit_reveal_version, commit_timelocked_weights_call, keys, set_weights_call,
-    storage_u16, storage_u64, uids, PALLET,
+    axons, block_at_registration_entry, commit_reveal_version, commit_timelocked_weights_call,
+    keys, set_weights_call, storage_u16, storage_u64, storage_vec_u16, total_hotkey_alpha_entry,
+    total_hotkey_stake, uids, weights_entry, ConsensusView, PALLET,
 };
 use scale_info::form::PortableForm;
 use scale_info::{TypeDef, TypeDefPrimitive};
@@ -229,4 +230,139 @@ fn calls_and_storage_keys_encode_against_the_testbed_runtime() {
     let (_, _, md) = offline("testfinney-spec103.scale");
     let items = md.pallet_by_name(PALLET).unwrap().storage().unwrap();
     assert!(items.entry_by_name("CommitRevealWeightsEnabled").is_none());
+}
+
+/// The consensus view's items (`chain::ConsensusView`) in a runtime's
+/// metadata: the keys encode as the runtime hashes them, and the values
+/// have the shapes the reader decodes.
+fn check_consensus_items(file: &str) {
+    let (client, _, md) = offline(file);
+    let at = client.at_block(0u64).unwrap();
+    let storage = at.storage();
+    let netuid = 74u16;
+    let netuid_le = netuid.to_le_bytes().to_vec();
+    for item in ["Consensus", "ValidatorTrust"] {
+        assert_eq!(
+            storage
+                .entry(storage_vec_u16(PALLET, item))
+                .unwrap()
+                .fetch_key((netuid,))
+                .unwrap(),
+            [prefix(item), netuid_le.clone()].concat(),
+            "{file}: {item}"
+        );
+    }
+    let uid_key = [netuid_le.clone(), 3u16.to_le_bytes().to_vec()].concat();
+    assert_eq!(
+        storage
+            .entry(weights_entry())
+            .unwrap()
+            .fetch_key((netuid, 3))
+            .unwrap(),
+        [prefix("Weights"), uid_key.clone()].concat(),
+        "{file}: Weights"
+    );
+    assert_eq!(
+        storage
+            .entry(block_at_registration_entry())
+            .unwrap()
+            .fetch_key((netuid, 3))
+            .unwrap(),
+        [prefix("BlockAtRegistration"), uid_key].concat(),
+        "{file}: BlockAtRegistration"
+    );
+    let items = md.pallet_by_name(PALLET).unwrap().storage().unwrap();
+    let resolve = |id: u32| md.types().resolve(id).unwrap().type_def.clone();
+    let element = |item: &str| match resolve(items.entry_by_name(item).unwrap().value_ty()) {
+        TypeDef::Sequence(s) => resolve(s.type_param.id),
+        other => panic!("{file}: {item} is not a sequence: {other:?}"),
+    };
+    let u16_ty = TypeDef::Primitive(TypeDefPrimitive::U16);
+    assert_eq!(element("Consensus"), u16_ty, "{file}");
+    assert_eq!(element("ValidatorTrust"), u16_ty, "{file}");
+    let TypeDef::Tuple(pair) = element("Weights") else {
+        panic!("{file}: a Weights row is not of (uid, weight) pairs");
+    };
+    let pair: Vec<_> = pair.fields.iter().map(|f| resolve(f.id)).collect();
+    assert_eq!(pair, vec![u16_ty.clone(), u16_ty], "{file}: Weights");
+}
+
+#[test]
+fn the_consensus_items_encode_against_the_testbed_runtime() {
+    check_consensus_items("testfinney-spec103.scale");
+    // The 2023 runtime weighs a hotkey's total stake.
+    let (client, _, _) = offline("testfinney-spec103.scale");
+    let at = client.at_block(0u64).unwrap();
+    let hotkey = AccountId32([7; 32]);
+    let key = at
+        .storage()
+        .entry(total_hotkey_stake())
+        .unwrap()
+        .fetch_key((hotkey,))
+        .unwrap();
+    assert!(key.starts_with(&prefix("TotalHotkeyStake")));
+    assert!(key.ends_with(&hotkey.0), "a concat hasher keeps the hotkey");
+}
+
+#[test]
+fn the_consensus_items_encode_against_todays_finney_metadata() {
+    check_consensus_items("finney-spec365.scale");
+    // Today's runtime weighs alpha on the subnet and root stake times
+    // TaoWeight; there is no TotalHotkeyStake any more.
+    let (client, _, md) = offline("finney-spec365.scale");
+    let items = md.pallet_by_name(PALLET).unwrap().storage().unwrap();
+    assert!(items.entry_by_name("TotalHotkeyStake").is_none());
+    assert!(items.entry_by_name("TaoWeight").is_some());
+    let at = client.at_block(0u64).unwrap();
+    let hotkey = AccountId32([7; 32]);
+    let key = at
+        .storage()
+        .entry(total_hotkey_alpha_entry())
+        .unwrap()
+        .fetch_key((hotkey, 74u16))
+        .unwrap();
+    assert!(key.starts_with(&prefix("TotalHotkeyAlpha")));
+    assert!(
+        key.ends_with(&[hotkey.0.to_vec(), 74u16.to_le_bytes().to_vec()].concat()),
+        "hotkey then netuid, concat and identity hashers"
+    );
+}
+
+/// A subnet of 4 uids: uid 0 set its row at block 100; uid 3 was
+/// registered at block 150, after it.
+fn view() -> ConsensusView {
+    ConsensusView {
+        block: 200,
+        consensus: vec![0, 32767, 13107, 65535],
+        validator_trust: vec![60000, 0, 0, 0],
+        weights: [(0u16, vec![(0, 10), (1, 10), (2, 10), (3, 10)])]
+            .into_iter()
+            .collect(),
+        stakes: vec![1_000_000_000, 0, 0, 0],
+        permits: vec![true, false, false, false],
+        last_update: vec![100, 0, 0, 0],
+        block_at_registration: vec![1, 1, 1, 150],
+    }
+}
+
+#[test]
+fn the_chains_row_drops_the_self_weight_and_uids_registered_since() {
+    assert_eq!(view().row(0), vec![(1, 10), (2, 10)]);
+    assert_eq!(view().row(1), vec![], "a uid without a row");
+    // (0.5, 0.5) against (0.49999, 0.2).
+    let p = view().chain_row_prediction(0);
+    assert_eq!(p.trust_u16(), 32767 + 13107);
+}
+
+#[test]
+fn the_watch_input_compares_the_weights_about_to_be_set_with_the_chains_consensus() {
+    let input = view().watch_input(0, &[(1, 1), (3, 1)], Some(0.9), true);
+    assert_eq!(input.trust_now, Some(60000.0 / 65535.0));
+    // (0.5, 0.5) against (0.49999, 1): uid 3 counts here, it is in the row now.
+    assert_eq!(input.predicted.trust_u16(), 32767 + 32767);
+    assert_eq!(input.last_predicted, Some(0.9));
+    assert!(input.consensus_known && input.commit_reveal);
+    let mut fresh = view();
+    fresh.consensus = vec![0; 4];
+    assert!(!fresh.watch_input(0, &[(1, 1)], None, false).consensus_known);
 }

@@ -25,19 +25,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use gittensor_validator::chain::{Chain, ChainConfig, ChainError};
+use gittensor_validator::chain::{Chain, ChainConfig, ChainError, ConsensusView};
 use gittensor_validator::dendrite::{Dendrite, DendriteConfig};
 use gittensor_validator::health::{Board, Concern, Due};
 use gittensor_validator::inputs;
 use gittensor_validator::metagraph::Metagraph;
 use gittensor_validator::pipeline::bridge;
 use gittensor_validator::scoring::state::{Cadence, ValidatorState};
+use gittensor_validator::scoring::trust::WatchLimits;
 use gittensor_validator::scoring::verdict::{verdict, Verdict};
 use gittensor_validator::scoring::{RoundContext, DEFAULT_EMA_ALPHA};
 use gittensor_validator::wallet::Hotkey;
 use time::OffsetDateTime;
 
-use super::common::{check_alpha, expand_home, prepare_github, Common, WalletArgs};
+use super::common::{
+    check_alpha, expand_home, prepare_github, ChainArgs, Common, WalletArgs, WatchArgs,
+};
 use super::{
     parse_addr, parse_duration, print_table_async, round_budget, round_until_stopped, runtime,
     serve_board, systemd, when, write_json, Failure, Round, RoundMiners, Shutdown, INTERRUPTED,
@@ -54,16 +57,8 @@ pub(crate) struct ValidateArgs {
     pub(crate) netuid: u16,
     #[command(flatten)]
     pub(crate) wallet: WalletArgs,
-    /// finney, test or local (ws://127.0.0.1:9944).
-    #[arg(
-        long = "subtensor.network",
-        env = "SUBTENSOR_NETWORK",
-        default_value = "finney"
-    )]
-    pub(crate) network: String,
-    /// A ws:// or wss:// endpoint; wins over --subtensor.network.
-    #[arg(long = "subtensor.chain_endpoint", env = "SUBTENSOR_CHAIN_ENDPOINT")]
-    pub(crate) endpoint: Option<String>,
+    #[command(flatten)]
+    pub(crate) chain: ChainArgs,
     /// The subnet's neurons from this file instead of the chain (offline runs
     /// and tests): every step computes and logs the weights, nothing is submitted.
     #[arg(long, conflicts_with_all = ["endpoint"])]
@@ -103,30 +98,8 @@ pub(crate) struct ValidateArgs {
     /// Moving-average weight of a new round's rewards.
     #[arg(long, default_value_t = DEFAULT_EMA_ALPHA)]
     pub(crate) alpha: f64,
-}
-
-/// The endpoint `--subtensor.network` names, or the one
-/// `--subtensor.chain_endpoint` gives; errors name the option at fault.
-fn endpoint_of(args: &ValidateArgs) -> Result<String, Failure> {
-    let is_ws = |url: &str| url.starts_with("ws://") || url.starts_with("wss://");
-    if let Some(url) = &args.endpoint {
-        if is_ws(url) {
-            return Ok(url.clone());
-        }
-        return Err(Failure::Input(format!(
-            "--subtensor.chain_endpoint {url:?} (or SUBTENSOR_CHAIN_ENDPOINT): expected a ws:// or wss:// URL, \
-             e.g. ws://127.0.0.1:9944 (subtensor's RPC is a websocket)"
-        )));
-    }
-    match args.network.as_str() {
-        "finney" => Ok("wss://entrypoint-finney.opentensor.ai:443".into()),
-        "test" => Ok("wss://test.finney.opentensor.ai:443".into()),
-        "local" => Ok("ws://127.0.0.1:9944".into()),
-        url if is_ws(url) => Ok(url.into()),
-        other => Err(Failure::Input(format!(
-            "--subtensor.network {other:?} (or SUBTENSOR_NETWORK): expected finney, test, local or a ws:// URL"
-        ))),
-    }
+    #[command(flatten)]
+    pub(crate) watch: WatchArgs,
 }
 
 /// The Python validator's state folder (gittensor/utils/config.py).
@@ -187,10 +160,17 @@ struct Validator {
     /// The chain's version key we last said was above ours: said once per
     /// change, not every step.
     version_key_reported: Option<u64>,
+    /// The subnet's consensus, trust and weights, read at the last resync.
+    consensus: Option<ConsensusView>,
+    /// The trust our weights were predicted to get at the last setting.
+    last_predicted: Option<f64>,
+    /// When the consensus watch warns.
+    watch: WatchLimits,
 }
 
 pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     check_alpha(args.alpha)?;
+    let watch = args.watch.limits()?;
     if args.step_interval.is_zero() {
         return Err(Failure::Input("--step-interval must be above 0".into()));
     }
@@ -206,7 +186,9 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     let neurons = match &args.metagraph {
         Some(path) => Neurons::File(path.clone()),
         None => Neurons::Chain(Arc::new(Chain::new(
-            ChainConfig::builder().endpoint(endpoint_of(&args)?).build(),
+            ChainConfig::builder()
+                .endpoint(args.chain.endpoint()?)
+                .build(),
         ))),
     };
     let dendrite = Dendrite::new(
@@ -265,6 +247,9 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
             rounds_done: 0,
             head: None,
             version_key_reported: None,
+            consensus: None,
+            last_predicted: None,
+            watch,
         };
         v.board.step(v.state.step);
         v.board.submission_mode(v.permit(), v.args.dry_run);
@@ -673,6 +658,17 @@ impl Validator {
                     );
                     self.adopt(fresh);
                     last_update = self.last_update();
+                    // The consensus watch reads at the metagraph's block.
+                    match chain
+                        .consensus_view(self.args.netuid, &self.metagraph, head)
+                        .await
+                    {
+                        Ok(view) => self.consensus = Some(view),
+                        Err(e) => self.chain_trouble(
+                            &e,
+                            "the consensus watch is skipped until the next resync",
+                        ),
+                    }
                 }
                 Err(e) => self.chain_trouble(&e, "the metagraph is kept as it was"),
             }

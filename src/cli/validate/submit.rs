@@ -7,9 +7,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use gittensor_validator::chain::{Chain, ChainError, Head, Inclusion};
 use gittensor_validator::commit_reveal;
-use gittensor_validator::health::Concern;
+use gittensor_validator::health::{Concern, ConsensusStatus};
 use gittensor_validator::pipeline::bridge;
 use gittensor_validator::scoring::state::{decide_submission, Submission, SubmissionInputs};
+use gittensor_validator::scoring::trust;
 use gittensor_validator::scoring::weights::{weights_for_chain, WeightLimits};
 
 use std::path::PathBuf;
@@ -51,6 +52,7 @@ impl Validator {
         let Some((uids, weights)) = self.compute(limits).await else {
             return Attempt::Concluded;
         };
+        self.watch_consensus(&uids, &weights, hyper.commit_reveal == Some(true));
         // With commit-reveal on, the same list goes out encrypted to a drand
         // round, as bittensor 9.9.0's commit_reveal_v3_extrinsic sends it.
         let reveal = || {
@@ -112,6 +114,34 @@ impl Validator {
                 self.settle("set_weights", "weights set", result, "")
             }
         }
+    }
+
+    /// The consensus watch at a weight setting: the trust these weights
+    /// would get against the chain's last consensus, beside the trust the
+    /// chain gives us now; a WARN and a `/readyz` problem when it is low or
+    /// fell sharply since the last setting.
+    fn watch_consensus(&mut self, uids: &[u16], weights: &[u16], commit_reveal: bool) {
+        let Some(view) = &self.consensus else {
+            return;
+        };
+        let pairs: Vec<(u16, u16)> = uids.iter().copied().zip(weights.iter().copied()).collect();
+        let input = view.watch_input(self.uid, &pairs, self.last_predicted, commit_reveal);
+        let v = trust::verdict(&input, &self.watch);
+        log::info!("consensus watch: {}", trust::log_line(&v));
+        if let Some(w) = &v.warning {
+            log::warn!("consensus watch: {w}");
+        }
+        self.last_predicted = Some(v.predicted);
+        self.board.consensus(ConsensusStatus {
+            trust: v.trust_now,
+            predicted_trust: v.predicted,
+            consensus_distance: v.distance,
+            consensus_known: v.consensus_known,
+            commit_reveal: v.commit_reveal,
+            warning: v.warning.map(|w| w.to_string()),
+        });
+        self.board
+            .concern(Concern::Consensus, v.readiness_problem());
     }
 
     /// A version key below the chain's stops submissions until either key
