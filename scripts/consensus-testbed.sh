@@ -23,6 +23,10 @@ echo "== chain: chopsticks 1.5.1 on the testfinney spec"
 eval "$("$tb/start.sh" --port 0 --log "$work/chopsticks.log")"
 pids+=("$CHOPSTICKS_PID")
 
+# //V1 is a hotkey of a known seed, so that `validate` can load its keyfile.
+# (The miners' axons point at closed ports: validate runs with
+# --discard-threshold 1, which folds a round where no axon answered.)
+SEED1=0x$(printf '5a%.0s' $(seq 32))
 echo "== subnet $NETUID (tempo $TEMPO): validators //V1 //V2 //V3 (stakes 3000, 2000, 1000 TAO), miners //M1 //M2 //M3"
 setup() { # VALIDATOR STAKE_RAO [more options]
   local v=$1 stake=$2; shift 2
@@ -31,7 +35,8 @@ setup() { # VALIDATOR STAKE_RAO [more options]
     --max-allowed-validators 3 --weights-rate-limit 0 --min-allowed-weights 1 "$@" \
     >"$work/setup-${v#//}.json" 2>>"$work/setup.log" || { cat "$work/setup.log"; fail "setup.mjs failed"; }
 }
-setup //V1 3000000000000
+setup seed:$SEED1 3000000000000
+mv "$work/setup-seed:$SEED1.json" "$work/setup-V1.json"
 setup //V2 2000000000000
 setup //V3 1000000000000 --permit-all
 state() { python3 -c "import json,sys; print(eval(sys.argv[2], {}, json.load(open(sys.argv[1]))))" "$@"; }
@@ -46,7 +51,7 @@ v3=$(state "$work/setup-V3.json" "validator['hotkey']")
 echo "== three different weights rows"
 sw() { node "$tb/set-weights.mjs" --ws "$CHOPSTICKS_WS" --netuid $NETUID --key "$1" --uids "$m1,$m2,$m3" --weights "$2" 2>>"$work/setup.log" \
   || { cat "$work/setup.log"; fail "set_weights by $1 failed"; }; }
-sw //V1 50,30,20 >/dev/null
+sw "$SEED1" 50,30,20 >/dev/null
 sw //V2 40,40,20 >/dev/null
 last=$(sw //V3 10,10,80)
 echo "   weights set; last in block $(state /dev/stdin "block" <<<"$last")"
@@ -97,6 +102,51 @@ PY
 grep -q "^warning: these weights would get trust 0.40, under 0.80; likely causes" "$work/status-v3.txt" \
   || { cat "$work/status-v3.txt"; fail "no warning for //V3's weights on chain"; }
 pass "status warns on //V3's own weights (trust 0.40 < 0.80) and not on weights near the consensus"
+
+echo "== validate as //V1: /metrics and /healthz show the watch"
+mkdir -p "$work/wallets/v1/hotkeys"
+printf '{"secretSeed": "%s", "ss58Address": "%s"}' "$SEED1" "$v1" >"$work/wallets/v1/hotkeys/default"
+echo '{"acme/widgets": {"weight": 1.0}}' >"$work/repos.json"
+echo '{"rs": 1.5}' >"$work/langs.json"
+hp=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+"$bin" validate --netuid $NETUID --subtensor.chain_endpoint "$CHOPSTICKS_WS" \
+  --wallet.path "$work/wallets" --wallet.name v1 --wallet.hotkey default --state "$work/v1state" \
+  --github-api-url http://127.0.0.1:9 --repositories "$work/repos.json" --languages "$work/langs.json" \
+  --dry-run --step-interval 1s --epoch-length 1 --dendrite-timeout 2s --health-addr 127.0.0.1:$hp \
+  --discard-threshold 1 \
+  2>"$work/validate.log" &
+vpid=$!
+pids+=($vpid)
+for _ in $(seq 600); do grep -q "consensus watch: trust now" "$work/validate.log" && break; kill -0 $vpid || break; sleep 0.1; done
+grep -q "consensus watch: trust now" "$work/validate.log" || { cat "$work/validate.log"; fail "validate logged no consensus watch line"; }
+python3 - "$hp" "$work/healthz.json" "$work/metrics.txt" <<'PY'
+import sys, urllib.request, urllib.error
+port, health, metrics = sys.argv[1:4]
+def get(path):
+    try:
+        return urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5).read().decode()
+    except urllib.error.HTTPError as e:
+        return e.read().decode()
+open(health, "w").write(get("/healthz"))
+open(metrics, "w").write(get("/metrics"))
+PY
+kill -TERM $vpid; wait $vpid || fail "validate did not exit 0 on SIGTERM"
+"$bin" status --netuid $NETUID --subtensor.chain_endpoint "$CHOPSTICKS_WS" --ss58 "$v1" --json \
+  --weights "$work/v1state/weights.json" >"$work/status-v1.json" 2>>"$work/status.log" || fail "status --weights failed"
+python3 - "$work/status-v1.json" "$work/healthz.json" "$work/metrics.txt" <<'PY'
+import json, sys
+s, h = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+m = dict(l.split(" ", 1) for l in open(sys.argv[3]).read().splitlines() if l.startswith("gittensor_") and " " in l)
+g = {k: float(m[f"gittensor_{k}"]) for k in ("validator_trust", "predicted_trust", "consensus_distance")}
+c = h["consensus"]
+print(f"   /metrics: validator_trust {g['validator_trust']:.4f}, predicted_trust {g['predicted_trust']:.4f}, consensus_distance {g['consensus_distance']:.4f}")
+print(f"   status:   trust {s['trust']:.4f}, the same weights.json would get {s['file_predicted_trust']:.4f}")
+if abs(g["validator_trust"] - s["trust"]) > 1e-9 or abs(c["trust"] - s["trust"]) > 1e-9:
+    sys.exit("FAIL: validate's trust is not the chain's")
+if abs(g["predicted_trust"] - s["file_predicted_trust"]) > 1e-9 or abs(c["predicted_trust"] - g["predicted_trust"]) > 1e-9:
+    sys.exit("FAIL: validate's predicted trust differs from status' for the same weights")
+PY
+pass "validate's /metrics and /healthz show the chain's trust and the prediction status computes"
 
 echo "== status (the table)"
 status | sed 's/^/   /'

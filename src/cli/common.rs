@@ -126,7 +126,8 @@ pub(crate) struct Common {
     /// side (transport, timeout, 5xx after the retries, a rate-limit wait
     /// past the deadline) before the round is discarded: its rewards are
     /// not folded in, and the scores and weights stay as they were. A
-    /// round where every served axon failed is discarded too.
+    /// round where every served axon failed is discarded too. 1 turns
+    /// discarding off (every round folded, as 2.0.7 does).
     #[arg(long, default_value_t = DEFAULT_DISCARD_THRESHOLD)]
     pub(crate) discard_threshold: f64,
 }

@@ -33,9 +33,16 @@ pub enum Verdict {
 /// the miners sent to GitHub failed on the validator's side, or when the
 /// PATs came from axons and not one served axon answered (the dendrite's
 /// network, not 200 miners at once). `github` names where GitHub was asked
-/// (the API URL), for the reason.
+/// (the API URL), for the reason. A threshold of 1 turns discarding off:
+/// every round is folded, as 2.0.7 folds it.
 pub fn verdict(report: &RoundReport, threshold: f64, github: &str) -> Verdict {
     let stats = &report.stats;
+    if threshold >= 1.0 {
+        return Verdict::Fold {
+            faults: stats.validator_faults,
+            asked: stats.github_miners,
+        };
+    }
     if let Some(q) = &stats.pat_query {
         if q.queried > 0 && q.answered == 0 {
             return Verdict::Discard(format!(

@@ -224,6 +224,8 @@ fn s11_9_7_a_round_that_failed_on_our_side_is_discarded() {
         Some("none of the 200 served axons answered"),
     );
     check_verdict((1, 0), Some((200, 1)), t, None);
+    // A threshold of 1 turns discarding off.
+    check_verdict((0, 0), Some((200, 0)), 1.0, None);
     // No axon serves: nothing was asked, so nothing failed on our side.
     check_verdict((0, 0), Some((0, 0)), t, None);
 }
