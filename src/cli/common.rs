@@ -8,11 +8,14 @@ use clap::Args;
 use gittensor_validator::dendrite::{Dendrite, DendriteConfig};
 use gittensor_validator::fakehub::{FakeHub, Snapshot};
 use gittensor_validator::github::{Client, ClientConfig};
+use gittensor_validator::health::{Board, Concern};
 use gittensor_validator::inputs;
 use gittensor_validator::metagraph::Metagraph;
 use gittensor_validator::pipeline::{bridge, MinerInput, RoundOptions, DEFAULT_CONCURRENCY};
-use gittensor_validator::scoring::verdict::DEFAULT_DISCARD_THRESHOLD;
+use gittensor_validator::scoring::verdict::{verdict, Verdict, DEFAULT_DISCARD_THRESHOLD};
+use gittensor_validator::scoring::{RoundContext, RoundReport};
 use gittensor_validator::wallet::{hotkey_path, Hotkey};
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::tables::Tables;
@@ -218,6 +221,56 @@ pub(crate) struct Github {
     /// `--discard-threshold`.
     pub(crate) discard_threshold: f64,
     pub(crate) _replay: Option<FakeHub>,
+}
+
+impl Github {
+    /// The context of a loop's next round: the weight tables read again
+    /// (a refusal on the board until the file is mended) and the round's
+    /// "now".
+    pub(crate) async fn next_round(&mut self, board: &Board) -> Arc<RoundContext> {
+        self.tables.refresh().await;
+        let problems = self.tables.problems();
+        board.tables_refused(problems.len());
+        board.concern(
+            Concern::Tables,
+            (!problems.is_empty()).then(|| problems.join("; ")),
+        );
+        let (repos, languages) = self.tables.current();
+        Arc::new(RoundContext {
+            repos,
+            languages,
+            now: self.now.unwrap_or_else(OffsetDateTime::now_utc),
+        })
+    }
+}
+
+impl Github {
+    /// Judges a finished round (SCORING.md §11.9.7), and says so: a round
+    /// that failed on the validator's side is marked `discarded` in its
+    /// report and `Err` gives why; below the threshold, the miners that
+    /// failed on our side (they score 0, as in 2.0.7) are counted in one
+    /// WARN and the round may be folded in.
+    pub(crate) fn judge(&self, report: &mut RoundReport) -> Result<(), String> {
+        match verdict(report, self.discard_threshold, &self.url) {
+            Verdict::Discard(why) => {
+                log::warn!(
+                    "round discarded: {why}; its rewards are not folded in: the scores and the weights stay as they were"
+                );
+                report.discarded = Some(why.clone());
+                Err(why)
+            }
+            Verdict::Fold { faults, asked } => {
+                if faults > 0 {
+                    log::warn!(
+                        "{faults} of {asked} miners failed on the validator's side (GitHub at {}); \
+                         below the discard threshold, so they score 0 as in 2.0.7",
+                        self.url
+                    );
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Inputs of a round, read and checked before anything runs.

@@ -13,9 +13,7 @@ use gittensor_validator::inputs;
 use gittensor_validator::pipeline::bridge;
 use gittensor_validator::pipeline::MinerInput;
 use gittensor_validator::scoring::state::ValidatorState;
-use gittensor_validator::scoring::verdict::{verdict, Verdict};
-use gittensor_validator::scoring::{RoundContext, RoundReport, DEFAULT_EMA_ALPHA};
-use time::OffsetDateTime;
+use gittensor_validator::scoring::{RoundReport, DEFAULT_EMA_ALPHA};
 
 use super::common::{check_alpha, prepare, Github, Source, SourceArgs};
 use super::{
@@ -154,21 +152,7 @@ impl Rounds {
     /// before anything waits. False when a signal cut it short.
     async fn round(&mut self) -> Result<bool, Failure> {
         self.board.expect_progress(self.budget(), "a round");
-        let tables = &mut self.github.tables;
-        tables.refresh().await;
-        let problems = tables.problems();
-        self.board.tables_refused(problems.len());
-        self.board.concern(
-            Concern::Tables,
-            (!problems.is_empty()).then(|| problems.join("; ")),
-        );
-        let (repos, languages) = tables.current();
-        let now = self.github.now.unwrap_or_else(OffsetDateTime::now_utc);
-        let ctx = Arc::new(RoundContext {
-            repos,
-            languages,
-            now,
-        });
+        let ctx = self.github.next_round(&self.board).await;
         // The metagraph, or the miners file standing for it, resyncs the
         // scores by hotkey (§11.3) before the round is folded in.
         let (hotkeys, count) = match &self.source {
@@ -204,27 +188,15 @@ impl Rounds {
             return Ok(false);
         }
         let dir = self.args.state.clone();
-        match verdict(&report, self.github.discard_threshold, &self.github.url) {
-            Verdict::Discard(why) => {
-                log::warn!(
-                    "round discarded: {why}; the scores and weights in {} stay as they were (see /readyz)",
-                    dir.display()
-                );
+        match self.github.judge(&mut report) {
+            Err(why) => {
                 self.board.round_discarded(&why);
-                report.discarded = Some(why);
                 let rep = report.clone();
                 bridge::blocking(move || write_json(&dir.join("report.json"), &rep))
                     .await
                     .map_err(|e| Failure::Other(e.to_string()))??;
             }
-            Verdict::Fold { faults, asked } => {
-                if faults > 0 {
-                    log::warn!(
-                        "{faults} of {asked} miners failed on the validator's side (GitHub at {}); \
-                         below the discard threshold, so they score 0 as in 2.0.7",
-                        self.github.url
-                    );
-                }
+            Ok(()) => {
                 // Every reward's uid is a miners-file uid, below n.
                 next.fold_round(&report.rewards, self.args.alpha)
                     .map_err(|e| Failure::Other(format!("moving average: {e}")))?;

@@ -8,7 +8,6 @@ use clap::Args;
 use gittensor_validator::inputs;
 use gittensor_validator::metagraph::Metagraph;
 use gittensor_validator::pipeline::Recorder;
-use gittensor_validator::scoring::verdict::{verdict, Verdict};
 use gittensor_validator::scoring::RoundContext;
 use time::OffsetDateTime;
 
@@ -56,7 +55,7 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
         let shutdown = Shutdown::install()?;
         Ok::<_, Failure>(
             round_until_stopped(
-                p.github.client,
+                p.github.client.clone(),
                 p.source.round_miners(),
                 ctx.clone(),
                 p.github.options,
@@ -69,21 +68,10 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     print_table(&report);
     // A round that failed on our side says nothing about the miners: its
     // report is written, marked, and the exit status says so.
-    let discarded = match verdict(&report, p.github.discard_threshold, &p.github.url) {
-        Verdict::Discard(why) if !interrupted => {
-            log::warn!("round discarded: {why}; its rewards say nothing about the miners");
-            report.discarded = Some(why.clone());
-            Some(why)
-        }
-        Verdict::Fold { faults, asked } if faults > 0 && !interrupted => {
-            log::warn!(
-                "{faults} of {asked} miners failed on the validator's side (GitHub at {}); \
-                 below the discard threshold, so they score 0 as in 2.0.7",
-                p.github.url
-            );
-            None
-        }
-        _ => None,
+    let discarded = if interrupted {
+        None
+    } else {
+        p.github.judge(&mut report).err()
     };
     if let (Some(dir), Some(recorder)) = (&args.record, &recorder) {
         let metagraph = match &p.source {

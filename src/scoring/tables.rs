@@ -351,12 +351,10 @@ mod tests {
         );
     }
 
-    /// One check per table rule: the text, and the error it must give
+    /// One check per table rule: the text, and the error `parse` must give
     /// (`None`: accepted).
-    fn check_repos(text: &str, expected: Option<&str>) {
-        let got = MasterRepositories::parse(text, "m.json")
-            .err()
-            .map(|e| e.to_string());
+    fn check<T>(parse: fn(&str, &str) -> Result<T, Error>, text: &str, expected: Option<&str>) {
+        let got = parse(text, "t.json").err().map(|e| e.to_string());
         match (expected, got) {
             (None, None) => {}
             (Some(want), Some(got)) => assert!(got.contains(want), "{got:?} lacks {want:?}"),
@@ -364,15 +362,12 @@ mod tests {
         }
     }
 
+    fn check_repos(text: &str, expected: Option<&str>) {
+        check(MasterRepositories::parse, text, expected);
+    }
+
     fn check_languages(text: &str, expected: Option<&str>) {
-        let got = LanguageWeights::parse(text, "l.json")
-            .err()
-            .map(|e| e.to_string());
-        match (expected, got) {
-            (None, None) => {}
-            (Some(want), Some(got)) => assert!(got.contains(want), "{got:?} lacks {want:?}"),
-            (want, got) => panic!("{text}: expected {want:?}, got {got:?}"),
-        }
+        check(LanguageWeights::parse, text, expected);
     }
 
     #[test]
@@ -403,8 +398,8 @@ mod tests {
             r#"{"a/b": {"weight": 1}, "x/y": {"emission_share": 0.3}}"#,
             Some("1 entry is not in gittensor 2.0.7's format (this looks like a table of a later gittensor release"),
         );
-        check_repos("{}", Some("m.json: no entries"));
-        check_repos("[]", Some("m.json: not a json object"));
+        check_repos("{}", Some("t.json: no entries"));
+        check_repos("[]", Some("t.json: not a json object"));
         check_languages(r#"{"rs": 2.0, "md": 0.1}"#, None);
         check_languages(
             r#"{"rs": {"weight": 2.0}}"#,
@@ -412,7 +407,7 @@ mod tests {
         );
         check_languages(r#"{"rs": "2.0"}"#, Some(r#""rs": a string, not a number"#));
         check_languages(r#"{"rs": true}"#, Some("a bool, not a number"));
-        check_languages("{}", Some("l.json: no entries"));
+        check_languages("{}", Some("t.json: no entries"));
     }
 
     #[test]

@@ -33,10 +33,8 @@ use gittensor_validator::metagraph::Metagraph;
 use gittensor_validator::pipeline::bridge;
 use gittensor_validator::scoring::state::{Cadence, ValidatorState};
 use gittensor_validator::scoring::trust::WatchLimits;
-use gittensor_validator::scoring::verdict::{verdict, Verdict};
-use gittensor_validator::scoring::{RoundContext, DEFAULT_EMA_ALPHA};
+use gittensor_validator::scoring::DEFAULT_EMA_ALPHA;
 use gittensor_validator::wallet::Hotkey;
-use time::OffsetDateTime;
 
 use super::common::{
     check_alpha, expand_home, prepare_github, ChainArgs, Common, WalletArgs, WatchArgs,
@@ -209,6 +207,10 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
         let shutdown = Shutdown::install()?;
         let board = serve_board(args.health_addr).await?;
         board.submission_mode(None, args.dry_run);
+        board.concern(
+            Concern::Round,
+            Some("starting: the first sync with the chain has not finished".into()),
+        );
         systemd::ready(&board);
         let Some((metagraph, uid)) = first_sync(&neurons, &args, &hotkey, &board, &shutdown).await?
         else {
@@ -225,12 +227,11 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
             steps_per_round,
             plural(steps_per_round, "step", "steps")
         );
-        if !state.is_scored() {
-            board.concern(
-                Concern::Round,
-                Some("no scoring round has finished yet: no weights to set".into()),
-            );
-        }
+        board.concern(
+            Concern::Round,
+            (!state.is_scored())
+                .then(|| "no scoring round has finished yet: no weights to set".into()),
+        );
         let mut v = Validator {
             args,
             hotkey,
@@ -538,21 +539,7 @@ impl Validator {
     /// weight tables read again; folded into the moving average unless it
     /// failed on our side (§11.9.7).
     async fn round(&mut self) -> Result<RoundEnd, Failure> {
-        let tables = &mut self.github.tables;
-        tables.refresh().await;
-        let problems = tables.problems();
-        self.board.tables_refused(problems.len());
-        self.board.concern(
-            Concern::Tables,
-            (!problems.is_empty()).then(|| problems.join("; ")),
-        );
-        let (repos, languages) = tables.current();
-        let now = self.github.now.unwrap_or_else(OffsetDateTime::now_utc);
-        let ctx = Arc::new(RoundContext {
-            repos,
-            languages,
-            now,
-        });
+        let ctx = self.github.next_round(&self.board).await;
         let number = self.state.rounds + 1;
         log::info!("round {number} starting: {} uids", self.metagraph.n());
         self.board.expect_progress(
@@ -580,28 +567,13 @@ impl Validator {
             return Ok(RoundEnd::Interrupted);
         }
         self.rounds_done += 1;
-        match verdict(&report, self.github.discard_threshold, &self.github.url) {
-            Verdict::Discard(why) => {
-                log::warn!(
-                    "round discarded: {why}; the scores and the weights stay as they were (see /readyz)"
-                );
-                self.board.round_discarded(&why);
-                report.discarded = Some(why);
-            }
-            Verdict::Fold { faults, asked } => {
-                if faults > 0 {
-                    log::warn!(
-                        "{faults} of {asked} miners failed on the validator's side (GitHub at {}); \
-                         below the discard threshold, so they score 0 as in 2.0.7",
-                        self.github.url
-                    );
-                }
-                match self.state.fold_round(&report.rewards, self.args.alpha) {
-                    Ok(()) => self.board.round(&report),
-                    // The round's uids come from the metagraph the scores follow.
-                    Err(e) => log::error!("moving average: {e}; the round is discarded"),
-                }
-            }
+        match self.github.judge(&mut report) {
+            Err(why) => self.board.round_discarded(&why),
+            Ok(()) => match self.state.fold_round(&report.rewards, self.args.alpha) {
+                Ok(()) => self.board.round(&report),
+                // The round's uids come from the metagraph the scores follow.
+                Err(e) => log::error!("moving average: {e}; the round is discarded"),
+            },
         }
         print_table_async(&report).await;
         let (dir, rep) = (self.dir.clone(), report);
