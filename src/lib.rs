@@ -1,10 +1,17 @@
 //! gittensor-validator: the gittensor subnet's validator scoring, in Rust.
 //!
-//! Three layers, one direction:
-//! - [`scoring`]: pure rules of SCORING.md (no I/O, no clock, no tokio);
-//! - [`github`]: a blocking GitHub client on ureq;
+//! Layers, one direction:
+//! - [`scoring`]: pure rules of SCORING.md (no I/O, no clock, no tokio),
+//!   with §11's moving average and weights, the round's verdict and the
+//!   consensus watch's trust arithmetic;
+//! - [`github`] and [`dendrite`]: blocking clients on ureq (GitHub; the
+//!   miners' axons), [`wallet`] the hotkey that signs, [`filestore`] the
+//!   merged PRs' files kept across rounds;
 //! - [`pipeline`]: the round, async (tokio, through one `spawn_blocking`
-//!   bridge) and as a blocking facade.
+//!   bridge) and as a blocking facade;
+//! - [`chain`]: the async subtensor client (subxt), the only code that talks
+//!   to the chain; [`health`] the operator's `/healthz`, `/readyz` and
+//!   `/metrics`.
 //!
 //! See ARCHITECTURE.md for the map and the invariants.
 
