@@ -3,6 +3,7 @@
 //! `cli`, one module each.
 
 mod cli;
+mod validator;
 
 use std::process::ExitCode;
 

@@ -8,18 +8,13 @@ use clap::Args;
 use gittensor_validator::dendrite::{Dendrite, DendriteConfig};
 use gittensor_validator::fakehub::{FakeHub, Snapshot};
 use gittensor_validator::github::{Client, ClientConfig};
-use gittensor_validator::health::{Board, Concern};
 use gittensor_validator::inputs;
-use gittensor_validator::metagraph::Metagraph;
-use gittensor_validator::pipeline::{bridge, MinerInput, RoundOptions, DEFAULT_CONCURRENCY};
-use gittensor_validator::scoring::verdict::{verdict, Verdict, DEFAULT_DISCARD_THRESHOLD};
-use gittensor_validator::scoring::{RoundContext, RoundReport};
+use gittensor_validator::pipeline::{RoundOptions, DEFAULT_CONCURRENCY};
+use gittensor_validator::scoring::verdict::DEFAULT_DISCARD_THRESHOLD;
 use gittensor_validator::wallet::{hotkey_path, Hotkey};
-use std::sync::Arc;
-use time::OffsetDateTime;
 
-use super::tables::Tables;
-use super::{parse_duration, parse_now, Failure, RoundMiners};
+use super::{parse_duration, parse_now};
+use crate::validator::{Failure, Github, Source, Tables};
 
 /// Where a round's miners and their PATs come from: a miners file, or the
 /// axons of a metagraph file, asked over the dendrite.
@@ -145,131 +140,20 @@ pub(crate) fn check_alpha(alpha: f64) -> Result<(), Failure> {
         )))
     }
 }
-/// Where the miners come from, read and checked.
-pub(crate) enum Source {
-    /// A miners file and what it held.
-    Listed(PathBuf, Vec<MinerInput>),
-    /// A metagraph file, what it held, and the dendrite to ask its axons.
-    Axons(PathBuf, Metagraph, Dendrite),
-}
-
-impl Source {
-    /// Reads the source named by the options.
-    pub(crate) fn load(args: &SourceArgs) -> Result<Source, Failure> {
-        match (&args.miners, &args.metagraph) {
-            (Some(path), _) => Ok(Source::Listed(path.clone(), inputs::load_miners(path)?)),
-            (None, Some(path)) => {
-                let metagraph = inputs::load_metagraph(path)?;
-                let config = DendriteConfig::builder()
-                    .timeout(args.dendrite_timeout)
-                    .build();
-                let dendrite = Dendrite::new(args.wallet.load()?, config);
-                Ok(Source::Axons(path.clone(), metagraph, dendrite))
-            }
-            // clap requires one of the two.
-            (None, None) => Err(Failure::Input("--miners or --metagraph is required".into())),
+/// Reads the source named by the options.
+pub(crate) fn load_source(args: &SourceArgs) -> Result<Source, Failure> {
+    match (&args.miners, &args.metagraph) {
+        (Some(path), _) => Ok(Source::Listed(path.clone(), inputs::load_miners(path)?)),
+        (None, Some(path)) => {
+            let metagraph = inputs::load_metagraph(path)?;
+            let config = DendriteConfig::builder()
+                .timeout(args.dendrite_timeout)
+                .build();
+            let dendrite = Dendrite::new(args.wallet.load()?, config);
+            Ok(Source::Axons(path.clone(), metagraph, dendrite))
         }
-    }
-
-    /// The miners of the next round: the file read again (operators update
-    /// it), or the last good one when it went bad, which is logged.
-    pub(crate) async fn reload(&mut self) {
-        match self {
-            Source::Listed(path, miners) => {
-                let p = path.clone();
-                match bridge::blocking(move || inputs::load_miners(&p)).await {
-                    Ok(Ok(fresh)) => *miners = fresh,
-                    Ok(Err(e)) => log::error!("{e}; keeping the miners of the last round"),
-                    Err(e) => log::error!(
-                        "reading the miners file: {e}; keeping the miners of the last round"
-                    ),
-                }
-            }
-            Source::Axons(path, metagraph, _) => {
-                let p = path.clone();
-                match bridge::blocking(move || inputs::load_metagraph(&p)).await {
-                    Ok(Ok(fresh)) => *metagraph = fresh,
-                    Ok(Err(e)) => log::error!("{e}; keeping the metagraph of the last round"),
-                    Err(e) => log::error!(
-                        "reading the metagraph file: {e}; keeping the metagraph of the last round"
-                    ),
-                }
-            }
-        }
-    }
-
-    /// What a round starts from.
-    pub(crate) fn round_miners(&self) -> RoundMiners {
-        match self {
-            Source::Listed(_, miners) => RoundMiners::Listed(miners.clone()),
-            Source::Axons(_, metagraph, dendrite) => {
-                RoundMiners::Axons(dendrite.clone(), metagraph.clone())
-            }
-        }
-    }
-}
-
-/// The GitHub side of rounds, read and checked before anything runs.
-pub(crate) struct Github {
-    /// The weight tables: read at start, and again at every round of a loop.
-    pub(crate) tables: Tables,
-    /// Where GitHub is (for messages): the API URL, or the replay's file.
-    pub(crate) url: String,
-    pub(crate) client: Client,
-    pub(crate) now: Option<OffsetDateTime>,
-    pub(crate) options: RoundOptions,
-    /// `--discard-threshold`.
-    pub(crate) discard_threshold: f64,
-    pub(crate) _replay: Option<FakeHub>,
-}
-
-impl Github {
-    /// The context of a loop's next round: the weight tables read again
-    /// (a refusal on the board until the file is mended) and the round's
-    /// "now".
-    pub(crate) async fn next_round(&mut self, board: &Board) -> Arc<RoundContext> {
-        self.tables.refresh().await;
-        let problems = self.tables.problems();
-        board.tables_refused(problems.len());
-        board.concern(
-            Concern::Tables,
-            (!problems.is_empty()).then(|| problems.join("; ")),
-        );
-        let (repos, languages) = self.tables.current();
-        Arc::new(RoundContext {
-            repos,
-            languages,
-            now: self.now.unwrap_or_else(OffsetDateTime::now_utc),
-        })
-    }
-}
-
-impl Github {
-    /// Judges a finished round (SCORING.md §11.9.7), and says so: a round
-    /// that failed on the validator's side is marked `discarded` in its
-    /// report and `Err` gives why; below the threshold, the miners that
-    /// failed on our side (they score 0, as in 2.0.7) are counted in one
-    /// WARN and the round may be folded in.
-    pub(crate) fn judge(&self, report: &mut RoundReport) -> Result<(), String> {
-        match verdict(report, self.discard_threshold, &self.url) {
-            Verdict::Discard(why) => {
-                log::warn!(
-                    "round discarded: {why}; its rewards are not folded in: the scores and the weights stay as they were"
-                );
-                report.discarded = Some(why.clone());
-                Err(why)
-            }
-            Verdict::Fold { faults, asked } => {
-                if faults > 0 {
-                    log::warn!(
-                        "{faults} of {asked} miners failed on the validator's side (GitHub at {}); \
-                         below the discard threshold, so they score 0 as in 2.0.7",
-                        self.url
-                    );
-                }
-                Ok(())
-            }
-        }
+        // clap requires one of the two.
+        (None, None) => Err(Failure::Input("--miners or --metagraph is required".into())),
     }
 }
 
@@ -281,7 +165,7 @@ pub(crate) struct Prepared {
 
 pub(crate) fn prepare(c: &Common, source: &SourceArgs) -> Result<Prepared, Failure> {
     let github = prepare_github(c)?;
-    let source = Source::load(source)?;
+    let source = load_source(source)?;
     Ok(Prepared { source, github })
 }
 

@@ -13,9 +13,10 @@ use gittensor_validator::scoring::{LanguageWeights, MasterRepositories, RoundCon
 use time::OffsetDateTime;
 
 use super::common::start_hub;
-use super::{
-    parse_duration, parse_now, print_table, round_until_stopped, runtime, write_report, Failure,
-    Round, RoundMiners, Shutdown, INTERRUPTED,
+use super::{parse_duration, parse_now};
+use crate::validator::{
+    print_table, round_until_stopped, runtime, write_report, Failure, Round, RoundMiners, Shutdown,
+    INTERRUPTED,
 };
 
 #[derive(Args)]

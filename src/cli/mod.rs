@@ -1,34 +1,23 @@
-//! The commands of the binary, one module each, and what they share:
-//! exit statuses, durations, the runtime, a round under Ctrl-C, reports.
+//! The command line: the commands' flags, one module each, checked and
+//! turned into what `validator` runs; durations, addresses and times as
+//! flags spell them. Nothing else: the loops and the round live in
+//! `validator`.
 
 mod common;
 mod demo;
 mod run;
 mod score;
-mod shutdown;
 mod status;
-mod systemd;
-mod tables;
 mod validate;
 
-use std::io::Write;
-use std::path::Path;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use gittensor_validator::dendrite::Dendrite;
-use gittensor_validator::github::{Cancel, Client};
-use gittensor_validator::inputs::{self, InputError};
-use gittensor_validator::metagraph::Metagraph;
-use gittensor_validator::pipeline::{
-    query_pats, run_round, run_round_recording, MinerInput, Recorder, RoundOptions,
-};
-use gittensor_validator::scoring::{parse_time, RoundContext, RoundReport};
-use std::sync::Arc;
+use gittensor_validator::scoring::parse_time;
 use time::OffsetDateTime;
 
+pub(crate) use crate::validator::Failure;
 pub(crate) use common::Common;
-pub(crate) use shutdown::Shutdown;
 
 #[derive(Parser)]
 #[command(
@@ -53,27 +42,6 @@ pub(crate) enum Command {
     Validate(validate::ValidateArgs),
     /// Connect, read our trust and the subnet's validators, print, exit.
     Status(status::StatusArgs),
-}
-
-/// What ends the program, and with which status.
-pub(crate) enum Failure {
-    /// Bad usage or a bad input file: status 2.
-    Input(String),
-    /// Anything else: status 1.
-    Other(String),
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (Failure::Input(m) | Failure::Other(m)) = self;
-        f.write_str(m)
-    }
-}
-
-impl From<InputError> for Failure {
-    fn from(e: InputError) -> Self {
-        Failure::Input(e.to_string())
-    }
 }
 
 /// Unsets the environment variables our options read (`WALLET_NAME`,
@@ -153,194 +121,9 @@ pub(crate) fn parse_addr(s: &str) -> Result<std::net::SocketAddr, String> {
         .ok_or_else(|| format!("{s:?} resolves to no address"))
 }
 
-/// A wait as a person reads it (`1h55m`, `7m`, `40s`), and the UTC clock
-/// time it ends at (`16:35 UTC`).
-pub(crate) fn when(wait: Duration) -> (String, String) {
-    let secs = wait.as_secs_f64().ceil() as u64;
-    let span = match secs {
-        0..=89 => format!("{secs}s"),
-        90..=3599 => format!("{}m", (secs + 30) / 60),
-        _ => format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60),
-    };
-    let at = OffsetDateTime::now_utc() + wait;
-    (span, format!("{:02}:{:02} UTC", at.hour(), at.minute()))
-}
-
-/// The longest a round may take before `/healthz` calls the loop stuck:
-/// the PAT phase (one dendrite timeout, all axons at once), then each wave
-/// of miners within its deadline (or the round's own deadline), and a
-/// minute for the rest.
-pub(crate) fn round_budget(
-    options: &RoundOptions,
-    miners: usize,
-    dendrite_timeout: Option<Duration>,
-) -> Duration {
-    let waves =
-        u32::try_from(miners.div_ceil(options.concurrency.max(1)).max(1)).unwrap_or(u32::MAX);
-    let github = options.miner_timeout.saturating_mul(waves);
-    let github = options.round_timeout.map_or(github, |r| github.min(r));
-    github + dendrite_timeout.unwrap_or_default() + Duration::from_secs(60)
-}
-
-/// Writes `value` as pretty JSON to `path`, atomically; the error names the
-/// path.
-pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), Failure> {
-    let json = serde_json::to_string_pretty(value)
-        .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
-    inputs::write_atomic(path, json.as_bytes())
-        .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))
-}
-
 pub(crate) fn parse_now(now: Option<&str>) -> Result<Option<OffsetDateTime>, Failure> {
     now.map(|s| {
         parse_time(s).ok_or_else(|| Failure::Input(format!("--now: {s:?} is not an RFC 3339 time")))
     })
     .transpose()
-}
-
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::Other(format!("cannot start the runtime: {e}")))
-}
-
-/// What a round starts from: the miners with their PATs, or the axons to
-/// ask for them first.
-pub(crate) enum RoundMiners {
-    /// Listed in a miners file.
-    Listed(Vec<MinerInput>),
-    /// Every uid of the metagraph, asked over the dendrite.
-    Axons(Dendrite, Metagraph),
-}
-
-/// One round (the PAT phase first when the miners come from axons), cut
-/// short by SIGTERM or SIGINT: every miner still running then fails with a
-/// reason, and the round is marked interrupted.
-pub(crate) async fn round_until_stopped(
-    client: Client,
-    miners: RoundMiners,
-    ctx: Arc<RoundContext>,
-    options: RoundOptions,
-    recorder: Option<Arc<Recorder>>,
-    shutdown: &Shutdown,
-) -> Round {
-    let cancel = Cancel::new();
-    let watcher = {
-        let (cancel, mut shutdown) = (cancel.clone(), shutdown.clone());
-        tokio::spawn(async move {
-            shutdown.wait().await;
-            log::warn!("cancelling the round in flight");
-            cancel.cancel();
-        })
-    };
-    let (miners, query) = match miners {
-        RoundMiners::Listed(miners) => (miners, None),
-        RoundMiners::Axons(dendrite, metagraph) => {
-            log::info!("asking {} axons for their PATs", metagraph.n());
-            let q = query_pats(dendrite, &metagraph, 0, cancel.clone()).await;
-            log::info!(
-                "PATs: {} of {} uids answered in {} ms ({} queried, {} timed out)",
-                q.stats.answered,
-                metagraph.n(),
-                q.stats.wall_ms,
-                q.stats.queried,
-                q.stats.timed_out
-            );
-            (q.miners, Some((q.errors, q.stats)))
-        }
-    };
-    let mut report = match recorder {
-        Some(r) => run_round_recording(client, miners, ctx, options, cancel.clone(), r).await,
-        None => run_round(client, miners, ctx, options, cancel.clone()).await,
-    };
-    if let Some((errors, stats)) = query {
-        report.pat_query_errors = errors;
-        report.stats.pat_query = Some(stats);
-    }
-    watcher.abort();
-    Round {
-        report,
-        interrupted: cancel.is_cancelled(),
-    }
-}
-
-/// A round's report, and whether a signal cut it short (then its rewards
-/// say nothing about the miners: every one still running failed).
-pub(crate) struct Round {
-    report: RoundReport,
-    interrupted: bool,
-}
-
-pub(crate) const INTERRUPTED: &str = "interrupted: the round was cancelled before it finished";
-
-pub(crate) fn write_report(report: &RoundReport, target: &str) -> Result<(), Failure> {
-    // Serializing plain data with string keys cannot fail.
-    let json = serde_json::to_string_pretty(report).map_err(|e| Failure::Other(e.to_string()))?;
-    if target == "-" {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{json}").map_err(|e| Failure::Other(format!("stdout: {e}")))
-    } else {
-        inputs::write_atomic(Path::new(target), json.as_bytes())
-            .map_err(|e| Failure::Other(format!("{target}: {e}")))
-    }
-}
-
-/// The round's table for a person: a line per uid, then the totals.
-pub(crate) fn table(report: &RoundReport) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    // Writing to a String cannot fail.
-    let _ = writeln!(
-        out,
-        "{:>5} {:>4} {:>12} {:>10}  note",
-        "uid", "PRs", "score", "reward"
-    );
-    for (uid, reward) in &report.rewards {
-        let e = report.evaluations.get(uid);
-        let prs = e.map_or(0, |e| e.pull_requests.len());
-        let score = e.map_or(0.0, |e| e.total_score);
-        let note = e.and_then(|e| e.failed_reason.clone()).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{uid:>5} {prs:>4} {score:>12.4} {reward:>10.6}  {note}"
-        );
-    }
-    let s = &report.stats;
-    let _ = writeln!(
-        out,
-        "{} miners in {} ms, {} GitHub requests ({} retries), max event-loop lag {:.2} ms",
-        s.miners, s.wall_ms, s.github_requests, s.github_retries, s.max_event_loop_lag_ms
-    );
-    out
-}
-
-/// Prints the round's table on stderr (blocking: from sync code only).
-pub(crate) fn print_table(report: &RoundReport) {
-    let _ = std::io::stderr().lock().write_all(table(report).as_bytes());
-}
-
-/// Prints the round's table on stderr from async code: a full stderr pipe
-/// must block a pool thread, not the event loop.
-pub(crate) async fn print_table_async(report: &RoundReport) {
-    let text = table(report);
-    let _ = gittensor_validator::pipeline::bridge::blocking(move || {
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
-    })
-    .await;
-}
-
-/// The operator's board, served on `addr` (`/healthz`, `/readyz`, `/metrics`) when
-/// one is given. A port that cannot be bound is bad usage.
-pub(crate) async fn serve_board(
-    addr: Option<std::net::SocketAddr>,
-) -> Result<Arc<gittensor_validator::health::Board>, Failure> {
-    let board = Arc::new(gittensor_validator::health::Board::new());
-    if let Some(addr) = addr {
-        let bound = gittensor_validator::health::serve(addr, board.clone())
-            .await
-            .map_err(|e| Failure::Input(format!("--health-addr {addr}: {e}")))?;
-        log::info!("serving /healthz, /readyz and /metrics on {bound}");
-    }
-    Ok(board)
 }

@@ -11,9 +11,10 @@ use gittensor_validator::pipeline::Recorder;
 use gittensor_validator::scoring::RoundContext;
 use time::OffsetDateTime;
 
-use super::common::{prepare, Source, SourceArgs};
-use super::{
-    print_table, round_until_stopped, runtime, write_report, Common, Failure, Round, Shutdown,
+use super::common::{prepare, SourceArgs};
+use super::Common;
+use crate::validator::{
+    print_table, round_until_stopped, runtime, write_report, Failure, Round, Shutdown, Source,
     INTERRUPTED,
 };
 

@@ -12,7 +12,7 @@ use gittensor_validator::scoring::trust::{self, from_u16};
 use serde::Serialize;
 
 use super::common::{ChainArgs, WalletArgs, WatchArgs};
-use super::{runtime, Failure};
+use crate::validator::{runtime, Failure};
 
 #[derive(Args)]
 pub(crate) struct StatusArgs {

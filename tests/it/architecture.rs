@@ -85,3 +85,16 @@ fn only_chain_talks_to_the_chain() {
     );
     assert!(!users.is_empty());
 }
+
+#[test]
+fn the_loops_do_not_know_the_command_line() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/validator");
+    for (path, code) in sources(&root) {
+        for f in ["crate::cli", "clap"] {
+            assert!(
+                !code.contains(f),
+                "{path} uses {f}: validator/ takes a config, cli/ builds it"
+            );
+        }
+    }
+}

@@ -17,7 +17,9 @@ use std::path::PathBuf;
 
 use gittensor_validator::inputs;
 
-use super::{write_json, Attempt, Failure, Validator};
+use super::persist::write_json;
+use super::steps::{Attempt, Validator};
+use super::Failure;
 
 impl Validator {
     /// Computes the weights of the scores against the chain's limits and

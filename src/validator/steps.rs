@@ -1,4 +1,4 @@
-//! `validate`: the drop-in validator on subtensor, the loop of 2.0.7's
+//! The drop-in validator on subtensor (`validate`), the loop of 2.0.7's
 //! `neurons/validator.py` (SCORING.md §11.5): a step every
 //! `--step-interval`; a scoring round at every `--scoring-interval` (the
 //! PATs from the miners' axons, then GitHub), folded into the float32
@@ -17,14 +17,10 @@
 //! What the submission is, given what the loop knows, is decided by the
 //! pure `decide_submission`; `submit.rs` acts on it.
 
-mod submit;
-
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::Args;
 use gittensor_validator::chain::{Chain, ChainConfig, ChainError, ConsensusView};
 use gittensor_validator::dendrite::{Dendrite, DendriteConfig};
 use gittensor_validator::health::{Board, Concern, Due};
@@ -33,102 +29,25 @@ use gittensor_validator::metagraph::Metagraph;
 use gittensor_validator::pipeline::bridge;
 use gittensor_validator::scoring::state::{Cadence, ValidatorState};
 use gittensor_validator::scoring::trust::WatchLimits;
-use gittensor_validator::scoring::DEFAULT_EMA_ALPHA;
 use gittensor_validator::wallet::Hotkey;
 
-use super::common::{
-    check_alpha, expand_home, prepare_github, ChainArgs, Common, WalletArgs, WatchArgs,
-};
-use super::{
-    parse_addr, parse_duration, print_table_async, round_budget, round_until_stopped, runtime,
-    serve_board, systemd, when, write_json, Failure, Round, RoundMiners, Shutdown, INTERRUPTED,
-};
-
-/// gittensor's `__spec_version__` (1.0.0 -> 1000), the weights version key
-/// 2.0.7 sends (SCORING.md §11.4.6).
-const VERSION_KEY: u64 = 1000;
-
-#[derive(Args)]
-pub(crate) struct ValidateArgs {
-    /// The subnet.
-    #[arg(long, env = "NETUID", default_value_t = 74)]
-    pub(crate) netuid: u16,
-    #[command(flatten)]
-    pub(crate) wallet: WalletArgs,
-    #[command(flatten)]
-    pub(crate) chain: ChainArgs,
-    /// The subnet's neurons from this file instead of the chain (offline runs
-    /// and tests): every step computes and logs the weights, nothing is submitted.
-    #[arg(long, conflicts_with_all = ["endpoint"])]
-    pub(crate) metagraph: Option<PathBuf>,
-    #[command(flatten)]
-    pub(crate) common: Common,
-    /// Directory of state.json, report.json and weights.json. Defaults to the
-    /// Python validator's: ~/.bittensor/miners/NAME/HOTKEY/netuidN/validator.
-    #[arg(long)]
-    pub(crate) state: Option<PathBuf>,
-    /// Stop after this many scoring rounds, once the weights that follow the
-    /// last one were submitted, refused, or found impossible.
-    #[arg(long)]
-    pub(crate) rounds: Option<u64>,
-    /// Compute and log the weights (uid, u16); submit nothing.
-    #[arg(long)]
-    pub(crate) dry_run: bool,
-    /// Serve GET /healthz, /readyz and /metrics here, e.g. 127.0.0.1:8080
-    /// or localhost:8080.
-    #[arg(long, value_parser = parse_addr)]
-    pub(crate) health_addr: Option<SocketAddr>,
-    /// Deadline of one axon query, as bittensor's dendrite default.
-    #[arg(long, default_value = "12s", value_parser = parse_duration)]
-    pub(crate) dendrite_timeout: Duration,
-    /// Time between two steps (metagraph sync, weights check).
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
-    pub(crate) step_interval: Duration,
-    /// Time between scoring rounds (a round at every Nth step).
-    #[arg(long, default_value = "2h", value_parser = parse_duration)]
-    pub(crate) scoring_interval: Duration,
-    /// Blocks between two weight settings of this validator.
-    #[arg(long, default_value_t = 100)]
-    pub(crate) epoch_length: u64,
-    /// The weights version key sent with set_weights.
-    #[arg(long, default_value_t = VERSION_KEY)]
-    pub(crate) version_key: u64,
-    /// Moving-average weight of a new round's rewards.
-    #[arg(long, default_value_t = DEFAULT_EMA_ALPHA)]
-    pub(crate) alpha: f64,
-    #[command(flatten)]
-    pub(crate) watch: WatchArgs,
-}
-
-/// The Python validator's state folder (gittensor/utils/config.py).
-fn default_state_dir(args: &ValidateArgs) -> PathBuf {
-    let root = std::env::var("BT_LOGGING_LOGGING_DIR")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "~/.bittensor/miners".into());
-    expand_home(&root)
-        .join(&args.wallet.name)
-        .join(&args.wallet.hotkey)
-        .join(format!("netuid{}", args.netuid))
-        .join("validator")
-}
+use super::config::{Github, ValidateConfig};
+use super::persist::write_json;
+use super::round::print_table_async;
+use super::round::{round_budget, round_until_stopped, Round, RoundMiners, INTERRUPTED};
+use super::startup::{first_sync, load_state, Neurons};
+use super::{plural, runtime, serve_board, systemd, when, Failure, Shutdown};
 
 /// Subtensor's block time, for "when" estimates only.
 const BLOCK_TIME: Duration = Duration::from_secs(12);
 
 /// How a weights attempt ended: `--rounds` stops on a concluded one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Attempt {
+pub(super) enum Attempt {
     /// Submitted, refused, or found impossible.
     Concluded,
     /// Failed in a way the next due step may not (the chain unreachable).
     Unknown,
-}
-
-/// Where the metagraph comes from.
-enum Neurons {
-    Chain(Arc<Chain>),
-    File(PathBuf),
 }
 
 /// How a round ended.
@@ -139,93 +58,101 @@ enum RoundEnd {
     Interrupted,
 }
 
-struct Validator {
-    args: ValidateArgs,
-    hotkey: Hotkey,
-    neurons: Neurons,
-    metagraph: Metagraph,
-    uid: u16,
-    state: ValidatorState,
-    dir: PathBuf,
-    cadence: Cadence,
-    dendrite: Dendrite,
-    board: Arc<Board>,
-    github: super::common::Github,
-    shutdown: Shutdown,
-    rounds_done: u64,
+pub(super) struct Validator {
+    pub(super) args: Settings,
+    pub(super) hotkey: Hotkey,
+    pub(super) neurons: Neurons,
+    pub(super) metagraph: Metagraph,
+    pub(super) uid: u16,
+    pub(super) state: ValidatorState,
+    pub(super) dir: PathBuf,
+    pub(super) cadence: Cadence,
+    pub(super) dendrite: Dendrite,
+    pub(super) board: Arc<Board>,
+    pub(super) github: Github,
+    pub(super) shutdown: Shutdown,
+    pub(super) rounds_done: u64,
     /// The last block seen on the chain.
-    head: Option<u64>,
+    pub(super) head: Option<u64>,
     /// The chain's version key we last said was above ours: said once per
     /// change, not every step.
-    version_key_reported: Option<u64>,
+    pub(super) version_key_reported: Option<u64>,
     /// The subnet's consensus, trust and weights, read at the last resync.
-    consensus: Option<ConsensusView>,
+    pub(super) consensus: Option<ConsensusView>,
     /// The trust our weights were predicted to get at the last setting.
-    last_predicted: Option<f64>,
+    pub(super) last_predicted: Option<f64>,
     /// When the consensus watch warns.
-    watch: WatchLimits,
+    pub(super) watch: WatchLimits,
 }
 
-pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
-    check_alpha(args.alpha)?;
-    let watch = args.watch.limits()?;
-    if args.step_interval.is_zero() {
-        return Err(Failure::Input("--step-interval must be above 0".into()));
-    }
-    let github = prepare_github(&args.common)?;
-    let hotkey = args.wallet.load()?;
-    let dir = args
-        .state
-        .clone()
-        .unwrap_or_else(|| default_state_dir(&args));
+/// Runs the validator until `--rounds` is reached, a signal, or a fault
+/// that ends it (the hotkey deregistered, the state unwritable).
+pub(crate) fn validate(config: ValidateConfig) -> Result<(), Failure> {
+    let ValidateConfig {
+        netuid,
+        hotkey,
+        endpoint,
+        metagraph,
+        state_dir: dir,
+        rounds,
+        dry_run,
+        health_addr,
+        dendrite_timeout,
+        step_interval,
+        cadence,
+        version_key,
+        alpha,
+        watch,
+        github,
+    } = config;
+    let settings = Settings {
+        netuid,
+        rounds,
+        dry_run,
+        step_interval,
+        dendrite_timeout,
+        version_key,
+        alpha,
+    };
     std::fs::create_dir_all(&dir).map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
     inputs::remove_stale_temps(&dir, &["state.json", "weights.json", "report.json"]);
     gittensor_validator::filestore::keep_in_state_dir(&github.client, &dir);
-    let neurons = match &args.metagraph {
-        Some(path) => Neurons::File(path.clone()),
-        None => Neurons::Chain(Arc::new(Chain::new(
+    let neurons = match (metagraph, endpoint) {
+        (Some(path), _) => Neurons::File(path),
+        (None, endpoint) => Neurons::Chain(Arc::new(Chain::new(
             ChainConfig::builder()
-                .endpoint(args.chain.endpoint()?)
+                .endpoint(endpoint.unwrap_or_default())
                 .build(),
         ))),
     };
     let dendrite = Dendrite::new(
         hotkey.clone(),
-        DendriteConfig::builder()
-            .timeout(args.dendrite_timeout)
-            .build(),
+        DendriteConfig::builder().timeout(dendrite_timeout).build(),
     );
-    let steps_per_round = (args.scoring_interval.as_secs_f64() / args.step_interval.as_secs_f64())
-        .round()
-        .max(1.0) as u64;
-    let cadence = Cadence {
-        steps_per_round,
-        epoch_length: args.epoch_length,
-    };
     let rt = runtime()?;
     let result = rt.block_on(async move {
         let shutdown = Shutdown::install()?;
-        let board = serve_board(args.health_addr).await?;
-        board.submission_mode(None, args.dry_run);
+        let board = serve_board(health_addr).await?;
+        board.submission_mode(None, dry_run);
         board.concern(
             Concern::Round,
             Some("starting: the first sync with the chain has not finished".into()),
         );
         systemd::ready(&board);
-        let Some((metagraph, uid)) = first_sync(&neurons, &args, &hotkey, &board, &shutdown).await?
+        let Some((metagraph, uid)) =
+            first_sync(&neurons, netuid, &hotkey, &board, &shutdown).await?
         else {
             return Ok(());
         };
         let state = load_state(&dir, &metagraph).await?;
         log::info!(
-            "validating netuid {} as uid {uid} ({}), {} uids, state in {}, step {}, a round every {} {}",
-            args.netuid,
+            "validating netuid {netuid} as uid {uid} ({}), {} uids, state in {}, step {}, a round every {} {}",
             hotkey.ss58(),
             metagraph.n(),
             dir.display(),
             state.step,
-            steps_per_round,
-            plural(steps_per_round, "step", "steps")
+            cadence.steps_per_round,
+            plural(cadence.steps_per_round, "step", "steps")
         );
         board.concern(
             Concern::Round,
@@ -233,7 +160,7 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
                 .then(|| "no scoring round has finished yet: no weights to set".into()),
         );
         let mut v = Validator {
-            args,
+            args: settings,
             hotkey,
             neurons,
             metagraph,
@@ -267,132 +194,16 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     result
 }
 
-/// "1 round", "2 rounds".
-pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
-    if n == 1 {
-        one.to_string()
-    } else {
-        many.to_string()
-    }
-}
-
-/// The metagraph and this validator's uid at start; `None` when a signal
-/// came first. A chain that does not answer is waited for (with the
-/// client's back-off); a hotkey that is not registered ends the process
-/// with status 2; a storage item that does not decode ends it with 1.
-async fn first_sync(
-    neurons: &Neurons,
-    args: &ValidateArgs,
-    hotkey: &Hotkey,
-    board: &Board,
-    shutdown: &Shutdown,
-) -> Result<Option<(Metagraph, u16)>, Failure> {
-    match neurons {
-        Neurons::File(path) => {
-            let p = path.clone();
-            let metagraph = bridge::blocking(move || inputs::load_metagraph(&p))
-                .await
-                .map_err(|e| Failure::Other(e.to_string()))??;
-            let uid = metagraph.uid_of(hotkey.ss58()).ok_or_else(|| {
-                Failure::Input(format!(
-                    "hotkey {} is not in {}: add its neuron to the file ({{\"uid\": N, \"hotkey\": \"{}\", ...}})",
-                    hotkey.ss58(),
-                    path.display(),
-                    hotkey.ss58()
-                ))
-            })?;
-            Ok(Some((metagraph, uid)))
-        }
-        Neurons::Chain(chain) => {
-            let endpoint = chain.config().endpoint().to_string();
-            let mut shutdown = shutdown.clone();
-            loop {
-                // The first sync may wait long for a chain that is down:
-                // each attempt is progress.
-                board.expect_progress(
-                    chain.config().request_timeout() * 4 + chain.config().backoff(u32::MAX),
-                    "the first sync with the chain",
-                );
-                let attempt = async {
-                    let head = chain.best_block().await?;
-                    let uid = chain.uid_of(args.netuid, hotkey, head).await?;
-                    let metagraph = chain.metagraph(args.netuid, head).await?;
-                    Ok::<_, ChainError>((head, uid, metagraph))
-                };
-                match attempt.await {
-                    Ok((head, uid, metagraph)) => {
-                        board.chain(&endpoint, true, Some(head.number));
-                        let uid = uid.ok_or_else(|| {
-                            Failure::Input(format!(
-                                "hotkey {} is not registered on netuid {} at {endpoint}: register it \
-                                 (btcli subnet register) or check --netuid and --subtensor.network",
-                                hotkey.ss58(),
-                                args.netuid
-                            ))
-                        })?;
-                        return Ok(Some((metagraph, uid)));
-                    }
-                    Err(e) if !e.is_connection_problem() && !e.is_disconnected() => {
-                        return Err(Failure::Other(format!("chain {endpoint}: {e}")));
-                    }
-                    Err(e) => {
-                        board.chain(&endpoint, false, None);
-                        // The client said why, and when it tries again.
-                        log::debug!("chain {endpoint}: {e}");
-                        let wait = chain.retry_in().await.unwrap_or(Duration::from_secs(1));
-                        tokio::select! {
-                            _ = tokio::time::sleep(wait.max(Duration::from_millis(100))) => {}
-                            name = shutdown.wait() => {
-                                log::info!("{name} before the first sync: nothing to save, exiting");
-                                return Ok(None);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// `state.json` of the folder; else a Python validator's `state.npz`,
-/// imported once; else float32 zeros for the metagraph. Then the hotkey rule
-/// against the metagraph of now.
-async fn load_state(dir: &Path, metagraph: &Metagraph) -> Result<ValidatorState, Failure> {
-    let d = dir.to_path_buf();
-    let loaded = bridge::blocking(move || -> Result<Option<ValidatorState>, inputs::InputError> {
-        if let Some(s) = inputs::load_state(&d.join("state.json"))? {
-            return Ok(Some(s));
-        }
-        let npz = d.join("state.npz");
-        if npz.exists() {
-            let s = inputs::load_state_npz(&npz)?;
-            log::info!(
-                "imported the Python validator's {} (step {}, {} scores); state.json is kept from now on",
-                npz.display(),
-                s.step,
-                s.scores.len()
-            );
-            return Ok(Some(s));
-        }
-        Ok(None)
-    })
-    .await
-    .map_err(|e| Failure::Other(e.to_string()))??;
-    let hotkeys = metagraph.hotkeys();
-    Ok(match loaded {
-        None => ValidatorState::new(hotkeys),
-        Some(mut s) => {
-            let changed = s.hotkeys != hotkeys;
-            let r = s.resync(&hotkeys, changed);
-            if !r.reset.is_empty() {
-                log::info!(
-                    "hotkeys replaced since the state was saved, scores reset: uids {:?}",
-                    r.reset
-                );
-            }
-            s
-        }
-    })
+/// The loop's scalar settings (from `ValidateConfig`).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Settings {
+    pub(super) netuid: u16,
+    pub(super) rounds: Option<u64>,
+    pub(super) dry_run: bool,
+    pub(super) step_interval: Duration,
+    pub(super) dendrite_timeout: Duration,
+    pub(super) version_key: u64,
+    pub(super) alpha: f64,
 }
 
 impl Validator {
@@ -661,7 +472,7 @@ impl Validator {
     /// could not be made was logged by the client with its next attempt;
     /// an item that does not decode is a runtime change, not a network
     /// fault, and is an error.
-    fn chain_trouble(&self, e: &ChainError, then: &str) {
+    pub(super) fn chain_trouble(&self, e: &ChainError, then: &str) {
         let endpoint = match &self.neurons {
             Neurons::Chain(chain) => chain.config().endpoint().to_string(),
             Neurons::File(_) => String::new(),
@@ -678,7 +489,7 @@ impl Validator {
     }
 
     /// This validator's `LastUpdate` in the last synced metagraph.
-    fn last_update(&self) -> u64 {
+    pub(super) fn last_update(&self) -> u64 {
         self.metagraph
             .neurons
             .get(usize::from(self.uid))
@@ -687,7 +498,7 @@ impl Validator {
 
     /// Whether this hotkey holds a validator permit (as of the last sync);
     /// `None` without a chain.
-    fn permit(&self) -> Option<bool> {
+    pub(super) fn permit(&self) -> Option<bool> {
         match self.neurons {
             Neurons::Chain(_) => Some(
                 self.metagraph
@@ -700,7 +511,7 @@ impl Validator {
     }
 
     /// A freshly read metagraph replaces the last (§11.3).
-    fn adopt(&mut self, fresh: Metagraph) {
+    pub(super) fn adopt(&mut self, fresh: Metagraph) {
         let changed = !self.metagraph.same_axons(&fresh);
         let r = self.state.resync(&fresh.hotkeys(), changed);
         if !r.reset.is_empty() {
@@ -722,7 +533,7 @@ impl Validator {
         self.board.submission_mode(self.permit(), self.args.dry_run);
     }
 
-    async fn save(&self) -> Result<(), Failure> {
+    pub(super) async fn save(&self) -> Result<(), Failure> {
         let (dir, state) = (self.dir.clone(), self.state.clone());
         bridge::blocking(move || write_json(&dir.join("state.json"), &state))
             .await

@@ -1,0 +1,189 @@
+//! What the loops need to know, built by `cli` from the flags: no clap
+//! types here.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use gittensor_validator::dendrite::Dendrite;
+use gittensor_validator::fakehub::FakeHub;
+use gittensor_validator::github::Client;
+use gittensor_validator::health::{Board, Concern};
+use gittensor_validator::inputs;
+use gittensor_validator::metagraph::Metagraph;
+use gittensor_validator::pipeline::{bridge, MinerInput, RoundOptions};
+use gittensor_validator::scoring::state::Cadence;
+use gittensor_validator::scoring::trust::WatchLimits;
+use gittensor_validator::scoring::verdict::{verdict, Verdict};
+use gittensor_validator::scoring::{RoundContext, RoundReport};
+use gittensor_validator::wallet::Hotkey;
+use time::OffsetDateTime;
+
+use super::round::RoundMiners;
+use super::tables::Tables;
+
+/// `validate`'s settings.
+pub(crate) struct ValidateConfig {
+    /// The subnet.
+    pub(crate) netuid: u16,
+    /// The validator's hotkey.
+    pub(crate) hotkey: Hotkey,
+    /// The chain's endpoint; `None` with `metagraph`.
+    pub(crate) endpoint: Option<String>,
+    /// The neurons from this file instead of the chain.
+    pub(crate) metagraph: Option<PathBuf>,
+    /// `state.json`, `report.json`, `weights.json`.
+    pub(crate) state_dir: PathBuf,
+    /// Stop after this many rounds (and the weights after the last).
+    pub(crate) rounds: Option<u64>,
+    /// Compute and log the weights, submit nothing.
+    pub(crate) dry_run: bool,
+    /// Where `/healthz`, `/readyz` and `/metrics` are served.
+    pub(crate) health_addr: Option<SocketAddr>,
+    /// One axon query's deadline.
+    pub(crate) dendrite_timeout: Duration,
+    /// Time between two steps.
+    pub(crate) step_interval: Duration,
+    /// Rounds, resyncs and weights, in steps and blocks.
+    pub(crate) cadence: Cadence,
+    /// The weights version key sent.
+    pub(crate) version_key: u64,
+    /// Moving-average weight of a round's rewards.
+    pub(crate) alpha: f64,
+    /// When the consensus watch warns.
+    pub(crate) watch: WatchLimits,
+    /// The GitHub side of the rounds.
+    pub(crate) github: Github,
+}
+
+/// `run`'s settings.
+pub(crate) struct RunConfig {
+    /// `state.json`, `weights.json`, `report.json`.
+    pub(crate) state_dir: PathBuf,
+    /// Time between round starts.
+    pub(crate) interval: Duration,
+    /// Stop after this many rounds.
+    pub(crate) rounds: Option<u64>,
+    /// Moving-average weight of a round's rewards.
+    pub(crate) alpha: f64,
+    /// Where `/healthz`, `/readyz` and `/metrics` are served.
+    pub(crate) health_addr: Option<SocketAddr>,
+    /// One axon query's deadline, when the PATs come from axons.
+    pub(crate) dendrite_timeout: Duration,
+    /// Where the miners come from.
+    pub(crate) source: Source,
+    /// The GitHub side of the rounds.
+    pub(crate) github: Github,
+}
+
+/// Where the miners come from, read and checked.
+pub(crate) enum Source {
+    /// A miners file and what it held.
+    Listed(PathBuf, Vec<MinerInput>),
+    /// A metagraph file, what it held, and the dendrite to ask its axons.
+    Axons(PathBuf, Metagraph, Dendrite),
+}
+
+impl Source {
+    /// The miners of the next round: the file read again (operators update
+    /// it), or the last good one when it went bad, which is logged.
+    pub(crate) async fn reload(&mut self) {
+        match self {
+            Source::Listed(path, miners) => {
+                let p = path.clone();
+                match bridge::blocking(move || inputs::load_miners(&p)).await {
+                    Ok(Ok(fresh)) => *miners = fresh,
+                    Ok(Err(e)) => log::error!("{e}; keeping the miners of the last round"),
+                    Err(e) => log::error!(
+                        "reading the miners file: {e}; keeping the miners of the last round"
+                    ),
+                }
+            }
+            Source::Axons(path, metagraph, _) => {
+                let p = path.clone();
+                match bridge::blocking(move || inputs::load_metagraph(&p)).await {
+                    Ok(Ok(fresh)) => *metagraph = fresh,
+                    Ok(Err(e)) => log::error!("{e}; keeping the metagraph of the last round"),
+                    Err(e) => log::error!(
+                        "reading the metagraph file: {e}; keeping the metagraph of the last round"
+                    ),
+                }
+            }
+        }
+    }
+
+    /// What a round starts from.
+    pub(crate) fn round_miners(&self) -> RoundMiners {
+        match self {
+            Source::Listed(_, miners) => RoundMiners::Listed(miners.clone()),
+            Source::Axons(_, metagraph, dendrite) => {
+                RoundMiners::Axons(dendrite.clone(), metagraph.clone())
+            }
+        }
+    }
+}
+
+/// The GitHub side of rounds, read and checked before anything runs.
+pub(crate) struct Github {
+    /// The weight tables: read at start, and again at every round of a loop.
+    pub(crate) tables: Tables,
+    /// Where GitHub is (for messages): the API URL, or the replay's file.
+    pub(crate) url: String,
+    pub(crate) client: Client,
+    pub(crate) now: Option<OffsetDateTime>,
+    pub(crate) options: RoundOptions,
+    /// `--discard-threshold`.
+    pub(crate) discard_threshold: f64,
+    pub(crate) _replay: Option<FakeHub>,
+}
+
+impl Github {
+    /// The context of a loop's next round: the weight tables read again
+    /// (a refusal on the board until the file is mended) and the round's
+    /// "now".
+    pub(crate) async fn next_round(&mut self, board: &Board) -> Arc<RoundContext> {
+        self.tables.refresh().await;
+        let problems = self.tables.problems();
+        board.tables_refused(problems.len());
+        board.concern(
+            Concern::Tables,
+            (!problems.is_empty()).then(|| problems.join("; ")),
+        );
+        let (repos, languages) = self.tables.current();
+        Arc::new(RoundContext {
+            repos,
+            languages,
+            now: self.now.unwrap_or_else(OffsetDateTime::now_utc),
+        })
+    }
+}
+
+impl Github {
+    /// Judges a finished round (SCORING.md §11.9.7), and says so: a round
+    /// that failed on the validator's side is marked `discarded` in its
+    /// report and `Err` gives why; below the threshold, the miners that
+    /// failed on our side (they score 0, as in 2.0.7) are counted in one
+    /// WARN and the round may be folded in.
+    pub(crate) fn judge(&self, report: &mut RoundReport) -> Result<(), String> {
+        match verdict(report, self.discard_threshold, &self.url) {
+            Verdict::Discard(why) => {
+                log::warn!(
+                    "round discarded: {why}; its rewards are not folded in: the scores and the weights stay as they were"
+                );
+                report.discarded = Some(why.clone());
+                Err(why)
+            }
+            Verdict::Fold { faults, asked } => {
+                if faults > 0 {
+                    log::warn!(
+                        "{faults} of {asked} miners failed on the validator's side (GitHub at {}); \
+                         below the discard threshold, so they score 0 as in 2.0.7",
+                        self.url
+                    );
+                }
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The long-running validator, shared by `run` and `validate`, and the
+//! pieces of a round the one-shot commands use too. Nothing here knows the
+//! command line: `cli` checks the flags and hands over a config
+//! (`config.rs`); the loop answers with a [`Failure`] that `main` maps to
+//! an exit status.
+//!
+//! - `steps.rs`: `validate`'s step loop (SCORING.md §11.5): round, sync,
+//!   resync; `startup.rs` its first sync and state import; `submit.rs` the
+//!   weights at the end of a step, on the pure `decide_submission`.
+//! - `rounds.rs`: `run`'s loop of rounds on an interval.
+//! - `round.rs`: one scoring round under a stop signal, judged (§11.9.7),
+//!   and its table; `tables.rs` the weight tables read at every round.
+//! - `persist.rs`: `state.json`, `weights.json`, `report.json`, atomically.
+//! - `shutdown.rs`: SIGTERM and SIGINT; `systemd.rs`: notify and watchdog.
+
+mod config;
+mod error;
+mod persist;
+mod round;
+mod rounds;
+mod shutdown;
+mod startup;
+mod steps;
+mod submit;
+mod systemd;
+mod tables;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+pub(crate) use config::{Github, RunConfig, Source, ValidateConfig};
+pub(crate) use error::Failure;
+pub(crate) use persist::write_report;
+pub(crate) use round::{print_table, round_until_stopped, Round, RoundMiners, INTERRUPTED};
+pub(crate) use rounds::run_rounds;
+pub(crate) use shutdown::Shutdown;
+pub(crate) use steps::validate;
+pub(crate) use tables::Tables;
+
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Other(format!("cannot start the runtime: {e}")))
+}
+
+/// A wait as a person reads it (`1h55m`, `7m`, `40s`), and the UTC clock
+/// time it ends at (`16:35 UTC`).
+pub(crate) fn when(wait: Duration) -> (String, String) {
+    let secs = wait.as_secs_f64().ceil() as u64;
+    let span = match secs {
+        0..=89 => format!("{secs}s"),
+        90..=3599 => format!("{}m", (secs + 30) / 60),
+        _ => format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60),
+    };
+    let at = OffsetDateTime::now_utc() + wait;
+    (span, format!("{:02}:{:02} UTC", at.hour(), at.minute()))
+}
+
+/// "1 round", "2 rounds".
+pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        one.to_string()
+    } else {
+        many.to_string()
+    }
+}
+
+/// The operator's board, served on `addr` (`/healthz`, `/readyz`, `/metrics`) when
+/// one is given. A port that cannot be bound is bad usage.
+pub(crate) async fn serve_board(
+    addr: Option<std::net::SocketAddr>,
+) -> Result<Arc<gittensor_validator::health::Board>, Failure> {
+    let board = Arc::new(gittensor_validator::health::Board::new());
+    if let Some(addr) = addr {
+        let bound = gittensor_validator::health::serve(addr, board.clone())
+            .await
+            .map_err(|e| Failure::Input(format!("--health-addr {addr}: {e}")))?;
+        log::info!("serving /healthz, /readyz and /metrics on {bound}");
+    }
+    Ok(board)
+}

@@ -1,0 +1,145 @@
+//! One scoring round under a stop signal (the PAT phase first when the
+//! miners come from axons), its verdict (SCORING.md §11.9.7) and its table.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use gittensor_validator::dendrite::Dendrite;
+use gittensor_validator::github::{Cancel, Client};
+use gittensor_validator::metagraph::Metagraph;
+use gittensor_validator::pipeline::{
+    query_pats, run_round, run_round_recording, MinerInput, Recorder, RoundOptions,
+};
+use gittensor_validator::scoring::{RoundContext, RoundReport};
+
+use super::Shutdown;
+
+/// What a round starts from: the miners with their PATs, or the axons to
+/// ask for them first.
+pub(crate) enum RoundMiners {
+    /// Listed in a miners file.
+    Listed(Vec<MinerInput>),
+    /// Every uid of the metagraph, asked over the dendrite.
+    Axons(Dendrite, Metagraph),
+}
+
+/// One round (the PAT phase first when the miners come from axons), cut
+/// short by SIGTERM or SIGINT: every miner still running then fails with a
+/// reason, and the round is marked interrupted.
+pub(crate) async fn round_until_stopped(
+    client: Client,
+    miners: RoundMiners,
+    ctx: Arc<RoundContext>,
+    options: RoundOptions,
+    recorder: Option<Arc<Recorder>>,
+    shutdown: &Shutdown,
+) -> Round {
+    let cancel = Cancel::new();
+    let watcher = {
+        let (cancel, mut shutdown) = (cancel.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            shutdown.wait().await;
+            log::warn!("cancelling the round in flight");
+            cancel.cancel();
+        })
+    };
+    let (miners, query) = match miners {
+        RoundMiners::Listed(miners) => (miners, None),
+        RoundMiners::Axons(dendrite, metagraph) => {
+            log::info!("asking {} axons for their PATs", metagraph.n());
+            let q = query_pats(dendrite, &metagraph, 0, cancel.clone()).await;
+            log::info!(
+                "PATs: {} of {} uids answered in {} ms ({} queried, {} timed out)",
+                q.stats.answered,
+                metagraph.n(),
+                q.stats.wall_ms,
+                q.stats.queried,
+                q.stats.timed_out
+            );
+            (q.miners, Some((q.errors, q.stats)))
+        }
+    };
+    let mut report = match recorder {
+        Some(r) => run_round_recording(client, miners, ctx, options, cancel.clone(), r).await,
+        None => run_round(client, miners, ctx, options, cancel.clone()).await,
+    };
+    if let Some((errors, stats)) = query {
+        report.pat_query_errors = errors;
+        report.stats.pat_query = Some(stats);
+    }
+    watcher.abort();
+    Round {
+        report,
+        interrupted: cancel.is_cancelled(),
+    }
+}
+
+/// A round's report, and whether a signal cut it short (then its rewards
+/// say nothing about the miners: every one still running failed).
+pub(crate) struct Round {
+    pub(crate) report: RoundReport,
+    pub(crate) interrupted: bool,
+}
+
+pub(crate) const INTERRUPTED: &str = "interrupted: the round was cancelled before it finished";
+
+/// The round's table for a person: a line per uid, then the totals.
+pub(crate) fn table(report: &RoundReport) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = writeln!(
+        out,
+        "{:>5} {:>4} {:>12} {:>10}  note",
+        "uid", "PRs", "score", "reward"
+    );
+    for (uid, reward) in &report.rewards {
+        let e = report.evaluations.get(uid);
+        let prs = e.map_or(0, |e| e.pull_requests.len());
+        let score = e.map_or(0.0, |e| e.total_score);
+        let note = e.and_then(|e| e.failed_reason.clone()).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{uid:>5} {prs:>4} {score:>12.4} {reward:>10.6}  {note}"
+        );
+    }
+    let s = &report.stats;
+    let _ = writeln!(
+        out,
+        "{} miners in {} ms, {} GitHub requests ({} retries), max event-loop lag {:.2} ms",
+        s.miners, s.wall_ms, s.github_requests, s.github_retries, s.max_event_loop_lag_ms
+    );
+    out
+}
+
+/// Prints the round's table on stderr (blocking: from sync code only).
+pub(crate) fn print_table(report: &RoundReport) {
+    let _ = std::io::stderr().lock().write_all(table(report).as_bytes());
+}
+
+/// Prints the round's table on stderr from async code: a full stderr pipe
+/// must block a pool thread, not the event loop.
+pub(crate) async fn print_table_async(report: &RoundReport) {
+    let text = table(report);
+    let _ = gittensor_validator::pipeline::bridge::blocking(move || {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    })
+    .await;
+}
+
+/// The longest a round may take before `/healthz` calls the loop stuck:
+/// the PAT phase (one dendrite timeout, all axons at once), then each wave
+/// of miners within its deadline (or the round's own deadline), and a
+/// minute for the rest.
+pub(crate) fn round_budget(
+    options: &RoundOptions,
+    miners: usize,
+    dendrite_timeout: Option<Duration>,
+) -> Duration {
+    let waves =
+        u32::try_from(miners.div_ceil(options.concurrency.max(1)).max(1)).unwrap_or(u32::MAX);
+    let github = options.miner_timeout.saturating_mul(waves);
+    let github = options.round_timeout.map_or(github, |r| github.min(r));
+    github + dendrite_timeout.unwrap_or_default() + Duration::from_secs(60)
+}

@@ -1,0 +1,196 @@
+//! `run`: scoring rounds on an interval, the moving average and the
+//! weights kept in a state directory (SCORING.md §10, §11.1–11.4), with the
+//! weight tables read at every round and a round that failed on the
+//! validator's side discarded (§11.9.6, §11.9.7).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gittensor_validator::health::{Board, Concern, Due};
+use gittensor_validator::inputs;
+use gittensor_validator::pipeline::{bridge, MinerInput};
+use gittensor_validator::scoring::state::ValidatorState;
+
+use super::config::{RunConfig, Source};
+use super::persist::{save_round, write_json};
+use super::round::print_table_async;
+use super::round::{round_budget, round_until_stopped, Round, INTERRUPTED};
+use super::startup::following;
+use super::{runtime, serve_board, systemd, when, Failure, Shutdown};
+
+/// Runs rounds on an interval until `--rounds` is reached or a signal.
+pub(crate) fn run_rounds(config: RunConfig) -> Result<(), Failure> {
+    let dir = &config.state_dir;
+    std::fs::create_dir_all(dir).map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
+    inputs::remove_stale_temps(dir, &["state.json", "weights.json", "report.json"]);
+    gittensor_validator::filestore::keep_in_state_dir(&config.github.client, dir);
+    let state = inputs::load_state(&dir.join("state.json"))?;
+    let rt = runtime()?;
+    let result = rt.block_on(async move {
+        let shutdown = Shutdown::install()?;
+        let board = serve_board(config.health_addr).await?;
+        systemd::ready(&board);
+        let mut rounds = Rounds {
+            config,
+            state,
+            board,
+            shutdown,
+        };
+        rounds.run().await
+    });
+    systemd::stopping();
+    // An interrupted round may leave requests in flight (until their
+    // timeout); the state is saved, so do not wait for them.
+    rt.shutdown_timeout(Duration::from_millis(200));
+    result
+}
+
+/// The `run` loop: a round, its verdict, the state saved, the wait.
+struct Rounds {
+    config: RunConfig,
+    state: Option<ValidatorState>,
+    board: Arc<Board>,
+    shutdown: Shutdown,
+}
+
+impl Rounds {
+    async fn run(&mut self) -> Result<(), Failure> {
+        let mut shutdown = self.shutdown.clone();
+        if !self.state.as_ref().is_some_and(ValidatorState::is_scored) {
+            self.board.concern(
+                Concern::Round,
+                Some("no scoring round has finished yet".into()),
+            );
+        }
+        let mut done = 0u64;
+        loop {
+            let started = tokio::time::Instant::now();
+            // The source file is read again each round: operators update it.
+            // A file that went bad keeps the last good list: an unattended
+            // validator must not stop over it (it did check at start).
+            if done > 0 {
+                self.config.source.reload().await;
+            }
+            if !self.round().await? {
+                log::warn!("{INTERRUPTED}; it is discarded and the saved state is unchanged");
+                return Ok(());
+            }
+            done += 1;
+            self.board.step(done);
+            if self.config.rounds.is_some_and(|n| done >= n) {
+                return Ok(());
+            }
+            let next = started + self.config.interval;
+            let wait = next.saturating_duration_since(tokio::time::Instant::now());
+            let (span, at) = when(wait);
+            log::info!("next round in {span} (~{at})");
+            self.board.next_due(
+                Some(Due {
+                    step: Some(done),
+                    block: None,
+                    at: at.clone(),
+                }),
+                None,
+            );
+            self.board.expect_progress(
+                wait + self.budget() + Duration::from_secs(60),
+                &format!("the round due at {at}"),
+            );
+            tokio::select! {
+                _ = tokio::time::sleep_until(next) => {}
+                name = shutdown.wait() => {
+                    log::info!("{name} between rounds: the state is saved, exiting");
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// The longest a round may take before `/healthz` calls the loop stuck.
+    fn budget(&self) -> Duration {
+        let (miners, dendrite) = match &self.config.source {
+            Source::Listed(_, miners) => (miners.len(), None),
+            Source::Axons(_, metagraph, _) => (metagraph.n(), Some(self.config.dendrite_timeout)),
+        };
+        round_budget(&self.config.github.options, miners, dendrite)
+    }
+
+    /// One round with the tables read again, judged (§11.9.7), and saved
+    /// before anything waits. False when a signal cut it short.
+    async fn round(&mut self) -> Result<bool, Failure> {
+        self.board.expect_progress(self.budget(), "a round");
+        let ctx = self.config.github.next_round(&self.board).await;
+        // The metagraph, or the miners file standing for it, resyncs the
+        // scores by hotkey (§11.3) before the round is folded in.
+        let (hotkeys, count) = match &self.config.source {
+            Source::Listed(_, miners) => (round_hotkeys(miners, self.state.as_ref()), miners.len()),
+            Source::Axons(_, metagraph, _) => (metagraph.hotkeys(), metagraph.n()),
+        };
+        let mut next = following(self.state.clone(), hotkeys);
+        log::info!("round {} starting: {count} miners", next.rounds + 1);
+        let Round {
+            mut report,
+            interrupted,
+        } = round_until_stopped(
+            self.config.github.client.clone(),
+            self.config.source.round_miners(),
+            ctx,
+            self.config.github.options,
+            None,
+            &self.shutdown,
+        )
+        .await;
+        if interrupted {
+            // Its rewards would pull every score toward uid 0.
+            return Ok(false);
+        }
+        let dir = self.config.state_dir.clone();
+        match self.config.github.judge(&mut report) {
+            Err(why) => {
+                self.board.round_discarded(&why);
+                let rep = report.clone();
+                bridge::blocking(move || write_json(&dir.join("report.json"), &rep))
+                    .await
+                    .map_err(|e| Failure::Other(e.to_string()))??;
+            }
+            Ok(()) => {
+                // Every reward's uid is a miners-file uid, below n.
+                next.fold_round(&report.rewards, self.config.alpha)
+                    .map_err(|e| Failure::Other(format!("moving average: {e}")))?;
+                let weights = next.normalized();
+                let (snapshot, rep) = (next.clone(), report.clone());
+                bridge::blocking(move || save_round(&dir, &snapshot, &weights, &rep))
+                    .await
+                    .map_err(|e| Failure::Other(e.to_string()))??;
+                self.state = Some(next);
+                self.board.round(&report);
+            }
+        }
+        print_table_async(&report).await;
+        Ok(true)
+    }
+}
+
+/// The hotkey of each uid `0..=max uid` of the miners file. A miner that
+/// did not respond this round keeps the hotkey it had: not answering is not
+/// a new registration. A uid never seen has none ("").
+fn round_hotkeys(miners: &[MinerInput], state: Option<&ValidatorState>) -> Vec<String> {
+    let n = miners
+        .iter()
+        .map(|m| usize::from(m.uid) + 1)
+        .max()
+        .unwrap_or(0);
+    let mut hotkeys: Vec<String> = (0..n)
+        .map(|i| {
+            state
+                .and_then(|s| s.hotkeys.get(i).cloned())
+                .unwrap_or_default()
+        })
+        .collect();
+    for m in miners {
+        if let Some(h) = &m.hotkey {
+            hotkeys[usize::from(m.uid)] = h.clone();
+        }
+    }
+    hotkeys
+}
