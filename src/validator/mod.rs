@@ -4,9 +4,11 @@
 //! (`config.rs`); the loop answers with a [`Failure`] that `main` maps to
 //! an exit status.
 //!
-//! - `steps.rs`: `validate`'s step loop (SCORING.md §11.5): round, sync,
-//!   resync; `startup.rs` its first sync and state import; `submit.rs` the
-//!   weights at the end of a step, on the pure `decide_submission`.
+//! - `steps.rs`: `validate`'s step loop (SCORING.md §11.5): a round when
+//!   due, the wait, the sync, what it waits for next; `startup.rs` its
+//!   first sync and state import; `sync.rs` the end of a step (registration,
+//!   resync, weights due); `submit.rs` the weights, on the pure
+//!   `decide_submission`.
 //! - `rounds.rs`: `run`'s loop of rounds on an interval.
 //! - `round.rs`: one scoring round under a stop signal, judged (§11.9.7),
 //!   and its table; `tables.rs` the weight tables read at every round.
@@ -22,6 +24,7 @@ mod shutdown;
 mod startup;
 mod steps;
 mod submit;
+mod sync;
 mod systemd;
 mod tables;
 
