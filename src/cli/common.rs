@@ -33,6 +33,13 @@ pub(crate) struct SourceArgs {
     pub(crate) metagraph: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) wallet: WalletArgs,
+    #[command(flatten)]
+    pub(crate) dendrite: DendriteArgs,
+}
+
+/// How the miners' axons are asked for their PATs.
+#[derive(Args)]
+pub(crate) struct DendriteArgs {
     /// Deadline of one axon query, as bittensor's dendrite default.
     #[arg(long, default_value = "12s", value_parser = parse_duration)]
     pub(crate) dendrite_timeout: Duration,
@@ -147,7 +154,7 @@ pub(crate) fn load_source(args: &SourceArgs) -> Result<Source, Failure> {
         (None, Some(path)) => {
             let metagraph = inputs::load_metagraph(path)?;
             let config = DendriteConfig::builder()
-                .timeout(args.dendrite_timeout)
+                .timeout(args.dendrite.dendrite_timeout)
                 .build();
             let dendrite = Dendrite::new(args.wallet.load()?, config);
             Ok(Source::Axons(path.clone(), metagraph, dendrite))

@@ -44,7 +44,7 @@ pub(crate) fn run_loop(args: RunArgs) -> Result<(), Failure> {
         rounds: args.rounds,
         alpha: args.alpha,
         health_addr: args.health_addr,
-        dendrite_timeout: args.source.dendrite_timeout,
+        dendrite_timeout: args.source.dendrite.dendrite_timeout,
         source: p.source,
         github: p.github,
     })

@@ -11,7 +11,8 @@ use gittensor_validator::scoring::state::Cadence;
 use gittensor_validator::scoring::DEFAULT_EMA_ALPHA;
 
 use super::common::{
-    check_alpha, expand_home, prepare_github, ChainArgs, Common, WalletArgs, WatchArgs,
+    check_alpha, expand_home, prepare_github, ChainArgs, Common, DendriteArgs, WalletArgs,
+    WatchArgs,
 };
 use super::{parse_addr, parse_duration};
 use crate::validator::{self, Failure, ValidateConfig};
@@ -50,9 +51,8 @@ pub(crate) struct ValidateArgs {
     /// or localhost:8080.
     #[arg(long, value_parser = parse_addr)]
     pub(crate) health_addr: Option<SocketAddr>,
-    /// Deadline of one axon query, as bittensor's dendrite default.
-    #[arg(long, default_value = "12s", value_parser = parse_duration)]
-    pub(crate) dendrite_timeout: Duration,
+    #[command(flatten)]
+    pub(crate) dendrite: DendriteArgs,
     /// Time between two steps (metagraph sync, weights check).
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub(crate) step_interval: Duration,
@@ -102,7 +102,7 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
         rounds: args.rounds,
         dry_run: args.dry_run,
         health_addr: args.health_addr,
-        dendrite_timeout: args.dendrite_timeout,
+        dendrite_timeout: args.dendrite.dendrite_timeout,
         step_interval: args.step_interval,
         cadence: Cadence {
             steps_per_round,

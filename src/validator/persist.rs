@@ -23,15 +23,13 @@ pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<
 
 /// Writes the round report to `target`, or to stdout for `-`.
 pub(crate) fn write_report(report: &RoundReport, target: &str) -> Result<(), Failure> {
+    if target != "-" {
+        return write_json(Path::new(target), report);
+    }
     // Serializing plain data with string keys cannot fail.
     let json = serde_json::to_string_pretty(report).map_err(|e| Failure::Other(e.to_string()))?;
-    if target == "-" {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{json}").map_err(|e| Failure::Other(format!("stdout: {e}")))
-    } else {
-        inputs::write_atomic(Path::new(target), json.as_bytes())
-            .map_err(|e| Failure::Other(format!("{target}: {e}")))
-    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{json}").map_err(|e| Failure::Other(format!("stdout: {e}")))
 }
 
 /// Writes a `run` round's outcome: the report, the weights, then
@@ -42,14 +40,8 @@ pub(crate) fn save_round(
     weights: &BTreeMap<u16, f64>,
     report: &RoundReport,
 ) -> Result<(), Failure> {
-    let write = |name: &str, json: Result<String, serde_json::Error>| {
-        let path = dir.join(name);
-        let json = json.map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
-        inputs::write_atomic(&path, json.as_bytes())
-            .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))
-    };
-    write("report.json", serde_json::to_string_pretty(report))?;
-    write("weights.json", serde_json::to_string_pretty(weights))?;
+    write_json(&dir.join("report.json"), report)?;
+    write_json(&dir.join("weights.json"), weights)?;
     // Last: state.json names the round counter, so it is the commit point.
-    write("state.json", serde_json::to_string_pretty(state))
+    write_json(&dir.join("state.json"), state)
 }
