@@ -287,16 +287,20 @@ impl Validator {
         let every = self.cadence.steps_per_round.max(1);
         // The round of this step, unless it already ran.
         let round_step = (step + u64::from(round_done)).div_ceil(every) * every;
-        let round = if self.limit_reached() {
-            None
+        let wait = self.args.step_interval * u32::try_from(round_step - step).unwrap_or(u32::MAX);
+        let (span, at) = when(wait);
+        let due = Due {
+            step: Some(round_step),
+            block: None,
+            at: at.clone(),
+        };
+        let (round, round_text) = if self.limit_reached() {
+            (None, "no more rounds (--rounds)".to_string())
+        } else if round_step == step {
+            (Some(due), format!("next round now (step {step})"))
         } else {
-            let wait =
-                self.args.step_interval * u32::try_from(round_step - step).unwrap_or(u32::MAX);
-            Some(Due {
-                step: Some(round_step),
-                block: None,
-                at: when(wait).1,
-            })
+            let text = format!("next round at step {round_step} (in {span}, ~{at})");
+            (Some(due), text)
         };
         let weights = self.head.map(|head| {
             let due = self.last_update() + self.cadence.epoch_length + 1;
@@ -312,19 +316,6 @@ impl Validator {
                 wait,
             )
         });
-        let round_text = match &round {
-            Some(r) if round_step == step => format!("next round now (step {step})"),
-            Some(r) => {
-                let wait =
-                    self.args.step_interval * u32::try_from(round_step - step).unwrap_or(u32::MAX);
-                format!(
-                    "next round at step {round_step} (in {}, ~{})",
-                    when(wait).0,
-                    r.at
-                )
-            }
-            None => "no more rounds (--rounds)".to_string(),
-        };
         let weights_text = match (&weights, &self.neurons) {
             (Some((d, 0, _)), _) => format!(
                 "weights due at the end of this step (block {}, due after {})",
