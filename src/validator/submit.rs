@@ -13,13 +13,8 @@ use gittensor_validator::scoring::state::{decide_submission, Submission, Submiss
 use gittensor_validator::scoring::trust;
 use gittensor_validator::scoring::weights::{weights_for_chain, WeightLimits};
 
-use std::path::PathBuf;
-
-use gittensor_validator::inputs;
-
 use super::persist::write_json;
 use super::steps::{Attempt, Validator};
-use super::Failure;
 
 impl Validator {
     /// Computes the weights of the scores against the chain's limits and
@@ -269,7 +264,7 @@ impl Validator {
 
     /// §11.4 on the scores: the (uid, u16) list, logged and written to
     /// `weights.json`. `None` when there is nothing to set.
-    async fn compute(&self, limits: WeightLimits) -> Option<(Vec<u16>, Vec<u16>)> {
+    pub(super) async fn compute(&self, limits: WeightLimits) -> Option<(Vec<u16>, Vec<u16>)> {
         let w = match weights_for_chain(&self.state.scores, self.metagraph.n(), limits) {
             Ok(w) => w,
             Err(e) => {
@@ -303,32 +298,6 @@ impl Validator {
             Err(e) => log::warn!("writing weights.json: {e}"),
         }
         Some((w.uids, w.weights))
-    }
-
-    /// A step's end without a chain: the metagraph file read again, weights
-    /// computed and logged after every step but the first.
-    pub(super) async fn sync_offline(&mut self, path: PathBuf) -> Result<Option<Attempt>, Failure> {
-        let p = path.clone();
-        match bridge::blocking(move || inputs::load_metagraph(&p)).await {
-            Ok(Ok(fresh)) => self.adopt(fresh),
-            Ok(Err(e)) => log::error!("{e}; keeping the metagraph of the last step"),
-            Err(e) => log::error!("reading {}: {e}", path.display()),
-        }
-        if self.state.step == 0 {
-            return Ok(None);
-        }
-        if !self.state.is_scored() {
-            log::info!("no scoring round has finished yet: no weights to compute");
-            return Ok(Some(Attempt::Concluded));
-        }
-        // No chain: no limits; neutral ones.
-        let limits = WeightLimits {
-            min_allowed_weights: 0,
-            max_weight_limit: u16::MAX,
-        };
-        self.compute(limits).await;
-        log::info!("--metagraph: no chain, the weights above are not submitted");
-        Ok(Some(Attempt::Concluded))
     }
 }
 

@@ -1,13 +1,18 @@
-//! The end of a step (2.0.7's `sync`, SCORING.md §11.5): the registration
+//! The end of a step (2.0.7's `sync`, SCORING.md §11.5), on the chain or,
+//! with `--metagraph`, from the file read again. On the chain: the registration
 //! check, a resync when an epoch passed (the scores follow the new
 //! metagraph, §11.3; the consensus watch reads at its block), and weights
 //! when due (`submit.rs`). Chain failures are logged once, naming the
 //! endpoint; the next step tries again.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use gittensor_validator::chain::ChainError;
+use gittensor_validator::inputs;
 use gittensor_validator::metagraph::Metagraph;
+use gittensor_validator::pipeline::bridge;
+use gittensor_validator::scoring::weights::WeightLimits;
 
 use super::startup::Neurons;
 use super::steps::{Attempt, Validator};
@@ -151,5 +156,31 @@ impl Validator {
         }
         self.metagraph = fresh;
         self.board.submission_mode(self.permit(), self.args.dry_run);
+    }
+
+    /// A step's end without a chain: the metagraph file read again, weights
+    /// computed and logged after every step but the first.
+    async fn sync_offline(&mut self, path: PathBuf) -> Result<Option<Attempt>, Failure> {
+        let p = path.clone();
+        match bridge::blocking(move || inputs::load_metagraph(&p)).await {
+            Ok(Ok(fresh)) => self.adopt(fresh),
+            Ok(Err(e)) => log::error!("{e}; keeping the metagraph of the last step"),
+            Err(e) => log::error!("reading {}: {e}", path.display()),
+        }
+        if self.state.step == 0 {
+            return Ok(None);
+        }
+        if !self.state.is_scored() {
+            log::info!("no scoring round has finished yet: no weights to compute");
+            return Ok(Some(Attempt::Concluded));
+        }
+        // No chain: no limits; neutral ones.
+        let limits = WeightLimits {
+            min_allowed_weights: 0,
+            max_weight_limit: u16::MAX,
+        };
+        self.compute(limits).await;
+        log::info!("--metagraph: no chain, the weights above are not submitted");
+        Ok(Some(Attempt::Concluded))
     }
 }
