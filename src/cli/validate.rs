@@ -15,7 +15,7 @@ use super::common::{
     WatchArgs,
 };
 use super::{parse_addr, parse_duration};
-use crate::validator::{self, Failure, ValidateConfig};
+use crate::validator::{self, Failure, Settings, ValidateConfig};
 
 /// gittensor's `__spec_version__` (1.0.0 -> 1000), the weights version key
 /// 2.0.7 sends (SCORING.md §11.4.6).
@@ -94,22 +94,24 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
         .round()
         .max(1.0) as u64;
     validator::validate(ValidateConfig {
-        netuid: args.netuid,
+        settings: Settings {
+            netuid: args.netuid,
+            rounds: args.rounds,
+            dry_run: args.dry_run,
+            step_interval: args.step_interval,
+            dendrite_timeout: args.dendrite.dendrite_timeout,
+            version_key: args.version_key,
+            alpha: args.alpha,
+        },
         hotkey,
         endpoint,
         metagraph: args.metagraph,
         state_dir,
-        rounds: args.rounds,
-        dry_run: args.dry_run,
         health_addr: args.health_addr,
-        dendrite_timeout: args.dendrite.dendrite_timeout,
-        step_interval: args.step_interval,
         cadence: Cadence {
             steps_per_round,
             epoch_length: args.epoch_length,
         },
-        version_key: args.version_key,
-        alpha: args.alpha,
         watch,
         github,
     })

@@ -25,8 +25,8 @@ use super::tables::Tables;
 
 /// `validate`'s settings.
 pub(crate) struct ValidateConfig {
-    /// The subnet.
-    pub(crate) netuid: u16,
+    /// The scalars the step loop reads as it goes.
+    pub(crate) settings: Settings,
     /// The validator's hotkey.
     pub(crate) hotkey: Hotkey,
     /// The chain's endpoint; `None` with `metagraph`.
@@ -35,26 +35,33 @@ pub(crate) struct ValidateConfig {
     pub(crate) metagraph: Option<PathBuf>,
     /// `state.json`, `report.json`, `weights.json`.
     pub(crate) state_dir: PathBuf,
-    /// Stop after this many rounds (and the weights after the last).
-    pub(crate) rounds: Option<u64>,
-    /// Compute and log the weights, submit nothing.
-    pub(crate) dry_run: bool,
     /// Where `/healthz`, `/readyz` and `/metrics` are served.
     pub(crate) health_addr: Option<SocketAddr>,
-    /// One axon query's deadline.
-    pub(crate) dendrite_timeout: Duration,
-    /// Time between two steps.
-    pub(crate) step_interval: Duration,
     /// Rounds, resyncs and weights, in steps and blocks.
     pub(crate) cadence: Cadence,
-    /// The weights version key sent.
-    pub(crate) version_key: u64,
-    /// Moving-average weight of a round's rewards.
-    pub(crate) alpha: f64,
     /// When the consensus watch warns.
     pub(crate) watch: WatchLimits,
     /// The GitHub side of the rounds.
     pub(crate) github: Github,
+}
+
+/// The scalars of `validate`'s step loop.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Settings {
+    /// The subnet.
+    pub(crate) netuid: u16,
+    /// Stop after this many rounds (and the weights after the last).
+    pub(crate) rounds: Option<u64>,
+    /// Compute and log the weights, submit nothing.
+    pub(crate) dry_run: bool,
+    /// Time between two steps.
+    pub(crate) step_interval: Duration,
+    /// One axon query's deadline.
+    pub(crate) dendrite_timeout: Duration,
+    /// The weights version key sent.
+    pub(crate) version_key: u64,
+    /// Moving-average weight of a round's rewards.
+    pub(crate) alpha: f64,
 }
 
 /// `run`'s settings.

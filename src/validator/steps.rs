@@ -31,7 +31,7 @@ use gittensor_validator::scoring::state::{Cadence, ValidatorState};
 use gittensor_validator::scoring::trust::WatchLimits;
 use gittensor_validator::wallet::Hotkey;
 
-use super::config::{Github, ValidateConfig};
+use super::config::{Github, Settings, ValidateConfig};
 use super::persist::write_json;
 use super::round::print_table_async;
 use super::round::{round_budget, round_until_stopped, Round, RoundMiners, INTERRUPTED};
@@ -89,31 +89,22 @@ pub(super) struct Validator {
 /// that ends it (the hotkey deregistered, the state unwritable).
 pub(crate) fn validate(config: ValidateConfig) -> Result<(), Failure> {
     let ValidateConfig {
-        netuid,
+        settings,
         hotkey,
         endpoint,
         metagraph,
         state_dir: dir,
-        rounds,
-        dry_run,
         health_addr,
-        dendrite_timeout,
-        step_interval,
         cadence,
-        version_key,
-        alpha,
         watch,
         github,
     } = config;
-    let settings = Settings {
+    let Settings {
         netuid,
-        rounds,
         dry_run,
-        step_interval,
         dendrite_timeout,
-        version_key,
-        alpha,
-    };
+        ..
+    } = settings;
     std::fs::create_dir_all(&dir).map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
     inputs::remove_stale_temps(&dir, &["state.json", "weights.json", "report.json"]);
     gittensor_validator::filestore::keep_in_state_dir(&github.client, &dir);
@@ -192,18 +183,6 @@ pub(crate) fn validate(config: ValidateConfig) -> Result<(), Failure> {
     // the state is saved, so do not wait for them.
     rt.shutdown_timeout(Duration::from_millis(200));
     result
-}
-
-/// The loop's scalar settings (from `ValidateConfig`).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Settings {
-    pub(super) netuid: u16,
-    pub(super) rounds: Option<u64>,
-    pub(super) dry_run: bool,
-    pub(super) step_interval: Duration,
-    pub(super) dendrite_timeout: Duration,
-    pub(super) version_key: u64,
-    pub(super) alpha: f64,
 }
 
 impl Validator {
