@@ -106,7 +106,6 @@ fn main() {
         });
     }
     let metagraph = Metagraph {
-        block: None,
         neurons,
     };
     // As the binary: a multi-thread runtime on the machine's cores.

@@ -11,7 +11,7 @@ use crate::fakehub::Snapshot;
 use crate::metagraph::{AxonInfo, Metagraph, Neuron};
 use crate::pipeline::{MinerInput, Pat};
 use crate::scoring::state::{LegacyRunState, ValidatorState};
-use crate::scoring::weights::Scores;
+use crate::scoring::scores::Scores;
 use crate::scoring::{LanguageWeights, MasterRepositories};
 
 /// A bad input file.
@@ -185,7 +185,6 @@ pub fn parse_metagraph(text: &str, path: &Path) -> Result<Metagraph, InputError>
         });
     }
     Ok(Metagraph {
-        block: None,
         // Every slot is filled: n entries, n distinct uids below n.
         neurons: neurons.into_iter().flatten().collect(),
     })

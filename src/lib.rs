@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cancel;
 pub mod chain;
 pub mod commit_reveal;
 pub mod dendrite;
@@ -31,4 +32,5 @@ pub mod metagraph;
 pub mod pipeline;
 pub mod scoring;
 pub mod testaxon;
+pub mod token;
 pub mod wallet;

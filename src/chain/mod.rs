@@ -341,10 +341,7 @@ impl Chain {
                     last_update: last_update.get(i).copied().unwrap_or(0),
                 });
             }
-            Ok(Metagraph {
-                block: Some(at.number),
-                neurons,
-            })
+            Ok(Metagraph { neurons })
         })
         .await
     }

@@ -9,7 +9,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value};
 
 use super::{DendriteConfig, Error, BITTENSOR_VERSION};
-use crate::github::{Cancel, Pat};
+use crate::cancel::Cancel;
+use crate::metagraph::Axon;
+use crate::token::Pat;
 use crate::wallet::Hotkey;
 
 /// The synapse's class name: the URL path and the `name` header.
@@ -19,29 +21,11 @@ pub const SYNAPSE: &str = "GitPatSynapse";
 /// hash over no `required_hash_fields`.
 pub const BODY_HASH: &str = "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a";
 
-/// A miner's axon as the metagraph gives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Axon {
-    /// Its address; `0.0.0.0` when it does not serve.
-    pub ip: IpAddr,
-    /// Its port; 0 when it does not serve.
-    pub port: u16,
-    /// The miner's hotkey (SS58), which the axon checks our signature
-    /// against.
-    pub hotkey: String,
-}
-
-impl Axon {
-    /// Whether the axon serves at all (bittensor's `is_serving`).
-    pub fn is_served(&self) -> bool {
-        !self.ip.is_unspecified() && self.port != 0
-    }
-
-    fn url(&self) -> String {
-        match self.ip {
-            IpAddr::V4(ip) => format!("http://{ip}:{}/{SYNAPSE}", self.port),
-            IpAddr::V6(ip) => format!("http://[{ip}]:{}/{SYNAPSE}", self.port),
-        }
+/// The URL of `axon`'s `GitPatSynapse` endpoint.
+fn url(axon: &Axon) -> String {
+    match axon.ip {
+        IpAddr::V4(ip) => format!("http://{ip}:{}/{SYNAPSE}", axon.port),
+        IpAddr::V6(ip) => format!("http://[{ip}]:{}/{SYNAPSE}", axon.port),
     }
 }
 
@@ -108,7 +92,7 @@ impl Dendrite {
             return Err(Error::Cancelled);
         }
         let (headers, body) = self.request(axon, self.next_nonce());
-        let mut req = self.inner.agent.post(axon.url());
+        let mut req = self.inner.agent.post(url(axon));
         for (name, value) in &headers {
             req = req.header(*name, value);
         }

@@ -35,7 +35,7 @@ type Outcome = (MinerInput, Result<(), DendriteError>, Duration);
 /// Asks one neuron's axon; never fails (a failure is a miner without PAT).
 fn query_one(dendrite: &Dendrite, neuron: &Neuron, cancel: &Cancel) -> Outcome {
     let started = Instant::now();
-    let result = dendrite.query_pat(&neuron.axon(), cancel);
+    let result = dendrite.query_pat(&neuron.query_target(), cancel);
     let uid = neuron.uid;
     let (pat, outcome) = match result {
         Ok(pat) => (pat, Ok(())),

@@ -18,11 +18,13 @@
 mod constants;
 pub mod files;
 pub mod miner;
+pub mod numpy;
 pub mod pr;
 pub mod pulls;
 pub mod py;
 pub mod report;
 pub mod round;
+pub mod scores;
 pub mod state;
 pub mod tables;
 pub mod trust;
