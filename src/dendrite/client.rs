@@ -99,7 +99,7 @@ impl Dendrite {
         let mut resp = req
             .header("content-type", "application/json")
             .send(body.as_bytes())
-            .map_err(map_ureq_error)?;
+            .map_err(Error::from)?;
         let status = resp.status().as_u16();
         if (300..400).contains(&status) {
             return Err(Error::Redirect(status));
@@ -121,7 +121,7 @@ impl Dendrite {
             .with_config()
             .limit(self.inner.config.max_body_bytes())
             .read_to_vec()
-            .map_err(map_ureq_error)?;
+            .map_err(Error::from)?;
         pat_of(&bytes)
     }
 
@@ -206,17 +206,6 @@ fn pat_of(bytes: &[u8]) -> Result<Pat, Error> {
         Some(Value::String(s)) if s.is_empty() => Err(Error::NoToken),
         Some(Value::String(s)) => Ok(Pat::from_text(Some(s))),
         Some(_) => Err(Error::TokenNotString),
-    }
-}
-
-fn map_ureq_error(e: ureq::Error) -> Error {
-    match e {
-        ureq::Error::Timeout(_) => Error::Timeout,
-        ureq::Error::BodyExceedsLimit(limit) => Error::BodyTooLarge(limit),
-        ureq::Error::Http(e) => Error::InvalidRequest(e.to_string()),
-        ureq::Error::BadUri(_) => Error::InvalidRequest("bad url".into()),
-        // ureq's messages name the host at most, never a header or body.
-        e => Error::Transport(e.to_string()),
     }
 }
 

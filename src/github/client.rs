@@ -343,7 +343,7 @@ impl Client {
                         log::debug!(
                             "graphql resource limits at first:{first}, retrying at first:{size}"
                         );
-                        Attempt::RetryNow(Error::Status(a.status))
+                        Attempt::RetryNow(Error::ResourceLimits)
                     }
                     Some("RATE_LIMITED" | "RATE_LIMIT") => self.rate_limit_attempt(&a),
                     _ => Attempt::Done(value),
@@ -556,7 +556,7 @@ impl Client {
                     .header("content-type", "application/json")
                     .send(body),
             };
-            let mut resp = result.map_err(map_ureq_error)?;
+            let mut resp = result.map_err(Error::from)?;
             let status = resp.status().as_u16();
             let header = |name: &str| {
                 resp.headers()
@@ -589,7 +589,7 @@ impl Client {
                 .with_config()
                 .limit(self.config().max_body_bytes())
                 .read_to_string()
-                .map_err(map_ureq_error)?;
+                .map_err(Error::from)?;
             return Ok(Answer {
                 status,
                 retry_after,
@@ -698,19 +698,6 @@ fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-fn map_ureq_error(e: ureq::Error) -> Error {
-    match e {
-        ureq::Error::Timeout(_) => Error::Timeout,
-        ureq::Error::BodyExceedsLimit(limit) => Error::BodyTooLarge(limit),
-        // Tokens are checked when made, so this is a URL or a header that
-        // cannot be sent; no retry helps. http's messages quote no value.
-        ureq::Error::Http(e) => Error::InvalidRequest(e.to_string()),
-        ureq::Error::BadUri(_) => Error::InvalidRequest("bad url".into()),
-        // ureq's messages name the host at most, never a header.
-        e => Error::Transport(e.to_string()),
-    }
 }
 
 fn graphql_error_type(value: &Value) -> Option<&str> {
