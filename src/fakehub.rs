@@ -306,10 +306,7 @@ fn answer(snap: &Snapshot, info: &RequestInfo) -> Response {
 
 fn hex_sha256(bytes: &[u8]) -> String {
     use sha2::Digest as _;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 fn graphql(snap: &Snapshot, body: &str) -> Response {

@@ -151,7 +151,7 @@ impl Dendrite {
         let me = self.inner.hotkey.ss58();
         let uuid = &self.inner.uuid;
         let message = format!("{nonce}.{me}.{}.{uuid}.{BODY_HASH}", axon.hotkey);
-        let signature = format!("0x{}", hex(&self.inner.hotkey.sign(message.as_bytes())));
+        let signature = format!("0x{}", hex::encode(self.inner.hotkey.sign(message.as_bytes())));
         let timeout = python_float(self.inner.config.timeout().as_secs_f64());
         let ip = axon.ip.to_string();
         let headers = vec![
@@ -214,10 +214,6 @@ fn python_float(x: f64) -> String {
     format!("{x:?}")
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// A random (version 4) UUID: one per dendrite, as the SDK's one per
 /// `Dendrite` instance. Axons key nonces by hotkey and uuid.
 fn uuid_v4() -> String {
@@ -232,7 +228,7 @@ fn uuid_v4() -> String {
     }
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex(&b);
+    let h = hex::encode(b);
     format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],
@@ -250,7 +246,7 @@ mod tests {
 
     #[test]
     fn body_hash_is_sha3_of_nothing() {
-        assert_eq!(hex(&Sha3_256::digest(b"")), BODY_HASH);
+        assert_eq!(hex::encode(Sha3_256::digest(b"")), BODY_HASH);
     }
 
     #[test]
