@@ -32,7 +32,9 @@ fn main() -> ExitCode {
     };
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["address", file] => println!("{}", load(file).ss58()),
-        ["sign", file, message] => println!("0x{}", hex::encode(load(file).sign(message.as_bytes()))),
+        ["sign", file, message] => {
+            println!("0x{}", hex::encode(load(file).sign(message.as_bytes())))
+        }
         ["verify", ss58, message, sig] => {
             let Some(public) = wallet::public_key_of(ss58) else {
                 return ExitCode::from(1);

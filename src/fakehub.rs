@@ -1,12 +1,12 @@
-//! A GitHub-shaped HTTP server on 127.0.0.1, serving a [`Snapshot`]: the
-//! demo, `--replay`, the tests and the benchmarks all talk to it through the
-//! real client (ureq, HTTP, JSON). Faults can be injected per request.
+//! A GitHub-shaped HTTP server on 127.0.0.1, serving a [`Snapshot`] (the
+//! replay format, [`crate::replay`]): the demo, `--replay`, the tests and
+//! the benchmarks all talk to it through the real client (ureq, HTTP,
+//! JSON). Faults can be injected per request.
 //!
-//! It is a small std server, one thread and one request per connection
-//! (`connection: close`), so that a fault can drop, stall or cut an answer
-//! exactly as a broken network would.
+//! It is a small std server, one thread per connection, kept alive between
+//! requests as GitHub does until the client closes it or it idles (5 s); a
+//! fault can drop, stall or cut an answer exactly as a broken network would.
 
-use std::collections::BTreeMap;
 use std::io::{self, BufReader};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,25 +14,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::loopback::{self, Server};
 
-/// GitHub answers to serve, keyed as the requests find them. This is also
-/// the replay file format (see README). Tokens are placeholders.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Snapshot {
-    /// `/user` answers by token.
-    #[serde(default)]
-    pub users: BTreeMap<String, Value>,
-    /// Pull-request nodes by GitHub user id, newest first, as GraphQL returns them.
-    #[serde(default)]
-    pub pull_requests: BTreeMap<String, Vec<Value>>,
-    /// `/files` answers by `owner/name#number`.
-    #[serde(default)]
-    pub files: BTreeMap<String, Vec<Value>>,
-}
+pub use crate::replay::Snapshot;
 
 /// One request as the server saw it. `Debug` leaves the token out.
 #[derive(Clone)]

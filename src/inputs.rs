@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::fakehub::Snapshot;
 use crate::metagraph::{AxonInfo, Metagraph, Neuron};
 use crate::pipeline::{MinerInput, Pat};
-use crate::scoring::state::{LegacyRunState, ValidatorState};
+use crate::replay::Snapshot;
 use crate::scoring::scores::Scores;
+use crate::scoring::state::{LegacyRunState, ValidatorState};
 use crate::scoring::{LanguageWeights, MasterRepositories};
 
 /// A bad input file, or an output that could not be written.

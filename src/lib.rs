@@ -30,6 +30,7 @@ pub mod logging;
 mod loopback;
 pub mod metagraph;
 pub mod pipeline;
+pub mod replay;
 pub mod scoring;
 pub mod testaxon;
 pub mod token;

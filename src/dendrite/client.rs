@@ -151,7 +151,10 @@ impl Dendrite {
         let me = self.inner.hotkey.ss58();
         let uuid = &self.inner.uuid;
         let message = format!("{nonce}.{me}.{}.{uuid}.{BODY_HASH}", axon.hotkey);
-        let signature = format!("0x{}", hex::encode(self.inner.hotkey.sign(message.as_bytes())));
+        let signature = format!(
+            "0x{}",
+            hex::encode(self.inner.hotkey.sign(message.as_bytes()))
+        );
         let timeout = python_float(self.inner.config.timeout().as_secs_f64());
         let ip = axon.ip.to_string();
         let headers = vec![

@@ -18,10 +18,10 @@ mod error;
 // Shared with the dendrite, so they live at the crate's root; kept here
 // under their old paths.
 pub use crate::cancel::Cancel;
+pub use crate::token::{Pat, Token, MAX_TOKEN_LEN};
 pub use client::{Client, RequestStats, API_VERSION};
 pub use config::{ClientConfig, ClientConfigBuilder};
 pub use error::Error;
-pub use crate::token::{Pat, Token, MAX_TOKEN_LEN};
 
 /// The pull-request query of SCORING.md §4, on a user's global node id.
 pub const PULL_REQUESTS_QUERY: &str = r#"query($userId: ID!, $limit: Int!, $cursor: String) {
