@@ -32,6 +32,7 @@ pub mod metagraph;
 pub mod pipeline;
 pub mod replay;
 pub mod scoring;
+#[cfg(feature = "testkit")]
 pub mod testaxon;
 pub mod token;
 pub mod wallet;
