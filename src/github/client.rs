@@ -297,6 +297,20 @@ impl Client {
         collector: &mut PrCollector<'_>,
         cancel: &Cancel,
     ) -> Result<Stop, Error> {
+        self.collect_pull_requests_seen(token, github_id, collector, cancel, &mut |_| {})
+    }
+
+    /// [`Client::collect_pull_requests`], showing `seen` each page's answer
+    /// before `collector` folds it in (a recording keeps them, through
+    /// [`crate::scoring::page_nodes`]).
+    pub fn collect_pull_requests_seen(
+        &self,
+        token: &Token,
+        github_id: &str,
+        collector: &mut PrCollector<'_>,
+        cancel: &Cancel,
+        seen_page: &mut dyn FnMut(&Value),
+    ) -> Result<Stop, Error> {
         let node_id =
             base64::engine::general_purpose::STANDARD.encode(format!("04:User{github_id}"));
         let url = format!("{}/graphql", self.config().base_url());
@@ -350,6 +364,7 @@ impl Client {
                     _ => Next::Done(value),
                 }
             })?;
+            seen_page(&answer);
             match collector.add_page(&answer) {
                 PageStep::Next(next) => {
                     if !seen.insert(next.clone()) {

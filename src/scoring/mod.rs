@@ -37,7 +37,7 @@ pub use constants::*;
 pub use files::{parse_files, FileChange};
 pub use miner::GithubUser;
 pub use pr::PullRequest;
-pub use pulls::{CollectedPrs, PageStep, PrCollector, Stop};
+pub use pulls::{page_nodes, CollectedPrs, PageStep, PrCollector, Stop};
 pub use report::{PatQueryStats, RoundReport, RoundStats};
 pub use round::{finish_round, MinerEvaluation, Rewards, RoundContext};
 pub use tables::{LanguageWeights, MasterRepositories, MasterRepository, TableDiff};
