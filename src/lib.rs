@@ -13,6 +13,12 @@
 //!   to the chain; [`health`] the operator's `/healthz`, `/readyz` and
 //!   `/metrics`.
 //!
+//! Shared plain types have neutral homes: [`cancel`] and [`token`] (used by
+//! both blocking clients), [`metagraph`] (neurons and axons), [`replay`]
+//! (the `--record`/`--replay` file, served by [`fakehub`]). The test axon
+//! and `fakehub`'s fault injection are behind the `testkit` feature, which
+//! only the crate's own tests, examples and benches turn on.
+//!
 //! See ARCHITECTURE.md for the map and the invariants.
 
 #![warn(missing_docs)]

@@ -1,6 +1,7 @@
 //! The numpy arithmetic that §11 depends on, to the bit: the float widths
 //! ([`Float`] for `f32` and `f64`), numpy's pairwise sum ([`psum`]) and
-//! `np.quantile`'s default linear method ([`quantile_linear`]).
+//! `np.quantile`'s default linear method (`quantile_linear`, on a
+//! non-empty slice).
 //!
 //! Each place where the float width decides the result follows the text of
 //! §11 (its \[F32\]/\[F64\] marks): sums are numpy's pairwise sums, Python
@@ -114,8 +115,9 @@ fn pairwise<T: Float>(v: &[T]) -> T {
     }
 }
 
-/// `np.quantile(x, q)` with numpy's default linear method, on float32.
-pub fn quantile_linear(x: &[f32], q: f64) -> f32 {
+/// `np.quantile(x, q)` with numpy's default linear method, on float32;
+/// `x` is not empty (the caller checks).
+pub(crate) fn quantile_linear(x: &[f32], q: f64) -> f32 {
     let mut sorted = x.to_vec();
     sorted.sort_by(f32::total_cmp);
     #[allow(clippy::cast_precision_loss)]
