@@ -17,7 +17,7 @@ use std::time::Duration;
 use gittensor_validator::dendrite::{Dendrite, DendriteConfig};
 use gittensor_validator::github::Cancel;
 use gittensor_validator::metagraph::{AxonInfo, Metagraph, Neuron};
-use gittensor_validator::pipeline::query_pats;
+use gittensor_validator::pipeline::{query_pats, EVERY_UID_AT_ONCE};
 use gittensor_validator::testaxon::{Behaviour, TestAxon};
 use gittensor_validator::wallet::Hotkey;
 
@@ -105,10 +105,7 @@ fn main() {
             last_update: 0,
         });
     }
-    let metagraph = Metagraph {
-        block: None,
-        neurons,
-    };
+    let metagraph = Metagraph { neurons };
     // As the binary: a multi-thread runtime on the machine's cores.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -136,7 +133,12 @@ fn main() {
         "max lag ms"
     );
     for run in 1..=runs {
-        let q = rt.block_on(query_pats(dendrite.clone(), &metagraph, 0, Cancel::new()));
+        let q = rt.block_on(query_pats(
+            dendrite.clone(),
+            &metagraph,
+            EVERY_UID_AT_ONCE,
+            Cancel::new(),
+        ));
         let s = q.stats;
         let wall = s.wall_ms as f64 / 1000.0;
         let seq = s.sequential_ms as f64 / 1000.0;

@@ -21,10 +21,6 @@ use gittensor_validator::commit_reveal;
 use gittensor_validator::testaxon::{Behaviour, TestAxon};
 use gittensor_validator::wallet::{self, Hotkey};
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let load = |p: &str| match Hotkey::load(Path::new(p)) {
@@ -36,7 +32,9 @@ fn main() -> ExitCode {
     };
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["address", file] => println!("{}", load(file).ss58()),
-        ["sign", file, message] => println!("0x{}", hex(&load(file).sign(message.as_bytes()))),
+        ["sign", file, message] => {
+            println!("0x{}", hex::encode(load(file).sign(message.as_bytes())))
+        }
         ["verify", ss58, message, sig] => {
             let Some(public) = wallet::public_key_of(ss58) else {
                 return ExitCode::from(1);
@@ -103,7 +101,7 @@ fn main() -> ExitCode {
                 rand_core::OsRng,
             )
             .expect("encrypt");
-            println!("{}", hex(&commit));
+            println!("{}", hex::encode(commit));
         }
         _ => {
             eprintln!("usage: keytool address|sign|verify|axon|commit ...");

@@ -202,15 +202,8 @@ pub fn to_chain_layout(ct: &TLECiphertext<TinyBLS381>) -> Result<Vec<u8>, Commit
     Ok(out)
 }
 
-fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    let hex = hex.strip_prefix("0x").unwrap_or(hex);
-    if !hex.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-        .collect()
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    hex::decode(text.strip_prefix("0x").unwrap_or(text)).ok()
 }
 
 #[cfg(test)]

@@ -1,12 +1,13 @@
-//! A GitHub-shaped HTTP server on 127.0.0.1, serving a [`Snapshot`]: the
-//! demo, `--replay`, the tests and the benchmarks all talk to it through the
-//! real client (ureq, HTTP, JSON). Faults can be injected per request.
+//! A GitHub-shaped HTTP server on 127.0.0.1, serving a [`Snapshot`] (the
+//! replay format, [`crate::replay`]): the demo, `--replay`, the tests and
+//! the benchmarks all talk to it through the real client (ureq, HTTP,
+//! JSON). Faults can be injected per request (the `testkit` feature, for
+//! the crate's own tests and benchmarks).
 //!
-//! It is a small std server, one thread and one request per connection
-//! (`connection: close`), so that a fault can drop, stall or cut an answer
-//! exactly as a broken network would.
+//! It is a small std server, one thread per connection, kept alive between
+//! requests as GitHub does until the client closes it or it idles (5 s); a
+//! fault can drop, stall or cut an answer exactly as a broken network would.
 
-use std::collections::BTreeMap;
 use std::io::{self, BufReader};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,106 +15,126 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::loopback::{self, Server};
 
-/// GitHub answers to serve, keyed as the requests find them. This is also
-/// the replay file format (see README). Tokens are placeholders.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Snapshot {
-    /// `/user` answers by token.
-    #[serde(default)]
-    pub users: BTreeMap<String, Value>,
-    /// Pull-request nodes by GitHub user id, newest first, as GraphQL returns them.
-    #[serde(default)]
-    pub pull_requests: BTreeMap<String, Vec<Value>>,
-    /// `/files` answers by `owner/name#number`.
-    #[serde(default)]
-    pub files: BTreeMap<String, Vec<Value>>,
-}
+pub use crate::replay::Snapshot;
 
-/// One request as the server saw it. `Debug` leaves the token out.
-#[derive(Clone)]
-pub struct RequestInfo {
-    /// `GET` or `POST`.
-    pub method: String,
-    /// Path and query.
-    pub path: String,
-    /// The `Authorization` header, if any.
-    pub authorization: Option<String>,
-    /// The request body.
-    pub body: String,
-    /// The `X-GitHub-Api-Version` header, if any.
-    pub api_version: Option<String>,
-    /// The `If-None-Match` header, if any.
-    pub if_none_match: Option<String>,
-}
+// The fault-injection API is the tests' and benchmarks' (the `testkit`
+// feature); without it the same types serve the demo and `--replay`
+// privately.
+#[cfg(not(feature = "testkit"))]
+use wire::{Fault, RequestInfo, Response};
+#[cfg(feature = "testkit")]
+pub use wire::{Fault, RequestInfo, Response};
 
-impl std::fmt::Debug for RequestInfo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RequestInfo")
-            .field("method", &self.method)
-            .field("path", &self.path)
-            .field(
-                "authorization",
-                &self.authorization.as_ref().map(|_| "<redacted>"),
-            )
-            .field("body", &self.body)
-            .field("api_version", &self.api_version)
-            .field("if_none_match", &self.if_none_match)
-            .finish()
+#[cfg_attr(not(feature = "testkit"), allow(dead_code))]
+mod wire {
+    use std::time::Duration;
+
+    use serde_json::Value;
+
+    /// One request as the server saw it. `Debug` leaves the token out.
+    #[derive(Clone)]
+    pub struct RequestInfo {
+        /// `GET` or `POST`.
+        pub method: String,
+        /// Path and query.
+        pub path: String,
+        /// The `Authorization` header, if any.
+        pub authorization: Option<String>,
+        /// The request body.
+        pub body: String,
+        /// The `X-GitHub-Api-Version` header, if any.
+        pub api_version: Option<String>,
+        /// The `If-None-Match` header, if any.
+        pub if_none_match: Option<String>,
     }
-}
 
-/// An answer written as is.
-#[derive(Debug, Clone)]
-pub struct Response {
-    /// Status code.
-    pub status: u16,
-    /// Extra headers.
-    pub headers: Vec<(String, String)>,
-    /// Body.
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    /// A JSON answer.
-    pub fn json(status: u16, body: &Value) -> Response {
-        Response {
-            status,
-            headers: Vec::new(),
-            body: body.to_string().into_bytes(),
+    impl std::fmt::Debug for RequestInfo {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("RequestInfo")
+                .field("method", &self.method)
+                .field("path", &self.path)
+                .field(
+                    "authorization",
+                    &self.authorization.as_ref().map(|_| "<redacted>"),
+                )
+                .field("body", &self.body)
+                .field("api_version", &self.api_version)
+                .field("if_none_match", &self.if_none_match)
+                .finish()
         }
     }
 
-    /// Adds a header.
-    pub fn header(mut self, name: &str, value: &str) -> Response {
-        self.headers.push((name.to_string(), value.to_string()));
-        self
+    /// An answer written as is.
+    #[derive(Debug, Clone)]
+    pub struct Response {
+        /// Status code.
+        pub status: u16,
+        /// Extra headers.
+        pub headers: Vec<(String, String)>,
+        /// Body.
+        pub body: Vec<u8>,
+    }
+
+    impl Response {
+        /// A JSON answer.
+        pub fn json(status: u16, body: &Value) -> Response {
+            Response {
+                status,
+                headers: Vec::new(),
+                body: body.to_string().into_bytes(),
+            }
+        }
+
+        /// Adds a header.
+        pub fn header(mut self, name: &str, value: &str) -> Response {
+            self.headers.push((name.to_string(), value.to_string()));
+            self
+        }
+    }
+
+    /// What to do to one request instead of (or before) answering it.
+    #[derive(Debug, Clone)]
+    pub enum Fault {
+        /// Answer this instead.
+        Respond(Response),
+        /// Close the connection without answering.
+        Reset,
+        /// Wait, then answer normally.
+        Stall(Duration),
+        /// Answer normally, but send only half the body.
+        Truncate,
     }
 }
 
-/// What to do to one request instead of (or before) answering it.
-#[derive(Debug, Clone)]
-pub enum Fault {
-    /// Answer this instead.
-    Respond(Response),
-    /// Close the connection without answering.
-    Reset,
-    /// Wait, then answer normally.
-    Stall(Duration),
-    /// Answer normally, but send only half the body.
-    Truncate,
+/// Picks a fault for a request, or none.
+#[cfg(feature = "testkit")]
+pub type FaultFn = Arc<dyn Fn(&RequestInfo) -> Option<Fault> + Send + Sync>;
+
+/// Without the `testkit` feature there is no fault injection: this type has
+/// no value, so [`FakeHub::start`] takes only `None`.
+#[cfg(not(feature = "testkit"))]
+#[derive(Debug)]
+pub enum FaultFn {}
+
+#[cfg(feature = "testkit")]
+fn fault_for(f: &FaultFn, info: &RequestInfo) -> Option<Fault> {
+    f(info)
 }
 
-/// Picks a fault for a request, or none.
-pub type FaultFn = Arc<dyn Fn(&RequestInfo) -> Option<Fault> + Send + Sync>;
+#[cfg(not(feature = "testkit"))]
+fn fault_for(f: &FaultFn, _: &RequestInfo) -> Option<Fault> {
+    match *f {}
+}
 
 /// A running server; stops when dropped.
 pub struct FakeHub {
     server: Server,
+    // Read by the testkit's methods; the server's thread holds a clone.
+    #[cfg_attr(not(feature = "testkit"), allow(dead_code))]
     state: Arc<State>,
 }
 
@@ -148,6 +169,7 @@ impl FakeHub {
     }
 
     /// Serves `snapshot` from now on (a later round of the same miners).
+    #[cfg(feature = "testkit")]
     pub fn replace_snapshot(&self, snapshot: Snapshot) {
         *self
             .state
@@ -163,11 +185,13 @@ impl FakeHub {
 
     /// Whether requests are kept for [`FakeHub::requests`]. On by default;
     /// a long soak turns it off so the log does not grow without end.
+    #[cfg(feature = "testkit")]
     pub fn set_recording(&self, on: bool) {
         self.state.recording.store(on, Ordering::SeqCst);
     }
 
     /// Every request seen so far (while recording).
+    #[cfg(feature = "testkit")]
     pub fn requests(&self) -> Vec<RequestInfo> {
         self.state
             .log
@@ -190,7 +214,7 @@ fn handle(conn: TcpStream, state: &State) -> io::Result<()> {
         if !state.latency.is_zero() {
             std::thread::sleep(state.latency);
         }
-        let fault = state.faults.as_ref().and_then(|f| f(&info));
+        let fault = state.faults.as_ref().and_then(|f| fault_for(f, &info));
         let snapshot = state
             .snapshot
             .read()
@@ -306,10 +330,7 @@ fn answer(snap: &Snapshot, info: &RequestInfo) -> Response {
 
 fn hex_sha256(bytes: &[u8]) -> String {
     use sha2::Digest as _;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 fn graphql(snap: &Snapshot, body: &str) -> Response {

@@ -95,7 +95,7 @@ impl Entry {
         h.update([u8::from(self.all_pages)]);
         // Serializing a Vec of plain structs cannot fail.
         h.update(serde_json::to_vec(&self.files).unwrap_or_default());
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(h.finalize())
     }
 
     /// Bytes the entry weighs, roughly (for the size bound).
@@ -339,37 +339,15 @@ impl FileStore {
     }
 }
 
-/// Writes `value` as JSON to `path` atomically, streamed (the text is never
-/// whole in memory): a temporary file beside it, synced, then renamed over
-/// it, as [`crate::inputs::write_atomic`] does.
+/// Writes `value` as compact JSON to `path` atomically, streamed (the
+/// text is never whole in memory), making its directory first.
 fn write_streamed(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
-    let result = (|| {
-        let file = std::fs::File::create(&tmp)?;
-        let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
-        serde_json::to_writer(&mut out, value).map_err(std::io::Error::other)?;
-        out.flush()?;
-        out.get_ref().sync_all()?;
-        drop(out);
-        std::fs::rename(&tmp, path)?;
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
     }
-    result
+    crate::inputs::write_atomic_with(path, |out| {
+        serde_json::to_writer(out, value).map_err(std::io::Error::other)
+    })
 }
 
 /// Gives `client` the store of the state directory `dir`

@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::fakehub::Snapshot;
 use crate::metagraph::{AxonInfo, Metagraph, Neuron};
 use crate::pipeline::{MinerInput, Pat};
+use crate::replay::Snapshot;
+use crate::scoring::scores::Scores;
 use crate::scoring::state::{LegacyRunState, ValidatorState};
-use crate::scoring::weights::Scores;
 use crate::scoring::{LanguageWeights, MasterRepositories};
 
-/// A bad input file.
+/// A bad input file, or an output that could not be written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
     /// The file.
@@ -65,9 +65,8 @@ pub fn load_table<T>(
     use sha2::Digest;
     let text = read(path)?;
     let digest = sha2::Sha256::digest(text.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     let table = parse(&text, &path.display().to_string()).map_err(|e| bad(path, e.message()))?;
-    Ok((table, hex))
+    Ok((table, hex::encode(digest)))
 }
 
 #[derive(Deserialize)]
@@ -185,7 +184,6 @@ pub fn parse_metagraph(text: &str, path: &Path) -> Result<Metagraph, InputError>
         });
     }
     Ok(Metagraph {
-        block: None,
         // Every slot is filled: n entries, n distinct uids below n.
         neurons: neurons.into_iter().flatten().collect(),
     })
@@ -304,6 +302,28 @@ pub fn load_state_npz(path: &Path) -> Result<ValidatorState, InputError> {
 /// directory, synced, then renamed over the target. A crash leaves the old
 /// file or the new one, never a torn one.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |out| std::io::Write::write_all(out, contents))
+}
+
+/// Writes `value` as pretty JSON to `path` atomically, as [`write_atomic`]
+/// does, streamed (the text is never whole in memory); the error names the
+/// path.
+pub fn write_json_atomic<T: serde::Serialize + ?Sized>(
+    path: &Path,
+    value: &T,
+) -> Result<(), InputError> {
+    write_atomic_with(path, |out| {
+        serde_json::to_writer_pretty(out, value).map_err(std::io::Error::other)
+    })
+    .map_err(|e| bad(path, e.to_string()))
+}
+
+/// The one atomic write: `write` fills a buffered temporary file in
+/// `path`'s directory, which is synced, then renamed over `path`.
+pub(crate) fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path
         .parent()
@@ -314,9 +334,12 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         .map_or("out".into(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
+        let file = std::fs::File::create(&tmp)?;
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
+        write(&mut out)?;
+        out.flush()?;
+        out.get_ref().sync_all()?;
+        drop(out);
         std::fs::rename(&tmp, path)?;
         // The rename is durable once the directory is synced.
         if let Ok(d) = std::fs::File::open(dir) {

@@ -13,10 +13,17 @@
 //!   to the chain; [`health`] the operator's `/healthz`, `/readyz` and
 //!   `/metrics`.
 //!
+//! Shared plain types have neutral homes: [`cancel`] and [`token`] (used by
+//! both blocking clients), [`metagraph`] (neurons and axons), [`replay`]
+//! (the `--record`/`--replay` file, served by [`fakehub`]). The test axon
+//! and `fakehub`'s fault injection are behind the `testkit` feature, which
+//! only the crate's own tests, examples and benches turn on.
+//!
 //! See ARCHITECTURE.md for the map and the invariants.
 
 #![warn(missing_docs)]
 
+pub mod cancel;
 pub mod chain;
 pub mod commit_reveal;
 pub mod dendrite;
@@ -29,6 +36,9 @@ pub mod logging;
 mod loopback;
 pub mod metagraph;
 pub mod pipeline;
+pub mod replay;
 pub mod scoring;
+#[cfg(feature = "testkit")]
 pub mod testaxon;
+pub mod token;
 pub mod wallet;

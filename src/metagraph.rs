@@ -4,8 +4,6 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::dendrite::Axon;
-
 /// What a neuron serves, as bittensor's `AxonInfo`. Two metagraphs whose
 /// axons are all equal field by field need no resync (SCORING.md §11.3.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +38,26 @@ impl Default for AxonInfo {
     }
 }
 
+/// A miner's axon as the dendrite queries it: where it serves and the
+/// hotkey it checks our signature against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Axon {
+    /// Its address; `0.0.0.0` when it does not serve.
+    pub ip: IpAddr,
+    /// Its port; 0 when it does not serve.
+    pub port: u16,
+    /// The miner's hotkey (SS58), which the axon checks our signature
+    /// against.
+    pub hotkey: String,
+}
+
+impl Axon {
+    /// Whether the axon serves at all (bittensor's `is_serving`).
+    pub fn is_served(&self) -> bool {
+        !self.ip.is_unspecified() && self.port != 0
+    }
+}
+
 /// One uid of the subnet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Neuron {
@@ -49,7 +67,8 @@ pub struct Neuron {
     pub hotkey: String,
     /// The hotkey's owner (SS58), when known.
     pub coldkey: String,
-    /// What it serves.
+    /// What it serves, as the chain stores it ([`Neuron::query_target`]
+    /// is the dendrite's view of it).
     pub axon: AxonInfo,
     /// Whether it may set weights.
     pub validator_permit: bool,
@@ -58,8 +77,9 @@ pub struct Neuron {
 }
 
 impl Neuron {
-    /// The axon to query for this neuron's PAT.
-    pub fn axon(&self) -> Axon {
+    /// Where the dendrite asks this neuron for its PAT: its axon's address
+    /// and its hotkey.
+    pub fn query_target(&self) -> Axon {
         Axon {
             ip: self.axon.ip,
             port: self.axon.port,
@@ -71,8 +91,6 @@ impl Neuron {
 /// The subnet at one block: neurons by uid, `0..n`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Metagraph {
-    /// The block it was read at (none for a file).
-    pub block: Option<u64>,
     /// One per uid, in uid order.
     pub neurons: Vec<Neuron>,
 }
@@ -100,7 +118,8 @@ impl Metagraph {
                 .all(|(a, b)| a.axon == b.axon && a.hotkey == b.hotkey && a.coldkey == b.coldkey)
     }
 
-    /// The neuron of a hotkey.
+    /// The uid `hotkey` holds in this metagraph; `None` when it holds
+    /// none. ([`crate::chain::Chain::uid_of`] asks the chain instead.)
     pub fn uid_of(&self, hotkey: &str) -> Option<u16> {
         self.neurons
             .iter()

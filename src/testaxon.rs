@@ -250,13 +250,7 @@ fn verify(req: &loopback::Request, state: &State) -> Result<(), String> {
     Ok(())
 }
 
-fn decode_64(hex: &str) -> Option<[u8; 64]> {
-    if hex.len() != 128 || !hex.is_ascii() {
-        return None;
-    }
+fn decode_64(text: &str) -> Option<[u8; 64]> {
     let mut out = [0u8; 64];
-    for (slot, i) in out.iter_mut().zip((0..128).step_by(2)) {
-        *slot = u8::from_str_radix(&hex[i..i + 2], 16).ok()?;
-    }
-    Some(out)
+    hex::decode_to_slice(text, &mut out).ok().map(|()| out)
 }

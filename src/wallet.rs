@@ -138,7 +138,7 @@ impl Hotkey {
         let decoded = seed_hex
             .strip_prefix("0x")
             .filter(|h| h.len() == 64)
-            .map(|h| hex_into(h, &mut seed));
+            .map(|h| hex::decode_to_slice(h, &mut seed).is_ok());
         if decoded != Some(true) {
             seed.zeroize();
             return Err(malformed("secretSeed is not 0x and 64 hex digits"));
@@ -206,26 +206,6 @@ pub fn public_key_of(ss58: &str) -> Option<[u8; 32]> {
     ss58.parse::<subxt::utils::AccountId32>().ok().map(|a| a.0)
 }
 
-/// Decodes hex into `out` (exactly filled); false on a bad digit.
-fn hex_into(hex: &str, out: &mut [u8]) -> bool {
-    let digit = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    };
-    if hex.len() != out.len() * 2 {
-        return false;
-    }
-    for (slot, pair) in out.iter_mut().zip(hex.as_bytes().chunks(2)) {
-        match (digit(pair[0]), digit(pair[1])) {
-            (Some(h), Some(l)) => *slot = h << 4 | l,
-            _ => return false,
-        }
-    }
-    true
-}
-
 /// The SS58 address an ed25519 key of this seed has: how a keyfile made
 /// with `--crypto-type ed25519` is told apart from a damaged one.
 fn ed25519_ss58(seed: &[u8; 32]) -> String {
@@ -251,7 +231,7 @@ mod tests {
     fn a_bittensor_keyfile_derives_its_address() {
         let k = Hotkey::parse(keyfile(SEED, SS58).as_bytes(), Path::new("hk")).unwrap();
         assert_eq!(k.ss58(), SS58);
-        let public: String = k.public_key().iter().map(|b| format!("{b:02x}")).collect();
+        let public = hex::encode(k.public_key());
         assert_eq!(public, PUBLIC);
         assert_eq!(public_key_of(SS58), Some(k.public_key()));
         let sig = k.sign(b"message");

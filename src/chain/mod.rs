@@ -42,9 +42,12 @@ use subxt::utils::{AccountId32, H256};
 use subxt::{OnlineClient, SubstrateConfig};
 
 pub use config::{ChainConfig, ChainConfigBuilder};
+pub use consensus::ConsensusView;
+// Address builders, public only for `tests/it/chain.rs` (see below).
+#[doc(hidden)]
 pub use consensus::{
     block_at_registration_entry, storage_vec_u16, total_hotkey_alpha_entry, total_hotkey_stake,
-    weights_entry, ConsensusView,
+    weights_entry,
 };
 pub use error::ChainError;
 
@@ -198,8 +201,24 @@ impl Chain {
         F: FnOnce(RpcClient, Api) -> Fut,
         Fut: std::future::Future<Output = Result<T, ChainError>>,
     {
+        self.with_api_within(what, self.config.request_timeout(), op)
+            .await
+    }
+
+    /// [`Chain::with_api`] under `timeout` (a submission waits for
+    /// inclusion, longer than a read).
+    async fn with_api_within<T, F, Fut>(
+        &self,
+        what: &'static str,
+        timeout: Duration,
+        op: F,
+    ) -> Result<T, ChainError>
+    where
+        F: FnOnce(RpcClient, Api) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ChainError>>,
+    {
         let (rpc, api) = self.api().await?;
-        let result = match tokio::time::timeout(self.config.request_timeout(), op(rpc, api)).await {
+        let result = match tokio::time::timeout(timeout, op(rpc, api)).await {
             Ok(r) => r,
             Err(_) => Err(ChainError::Timeout(what)),
         };
@@ -243,7 +262,10 @@ impl Chain {
         .await
     }
 
-    /// The uid of `hotkey` on `netuid` at `at`, if it is registered.
+    /// The uid `hotkey` holds on `netuid` at block `at`, read from the
+    /// chain's `Uids` item; `None` when it is not registered. (With a
+    /// [`Metagraph`] already read, [`Metagraph::uid_of`] answers the same
+    /// without a call.)
     pub async fn uid_of(
         &self,
         netuid: u16,
@@ -341,10 +363,7 @@ impl Chain {
                     last_update: last_update.get(i).copied().unwrap_or(0),
                 });
             }
-            Ok(Metagraph {
-                block: Some(at.number),
-                neurons,
-            })
+            Ok(Metagraph { neurons })
         })
         .await
     }
@@ -388,38 +407,28 @@ impl Chain {
                     .and_then(|s| s.entry_by_name(name))
                     .is_some()
             };
-            let commit_reveal = if has("CommitRevealWeightsEnabled") {
-                Some(
-                    storage
-                        .fetch(
-                            storage_bool(PALLET, "CommitRevealWeightsEnabled"),
-                            (netuid,),
-                        )
-                        .await
-                        .map_err(read_error("CommitRevealWeightsEnabled"))?
-                        .decode()
-                        .map_err(decode_error("CommitRevealWeightsEnabled"))?,
-                )
-            } else {
-                None
-            };
-            let reveal_period_epochs = if has("RevealPeriodEpochs") {
-                Some(u64_of("RevealPeriodEpochs").await?)
-            } else {
-                None
-            };
-            let commit_reveal_version = if has("CommitRevealWeightsVersion") {
-                Some(
-                    storage
-                        .fetch(commit_reveal_version(), ())
-                        .await
-                        .map_err(read_error("CommitRevealWeightsVersion"))?
-                        .decode()
-                        .map_err(decode_error("CommitRevealWeightsVersion"))?,
-                )
-            } else {
-                None
-            };
+            let cr_enabled = "CommitRevealWeightsEnabled";
+            let commit_reveal = if_present(has(cr_enabled), async {
+                storage
+                    .fetch(storage_bool(PALLET, cr_enabled), (netuid,))
+                    .await
+                    .map_err(read_error(cr_enabled))?
+                    .decode()
+                    .map_err(decode_error(cr_enabled))
+            })
+            .await?;
+            let reveal_period_epochs =
+                if_present(has("RevealPeriodEpochs"), u64_of("RevealPeriodEpochs")).await?;
+            let cr_version = "CommitRevealWeightsVersion";
+            let commit_reveal_version = if_present(has(cr_version), async {
+                storage
+                    .fetch(commit_reveal_version(), ())
+                    .await
+                    .map_err(read_error(cr_version))?
+                    .decode()
+                    .map_err(decode_error(cr_version))
+            })
+            .await?;
             Ok(Hyperparameters {
                 min_allowed_weights: u16_of("MinAllowedWeights").await?,
                 max_weight_limit: u16_of("MaxWeightsLimit").await?,
@@ -476,8 +485,8 @@ impl Chain {
         hotkey: &Hotkey,
     ) -> Result<Inclusion, ChainError> {
         let signer = hotkey.keypair().clone();
-        let (_, api) = self.api().await?;
-        let submit = async {
+        let timeout = self.config.inclusion_timeout();
+        self.with_api_within("waiting for inclusion", timeout, |_, api| async move {
             let params = subxt::config::SubstrateExtrinsicParamsBuilder::<SubstrateConfig>::new()
                 .mortal(8)
                 .build();
@@ -514,22 +523,32 @@ impl Chain {
             Err(ChainError::Rejected(
                 "the node ended the watch before inclusion".into(),
             ))
-        };
-        let result = match tokio::time::timeout(self.config.inclusion_timeout(), submit).await {
-            Ok(r) => r,
-            Err(_) => Err(ChainError::Timeout("waiting for inclusion")),
-        };
-        if let Err(e) = &result {
-            if e.is_connection_problem() {
-                self.drop_connection(e).await;
-            }
-        }
-        result
+        })
+        .await
     }
 }
 
+/// Reads an item the runtime may not have: `None` without asking when
+/// `present` is false (the metadata has no such item).
+async fn if_present<T>(
+    present: bool,
+    read: impl std::future::Future<Output = Result<T, ChainError>>,
+) -> Result<Option<T>, ChainError> {
+    if present {
+        read.await.map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+// The call and storage address builders below are public only so that
+// `tests/it/chain.rs` can encode each against real metadata (today's finney
+// and the testbed's) without a node; they are not part of the library's
+// surface, hence `#[doc(hidden)]`.
+
 /// `SubtensorModule.commit_timelocked_weights(netuid, commit, reveal_round,
 /// commit_reveal_version)`: weights timelock-encrypted to a drand round.
+#[doc(hidden)]
 pub fn commit_timelocked_weights_call(
     netuid: u16,
     commit: &[u8],
@@ -544,11 +563,13 @@ pub fn commit_timelocked_weights_call(
 }
 
 /// `CommitRevealWeightsVersion -> u16` (a plain item).
+#[doc(hidden)]
 pub fn commit_reveal_version() -> subxt::storage::DynamicAddress<(), u16> {
     dynamic::storage(PALLET, "CommitRevealWeightsVersion")
 }
 
 /// `SubtensorModule.set_weights(netuid, dests, weights, version_key)`.
+#[doc(hidden)]
 pub fn set_weights_call(
     netuid: u16,
     uids: &[u16],
@@ -563,26 +584,31 @@ pub fn set_weights_call(
 }
 
 /// `Keys(netuid, uid) -> hotkey`.
+#[doc(hidden)]
 pub fn keys() -> subxt::storage::DynamicAddress<(u16, u16), AccountId32> {
     dynamic::storage(PALLET, "Keys")
 }
 
 /// `Axons(netuid, hotkey) -> AxonInfo`.
+#[doc(hidden)]
 pub fn axons() -> subxt::storage::DynamicAddress<(u16, AccountId32), Value> {
     dynamic::storage(PALLET, "Axons")
 }
 
 /// `Uids(netuid, hotkey) -> uid`.
+#[doc(hidden)]
 pub fn uids() -> subxt::storage::DynamicAddress<(u16, AccountId32), u16> {
     dynamic::storage(PALLET, "Uids")
 }
 
 /// A `u16` item keyed by netuid (`SubnetworkN`, `MinAllowedWeights`, ...).
+#[doc(hidden)]
 pub fn storage_u16(pallet: &str, name: &str) -> subxt::storage::DynamicAddress<(u16,), u16> {
     dynamic::storage(pallet, name)
 }
 
 /// A `u64` item keyed by netuid (`WeightsVersionKey`, ...).
+#[doc(hidden)]
 pub fn storage_u64(pallet: &str, name: &str) -> subxt::storage::DynamicAddress<(u16,), u64> {
     dynamic::storage(pallet, name)
 }

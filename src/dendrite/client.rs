@@ -9,7 +9,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value};
 
 use super::{DendriteConfig, Error, BITTENSOR_VERSION};
-use crate::github::{Cancel, Pat};
+use crate::cancel::Cancel;
+use crate::metagraph::Axon;
+use crate::token::Pat;
 use crate::wallet::Hotkey;
 
 /// The synapse's class name: the URL path and the `name` header.
@@ -19,29 +21,11 @@ pub const SYNAPSE: &str = "GitPatSynapse";
 /// hash over no `required_hash_fields`.
 pub const BODY_HASH: &str = "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a";
 
-/// A miner's axon as the metagraph gives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Axon {
-    /// Its address; `0.0.0.0` when it does not serve.
-    pub ip: IpAddr,
-    /// Its port; 0 when it does not serve.
-    pub port: u16,
-    /// The miner's hotkey (SS58), which the axon checks our signature
-    /// against.
-    pub hotkey: String,
-}
-
-impl Axon {
-    /// Whether the axon serves at all (bittensor's `is_serving`).
-    pub fn is_served(&self) -> bool {
-        !self.ip.is_unspecified() && self.port != 0
-    }
-
-    fn url(&self) -> String {
-        match self.ip {
-            IpAddr::V4(ip) => format!("http://{ip}:{}/{SYNAPSE}", self.port),
-            IpAddr::V6(ip) => format!("http://[{ip}]:{}/{SYNAPSE}", self.port),
-        }
+/// The URL of `axon`'s `GitPatSynapse` endpoint.
+fn url(axon: &Axon) -> String {
+    match axon.ip {
+        IpAddr::V4(ip) => format!("http://{ip}:{}/{SYNAPSE}", axon.port),
+        IpAddr::V6(ip) => format!("http://[{ip}]:{}/{SYNAPSE}", axon.port),
     }
 }
 
@@ -108,14 +92,14 @@ impl Dendrite {
             return Err(Error::Cancelled);
         }
         let (headers, body) = self.request(axon, self.next_nonce());
-        let mut req = self.inner.agent.post(axon.url());
+        let mut req = self.inner.agent.post(url(axon));
         for (name, value) in &headers {
             req = req.header(*name, value);
         }
         let mut resp = req
             .header("content-type", "application/json")
             .send(body.as_bytes())
-            .map_err(map_ureq_error)?;
+            .map_err(Error::from)?;
         let status = resp.status().as_u16();
         if (300..400).contains(&status) {
             return Err(Error::Redirect(status));
@@ -137,7 +121,7 @@ impl Dendrite {
             .with_config()
             .limit(self.inner.config.max_body_bytes())
             .read_to_vec()
-            .map_err(map_ureq_error)?;
+            .map_err(Error::from)?;
         pat_of(&bytes)
     }
 
@@ -167,7 +151,10 @@ impl Dendrite {
         let me = self.inner.hotkey.ss58();
         let uuid = &self.inner.uuid;
         let message = format!("{nonce}.{me}.{}.{uuid}.{BODY_HASH}", axon.hotkey);
-        let signature = format!("0x{}", hex(&self.inner.hotkey.sign(message.as_bytes())));
+        let signature = format!(
+            "0x{}",
+            hex::encode(self.inner.hotkey.sign(message.as_bytes()))
+        );
         let timeout = python_float(self.inner.config.timeout().as_secs_f64());
         let ip = axon.ip.to_string();
         let headers = vec![
@@ -225,24 +212,9 @@ fn pat_of(bytes: &[u8]) -> Result<Pat, Error> {
     }
 }
 
-fn map_ureq_error(e: ureq::Error) -> Error {
-    match e {
-        ureq::Error::Timeout(_) => Error::Timeout,
-        ureq::Error::BodyExceedsLimit(limit) => Error::BodyTooLarge(limit),
-        ureq::Error::Http(e) => Error::InvalidRequest(e.to_string()),
-        ureq::Error::BadUri(_) => Error::InvalidRequest("bad url".into()),
-        // ureq's messages name the host at most, never a header or body.
-        e => Error::Transport(e.to_string()),
-    }
-}
-
 /// Python's `str(float)` for the `timeout` header (`12.0`, `0.5`).
 fn python_float(x: f64) -> String {
     format!("{x:?}")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A random (version 4) UUID: one per dendrite, as the SDK's one per
@@ -259,7 +231,7 @@ fn uuid_v4() -> String {
     }
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex(&b);
+    let h = hex::encode(b);
     format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],
@@ -277,7 +249,7 @@ mod tests {
 
     #[test]
     fn body_hash_is_sha3_of_nothing() {
-        assert_eq!(hex(&Sha3_256::digest(b"")), BODY_HASH);
+        assert_eq!(hex::encode(Sha3_256::digest(b"")), BODY_HASH);
     }
 
     #[test]

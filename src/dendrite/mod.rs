@@ -42,7 +42,10 @@ mod client;
 mod config;
 mod error;
 
-pub use client::{Axon, Dendrite, BODY_HASH, SYNAPSE};
+/// The axon type lives with the metagraph's plain data; kept here under its
+/// old path.
+pub use crate::metagraph::Axon;
+pub use client::{Dendrite, BODY_HASH, SYNAPSE};
 pub use config::{DendriteConfig, DendriteConfigBuilder};
 pub use error::Error;
 

@@ -133,8 +133,9 @@ struct Answer {
     body: String,
 }
 
-/// The outcome of one attempt, as the retry loop sees it.
-enum Attempt<T> {
+/// What the retry loop does after one attempt. (Not `Attempt`: that is
+/// `validate`'s outcome of a weights submission.)
+enum Next<T> {
     Done(T),
     Fatal(Error),
     /// Try again after the wait, within the retry budget.
@@ -296,6 +297,20 @@ impl Client {
         collector: &mut PrCollector<'_>,
         cancel: &Cancel,
     ) -> Result<Stop, Error> {
+        self.collect_pull_requests_seen(token, github_id, collector, cancel, &mut |_| {})
+    }
+
+    /// [`Client::collect_pull_requests`], showing `seen` each page's answer
+    /// before `collector` folds it in (a recording keeps them, through
+    /// [`crate::scoring::page_nodes`]).
+    pub fn collect_pull_requests_seen(
+        &self,
+        token: &Token,
+        github_id: &str,
+        collector: &mut PrCollector<'_>,
+        cancel: &Cancel,
+        seen_page: &mut dyn FnMut(&Value),
+    ) -> Result<Stop, Error> {
         let node_id =
             base64::engine::general_purpose::STANDARD.encode(format!("04:User{github_id}"));
         let url = format!("{}/graphql", self.config().base_url());
@@ -328,14 +343,14 @@ impl Client {
                         "graphql {} at first:{first}, retrying at first:{size}",
                         a.status
                     );
-                    return Attempt::RetryNow(Error::Status(a.status));
+                    return Next::RetryNow(Error::Status(a.status));
                 }
                 if let Some(fail) = self.status_attempt(&a, k) {
                     return fail;
                 }
                 let value: Value = match serde_json::from_str(&a.body) {
                     Ok(v) => v,
-                    Err(e) => return Attempt::Fatal(Error::BadJson(e.to_string())),
+                    Err(e) => return Next::Fatal(Error::BadJson(e.to_string())),
                 };
                 match graphql_error_type(&value) {
                     Some("RESOURCE_LIMITS_EXCEEDED") if can_halve => {
@@ -343,12 +358,13 @@ impl Client {
                         log::debug!(
                             "graphql resource limits at first:{first}, retrying at first:{size}"
                         );
-                        Attempt::RetryNow(Error::Status(a.status))
+                        Next::RetryNow(Error::ResourceLimits)
                     }
                     Some("RATE_LIMITED" | "RATE_LIMIT") => self.rate_limit_attempt(&a),
-                    _ => Attempt::Done(value),
+                    _ => Next::Done(value),
                 }
             })?;
+            seen_page(&answer);
             match collector.add_page(&answer) {
                 PageStep::Next(next) => {
                     if !seen.insert(next.clone()) {
@@ -429,16 +445,16 @@ impl Client {
         auth: &str,
         if_none_match: Option<&str>,
         k: u32,
-    ) -> Attempt<Answer> {
+    ) -> Next<Answer> {
         let extra: &[(&str, &str)] = match if_none_match {
             Some(etag) => &[("if-none-match", etag)],
             None => &[],
         };
         match self.exchange(endpoint, Method::Get, url, auth, extra) {
-            Ok(a) if a.status == 304 && if_none_match.is_some() => Attempt::Done(a),
+            Ok(a) if a.status == 304 && if_none_match.is_some() => Next::Done(a),
             Ok(a) => match self.status_attempt(&a, k) {
                 Some(fail) => fail,
-                None => Attempt::Done(a),
+                None => Next::Done(a),
             },
             Err(e) => self.transport_attempt(e, k),
         }
@@ -449,7 +465,7 @@ impl Client {
     fn retrying<T>(
         &self,
         cancel: &Cancel,
-        mut once: impl FnMut(u32) -> Attempt<T>,
+        mut once: impl FnMut(u32) -> Next<T>,
     ) -> Result<T, Error> {
         let mut retries = 0;
         loop {
@@ -457,13 +473,13 @@ impl Client {
                 return Err(Error::Cancelled);
             }
             match once(retries) {
-                Attempt::Done(t) => return Ok(t),
-                Attempt::Fatal(e) => return Err(e),
-                Attempt::RetryNow(e) => {
+                Next::Done(t) => return Ok(t),
+                Next::Fatal(e) => return Err(e),
+                Next::RetryNow(e) => {
                     log::debug!("retrying at once after: {e}");
                     self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
                 }
-                Attempt::Retry(e, wait) => {
+                Next::Retry(e, wait) => {
                     if retries >= self.config().max_retries() {
                         return Err(e);
                     }
@@ -478,46 +494,46 @@ impl Client {
         }
     }
 
-    fn transport_attempt<T>(&self, e: Error, k: u32) -> Attempt<T> {
+    fn transport_attempt<T>(&self, e: Error, k: u32) -> Next<T> {
         match e {
-            Error::Timeout | Error::Transport(_) => Attempt::Retry(e, backoff(self.config(), k)),
-            e => Attempt::Fatal(e),
+            Error::Timeout | Error::Transport(_) => Next::Retry(e, backoff(self.config(), k)),
+            e => Next::Fatal(e),
         }
     }
 
     /// `None` for a 2xx; otherwise what to do about the status (see
     /// [`verdict`], which decides it with the clock read here).
-    fn status_attempt<T>(&self, a: &Answer, k: u32) -> Option<Attempt<T>> {
+    fn status_attempt<T>(&self, a: &Answer, k: u32) -> Option<Next<T>> {
         self.act(verdict(a, k, unix_now(), self.config()), a.status)
     }
 
     /// A GraphQL answer whose body says it is rate limited.
-    fn rate_limit_attempt<T>(&self, a: &Answer) -> Attempt<T> {
+    fn rate_limit_attempt<T>(&self, a: &Answer) -> Next<T> {
         let wait = rate_limit_wait(a, unix_now(), self.config());
         self.act(Verdict::wait_or_give_up(wait, self.config()), a.status)
-            .unwrap_or(Attempt::Fatal(Error::Status(a.status)))
+            .unwrap_or(Next::Fatal(Error::Status(a.status)))
     }
 
     /// Turns a verdict into the retry loop's next step, counting waits.
-    fn act<T>(&self, v: Verdict, status: u16) -> Option<Attempt<T>> {
+    fn act<T>(&self, v: Verdict, status: u16) -> Option<Next<T>> {
         match v {
             Verdict::Accept => None,
-            Verdict::Retry(wait) => Some(Attempt::Retry(Error::Status(status), wait)),
+            Verdict::Retry(wait) => Some(Next::Retry(Error::Status(status), wait)),
             Verdict::RateLimited(wait) => {
                 self.inner
                     .counters
                     .rate_limit_waits
                     .fetch_add(1, Ordering::Relaxed);
-                Some(Attempt::Retry(Error::Status(status), wait))
+                Some(Next::Retry(Error::Status(status), wait))
             }
             Verdict::RateLimitedTooLong(wait) => {
                 log::warn!(
                     "github rate limit asks for {}s, more than the client waits",
                     wait.as_secs()
                 );
-                Some(Attempt::Fatal(Error::RateLimited { wait }))
+                Some(Next::Fatal(Error::RateLimited { wait }))
             }
-            Verdict::Fail => Some(Attempt::Fatal(Error::Status(status))),
+            Verdict::Fail => Some(Next::Fatal(Error::Status(status))),
         }
     }
 
@@ -556,7 +572,7 @@ impl Client {
                     .header("content-type", "application/json")
                     .send(body),
             };
-            let mut resp = result.map_err(map_ureq_error)?;
+            let mut resp = result.map_err(Error::from)?;
             let status = resp.status().as_u16();
             let header = |name: &str| {
                 resp.headers()
@@ -589,7 +605,7 @@ impl Client {
                 .with_config()
                 .limit(self.config().max_body_bytes())
                 .read_to_string()
-                .map_err(map_ureq_error)?;
+                .map_err(Error::from)?;
             return Ok(Answer {
                 status,
                 retry_after,
@@ -698,19 +714,6 @@ fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-fn map_ureq_error(e: ureq::Error) -> Error {
-    match e {
-        ureq::Error::Timeout(_) => Error::Timeout,
-        ureq::Error::BodyExceedsLimit(limit) => Error::BodyTooLarge(limit),
-        // Tokens are checked when made, so this is a URL or a header that
-        // cannot be sent; no retry helps. http's messages quote no value.
-        ureq::Error::Http(e) => Error::InvalidRequest(e.to_string()),
-        ureq::Error::BadUri(_) => Error::InvalidRequest("bad url".into()),
-        // ureq's messages name the host at most, never a header.
-        e => Error::Transport(e.to_string()),
-    }
 }
 
 fn graphql_error_type(value: &Value) -> Option<&str> {

@@ -30,6 +30,10 @@ pub enum Error {
     Redirect(String),
     /// A repository name that cannot be put in a URL path.
     BadRepository(String),
+    /// GraphQL's `RESOURCE_LIMITS_EXCEEDED` (in a 200 answer): GitHub
+    /// refused the query's cost, which the client lowers by halving the
+    /// page.
+    ResourceLimits,
 }
 
 impl Error {
@@ -50,7 +54,8 @@ impl Error {
             | Error::BodyTooLarge(_)
             | Error::BadJson(_)
             | Error::InvalidRequest(_)
-            | Error::Redirect(_) => true,
+            | Error::Redirect(_)
+            | Error::ResourceLimits => true,
         }
     }
 }
@@ -68,8 +73,25 @@ impl fmt::Display for Error {
             Error::InvalidRequest(m) => write!(f, "invalid request: {m}"),
             Error::Redirect(m) => write!(f, "redirect: {m}"),
             Error::BadRepository(r) => write!(f, "bad repository name {r:?}"),
+            Error::ResourceLimits => f.write_str("graphql resource limits exceeded"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl From<ureq::Error> for Error {
+    fn from(e: ureq::Error) -> Error {
+        match e {
+            ureq::Error::Timeout(_) => Error::Timeout,
+            ureq::Error::BodyExceedsLimit(limit) => Error::BodyTooLarge(limit),
+            // Tokens are checked when made, so this is a URL or a header
+            // that cannot be sent; no retry helps. http's messages quote no
+            // value.
+            ureq::Error::Http(e) => Error::InvalidRequest(e.to_string()),
+            ureq::Error::BadUri(_) => Error::InvalidRequest("bad url".into()),
+            // ureq's messages name the host at most, never a header.
+            e => Error::Transport(e.to_string()),
+        }
+    }
+}

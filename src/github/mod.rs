@@ -11,17 +11,17 @@
 //! calls it through its one `spawn_blocking` bridge. No scoring decision is
 //! made here: pages go to [`crate::scoring::PrCollector`] as they come.
 
-mod cancel;
 mod client;
 mod config;
 mod error;
-mod token;
 
-pub use cancel::Cancel;
+// Shared with the dendrite, so they live at the crate's root; kept here
+// under their old paths.
+pub use crate::cancel::Cancel;
+pub use crate::token::{Pat, Token, MAX_TOKEN_LEN};
 pub use client::{Client, RequestStats, API_VERSION};
 pub use config::{ClientConfig, ClientConfigBuilder};
 pub use error::Error;
-pub use token::{Pat, Token, MAX_TOKEN_LEN};
 
 /// The pull-request query of SCORING.md §4, on a user's global node id.
 pub const PULL_REQUESTS_QUERY: &str = r#"query($userId: ID!, $limit: Int!, $cursor: String) {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::Recorder;
 use crate::github::{Cancel, Client, Error as GithubError, Pat};
 use crate::scoring::miner::{check_user, precheck};
-use crate::scoring::{MinerEvaluation, PrCollector, RoundContext};
+use crate::scoring::{page_nodes, MinerEvaluation, PrCollector, RoundContext};
 
 /// A miner's answer to the validator's query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,10 +110,22 @@ pub fn evaluate_miner(
 
     let started = Instant::now();
     let mut collector = PrCollector::new(&ctx.repos, ctx.now);
-    if recorder.is_some() {
-        collector = collector.keep_raw_nodes();
-    }
-    match client.collect_pull_requests(token, &eval.github_id, &mut collector, cancel) {
+    // The recording keeps each page's nodes as GitHub sent them; scoring
+    // never sees it.
+    let mut raw_nodes = Vec::new();
+    let mut keep = |answer: &serde_json::Value| {
+        if recorder.is_some() {
+            raw_nodes.extend(page_nodes(answer).iter().cloned());
+        }
+    };
+    let collected = client.collect_pull_requests_seen(
+        token,
+        &eval.github_id,
+        &mut collector,
+        cancel,
+        &mut keep,
+    );
+    match collected {
         Ok(stop) => log::debug!("uid {uid}: pull requests done: {stop:?}"),
         Err(GithubError::Cancelled) => return cancelled(uid, eval.hotkey),
         Err(e) => {
@@ -121,9 +133,9 @@ pub fn evaluate_miner(
             note("GraphQL pull requests", &e);
         }
     }
-    let mut collected = collector.finish();
+    let collected = collector.finish();
     if let Some(r) = recorder {
-        r.pull_requests(&eval.github_id, std::mem::take(&mut collected.raw_nodes));
+        r.pull_requests(&eval.github_id, raw_nodes);
     }
     eval.set_pull_requests(collected);
     PhaseTimes::add(&times.pull_requests, started);

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 pub use crate::github::Pat;
 pub use miner::{evaluate_miner, MinerInput, PhaseTimes};
-pub use pats::{query_pats, query_pats_blocking, PatQuery};
+pub use pats::{query_pats, query_pats_blocking, PatQuery, EVERY_UID_AT_ONCE};
 pub use record::Recorder;
 
 use crate::github::{Cancel, Client, RequestStats};
@@ -341,7 +341,7 @@ pub struct Heartbeat {
 /// Event-loop lag seen by a [`Heartbeat`], in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Lag {
-    /// The latest tick.
+    /// The largest lag of any tick.
     pub max_ms: f64,
     /// The 99th percentile (to 0.1 ms; 1 s when over 1 s).
     pub p99_ms: f64,

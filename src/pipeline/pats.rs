@@ -35,7 +35,7 @@ type Outcome = (MinerInput, Result<(), DendriteError>, Duration);
 /// Asks one neuron's axon; never fails (a failure is a miner without PAT).
 fn query_one(dendrite: &Dendrite, neuron: &Neuron, cancel: &Cancel) -> Outcome {
     let started = Instant::now();
-    let result = dendrite.query_pat(&neuron.axon(), cancel);
+    let result = dendrite.query_pat(&neuron.query_target(), cancel);
     let uid = neuron.uid;
     let (pat, outcome) = match result {
         Ok(pat) => (pat, Ok(())),
@@ -95,7 +95,11 @@ fn collect(outcomes: Vec<Outcome>, started: Instant, lag_ms: f64) -> PatQuery {
     }
 }
 
-/// The PAT phase as blocking code: one uid after another, as 2.0.7 does.
+/// The PAT phase as blocking code: one uid after another, as 2.0.7 does,
+/// with [`query_pats`]' result. For callers without a runtime (scripts and
+/// tests that score synchronously); with
+/// [`run_round_blocking`](super::run_round_blocking) it makes a whole round
+/// without tokio.
 pub fn query_pats_blocking(
     dendrite: &Dendrite,
     metagraph: &Metagraph,
@@ -110,8 +114,13 @@ pub fn query_pats_blocking(
     collect(outcomes, started, 0.0)
 }
 
+/// [`query_pats`]' `concurrency` that bounds it by the subnet's size: every
+/// uid asked at once.
+pub const EVERY_UID_AT_ONCE: usize = 0;
+
 /// The PAT phase on tokio: every query through the bridge, up to
-/// `concurrency` at once (the subnet's size when 0). Cancelling `cancel`
+/// `concurrency` at once ([`EVERY_UID_AT_ONCE`], 0, for the subnet's size).
+/// Cancelling `cancel`
 /// ends the phase at once: queries not started are not sent, queries in
 /// flight are not waited for (their threads end within the dendrite
 /// timeout) and count as cancelled.
@@ -123,7 +132,7 @@ pub async fn query_pats(
 ) -> PatQuery {
     let started = Instant::now();
     let heartbeat = Heartbeat::start(Duration::from_millis(5));
-    let bound = if concurrency == 0 {
+    let bound = if concurrency == EVERY_UID_AT_ONCE {
         metagraph.n().max(1)
     } else {
         concurrency

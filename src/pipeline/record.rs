@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use serde_json::{json, Value};
 
 use super::{MinerInput, Pat};
-use crate::fakehub::Snapshot;
+use crate::replay::Snapshot;
 use crate::scoring::{FileChange, GithubUser};
 
 /// Collects what GitHub answered during a round. Shared by the miners of

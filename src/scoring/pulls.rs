@@ -230,9 +230,32 @@ pub struct CollectedPrs {
     pub merged_pr_count: u32,
     /// Accepted merged PRs, in the order GitHub returned them.
     pub pull_requests: Vec<PullRequest>,
-    /// Every node of every page as GitHub sent it, when the collector was
-    /// made with [`PrCollector::keep_raw_nodes`] (to record a round).
-    pub raw_nodes: Vec<Value>,
+}
+
+/// The nodes of a GraphQL answer exactly as [`PrCollector::add_page`]
+/// folds them in (none for an answer it stops on): what a recording keeps
+/// to replay the round.
+pub fn page_nodes(answer: &Value) -> &[Value] {
+    page_parts(answer).map_or(&[], |(_, nodes)| nodes.as_slice())
+}
+
+/// A page's `pullRequests` connection and its nodes, or why paging stops.
+fn page_parts(answer: &Value) -> Result<(&Value, &Vec<Value>), Stop> {
+    if let Some(errors) = answer.get("errors").filter(|e| !e.is_null()) {
+        return Err(Stop::GraphqlErrors(graphql_error_summary(errors)));
+    }
+    let node = match answer.get("data").map(|d| d.get("node")) {
+        Some(Some(n)) if !n.is_null() => n,
+        Some(_) => return Err(Stop::NullNode),
+        None => return Err(Stop::Malformed("no data".into())),
+    };
+    let Some(conn) = node.get("pullRequests").filter(|c| c.is_object()) else {
+        return Err(Stop::Malformed("no pullRequests".into()));
+    };
+    match conn.get("nodes") {
+        Some(Value::Array(nodes)) => Ok((conn, nodes)),
+        _ => Err(Stop::Malformed("no nodes".into())),
+    }
 }
 
 /// Folds GraphQL pages into [`CollectedPrs`]; the caller fetches pages.
@@ -241,7 +264,6 @@ pub struct PrCollector<'a> {
     repos: &'a MasterRepositories,
     lookback_start: OffsetDateTime,
     out: CollectedPrs,
-    keep_raw: bool,
 }
 
 impl<'a> PrCollector<'a> {
@@ -251,14 +273,7 @@ impl<'a> PrCollector<'a> {
             repos,
             lookback_start: now - Duration::days(MERGED_PR_LOOKBACK_DAYS),
             out: CollectedPrs::default(),
-            keep_raw: false,
         }
-    }
-
-    /// Also keeps every node as sent, so the round can be replayed.
-    pub fn keep_raw_nodes(mut self) -> Self {
-        self.keep_raw = true;
-        self
     }
 
     /// The `first:` of the next page: `min(100, 1000 - accepted)`.
@@ -268,26 +283,12 @@ impl<'a> PrCollector<'a> {
 
     /// Folds one GraphQL answer in and says whether to go on.
     pub fn add_page(&mut self, answer: &Value) -> PageStep {
-        if let Some(errors) = answer.get("errors").filter(|e| !e.is_null()) {
-            return PageStep::Done(Stop::GraphqlErrors(graphql_error_summary(errors)));
-        }
-        let node = match answer.get("data").map(|d| d.get("node")) {
-            Some(Some(n)) if !n.is_null() => n,
-            Some(_) => return PageStep::Done(Stop::NullNode),
-            None => return PageStep::Done(Stop::Malformed("no data".into())),
-        };
-        let Some(conn) = node.get("pullRequests").filter(|c| c.is_object()) else {
-            return PageStep::Done(Stop::Malformed("no pullRequests".into()));
-        };
-        let nodes = match conn.get("nodes") {
-            Some(Value::Array(nodes)) => nodes,
-            _ => return PageStep::Done(Stop::Malformed("no nodes".into())),
+        let (conn, nodes) = match page_parts(answer) {
+            Ok(parts) => parts,
+            Err(stop) => return PageStep::Done(stop),
         };
         if nodes.is_empty() {
             return PageStep::Done(Stop::EmptyPage);
-        }
-        if self.keep_raw {
-            self.out.raw_nodes.extend(nodes.iter().cloned());
         }
         for raw in nodes {
             if raw.is_null() {

@@ -7,9 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::weights::{
-    process_weights, raw_weights, Processed, Resync, Scores, WeightLimits, WeightsError,
-};
+use super::scores::{Resync, Scores, WeightsError};
+use super::weights::{process_weights, raw_weights, Processed, WeightLimits};
 
 /// The moving-average scores and what goes with them, kept across steps
 /// and restarts (`state.json`). One format for `run` and `validate`.

@@ -128,6 +128,17 @@ fn graphql_resource_limits_exceeded_halves_the_page() {
 }
 
 #[test]
+fn graphql_resource_limits_is_its_own_error_and_the_validators() {
+    // GitHub refused the query's cost: a 200 answer, but no miner's fault,
+    // so it counts against the round as the validator's failure (§11.9.7).
+    let e = Error::ResourceLimits;
+    assert_ne!(e, Error::Status(200));
+    assert!(e.is_ours());
+    assert!(!Error::Status(200).is_ours());
+    assert_eq!(e.to_string(), "graphql resource limits exceeded");
+}
+
+#[test]
 fn graphql_other_errors_stop_paging_and_keep_earlier_pages() {
     let f = faults(|r| {
         let body: Value = serde_json::from_str(&r.body).ok()?;

@@ -8,6 +8,8 @@ use gittensor_validator::dendrite::{
     Axon, Dendrite, DendriteConfig, Error, BITTENSOR_VERSION, BODY_HASH,
 };
 use gittensor_validator::github::{Cancel, Pat, Token};
+use gittensor_validator::metagraph::{AxonInfo, Metagraph, Neuron};
+use gittensor_validator::pipeline::{query_pats, query_pats_blocking, EVERY_UID_AT_ONCE};
 use gittensor_validator::testaxon::{AxonStats, Behaviour, TestAxon};
 use gittensor_validator::wallet::Hotkey;
 
@@ -101,6 +103,66 @@ fn an_axon_slower_than_the_timeout_is_given_up_on_time() {
     assert_eq!(got, Err(Error::Timeout));
     let took = started.elapsed();
     assert!(took < Duration::from_millis(1500), "{took:?}");
+}
+
+#[test]
+fn the_blocking_pat_phase_answers_as_the_async_one_does() {
+    // Scripts and tests score without a runtime: `query_pats_blocking` is
+    // their PAT phase, one uid after another, with the async phase's result.
+    let good = TestAxon::start(miner(3), Behaviour::Pat("ghp_one".into())).unwrap();
+    let refusing = TestAxon::start(miner(4), Behaviour::Blacklist).unwrap();
+    let unserved = Axon {
+        ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        port: 0,
+        hotkey: miner(5).ss58().to_string(),
+    };
+    let neuron = |uid: u16, axon: Axon| Neuron {
+        uid,
+        hotkey: axon.hotkey,
+        coldkey: String::new(),
+        axon: AxonInfo {
+            ip: axon.ip,
+            port: axon.port,
+            ip_type: 4,
+            ..AxonInfo::default()
+        },
+        validator_permit: false,
+        last_update: 0,
+    };
+    let metagraph = Metagraph {
+        neurons: vec![
+            neuron(0, good.axon()),
+            neuron(1, refusing.axon()),
+            neuron(2, unserved),
+        ],
+    };
+    let d = dendrite(Duration::from_secs(5));
+    let blocking = query_pats_blocking(&d, &metagraph, &Cancel::new());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let at_once = rt.block_on(query_pats(
+        d.clone(),
+        &metagraph,
+        EVERY_UID_AT_ONCE,
+        Cancel::new(),
+    ));
+    for q in [&blocking, &at_once] {
+        let pats: Vec<(u16, Pat)> = q.miners.iter().map(|m| (m.uid, m.pat.clone())).collect();
+        assert_eq!(
+            pats,
+            [
+                (0, Pat::Valid(Token::new("ghp_one").unwrap())),
+                (1, Pat::Missing),
+                (2, Pat::Missing),
+            ]
+        );
+        assert_eq!(
+            (q.stats.queried, q.stats.answered, q.stats.failed),
+            (2, 1, 2)
+        );
+    }
+    assert_eq!(blocking.errors, at_once.errors);
+    assert_eq!(blocking.errors.keys().copied().collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(good.stats().accepted, 2);
 }
 
 // ------------------------------------------------- the axon's own checks
