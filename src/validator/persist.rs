@@ -15,10 +15,8 @@ use super::Failure;
 /// Writes `value` as pretty JSON to `path`, atomically; the error names the
 /// path.
 pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), Failure> {
-    let json = serde_json::to_string_pretty(value)
-        .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))?;
-    inputs::write_atomic(path, json.as_bytes())
-        .map_err(|e| Failure::Other(format!("{}: {e}", path.display())))
+    // Not bad input: the state folder is ours to write.
+    inputs::write_json_atomic(path, value).map_err(|e| Failure::Other(e.to_string()))
 }
 
 /// Writes the round report to `target`, or to stdout for `-`.

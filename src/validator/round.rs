@@ -10,6 +10,7 @@ use gittensor_validator::github::{Cancel, Client};
 use gittensor_validator::metagraph::Metagraph;
 use gittensor_validator::pipeline::{
     query_pats, run_round, run_round_recording, MinerInput, Recorder, RoundOptions,
+    EVERY_UID_AT_ONCE,
 };
 use gittensor_validator::scoring::{RoundContext, RoundReport};
 
@@ -48,7 +49,7 @@ pub(crate) async fn round_until_stopped(
         RoundMiners::Listed(miners) => (miners, None),
         RoundMiners::Axons(dendrite, metagraph) => {
             log::info!("asking {} axons for their PATs", metagraph.n());
-            let q = query_pats(dendrite, &metagraph, 0, cancel.clone()).await;
+            let q = query_pats(dendrite, &metagraph, EVERY_UID_AT_ONCE, cancel.clone()).await;
             log::info!(
                 "PATs: {} of {} uids answered in {} ms ({} queried, {} timed out)",
                 q.stats.answered,
