@@ -315,19 +315,16 @@ pub(crate) fn table(report: &RoundReport) -> String {
     out
 }
 
-/// Prints the round's table on stderr (blocking: from sync code only).
+/// Prints the round's table on stderr through the logger's sink: after the
+/// lines logged before it, and never waiting on stderr.
 pub(crate) fn print_table(report: &RoundReport) {
-    let _ = std::io::stderr().lock().write_all(table(report).as_bytes());
+    gittensor_validator::logging::print(&table(report));
 }
 
-/// Prints the round's table on stderr from async code: a full stderr pipe
-/// must block a pool thread, not the event loop.
+/// [`print_table`], for the async loops (`run`, `validate`): it no longer
+/// waits on stderr, so it needs no pool thread.
 pub(crate) async fn print_table_async(report: &RoundReport) {
-    let text = table(report);
-    let _ = gittensor_validator::pipeline::bridge::blocking(move || {
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
-    })
-    .await;
+    print_table(report);
 }
 
 /// The operator's board, served on `addr` (`/healthz`, `/readyz`, `/metrics`) when
