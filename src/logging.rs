@@ -96,8 +96,8 @@ pub fn init() {
     }
 }
 
-/// Lines the channel holds before the writer is called behind and lines
-/// are dropped: a few seconds of `debug` in a busy round.
+/// Records (or tables) the channel holds; past them the writer has fallen
+/// behind and lines are dropped. A few seconds of `debug` in a busy round.
 const CAPACITY: usize = 4096;
 
 /// How long [`flush`] waits for the writer: a reader that reads drains the
