@@ -8,20 +8,32 @@ mod validator;
 use std::process::ExitCode;
 
 use clap::Parser;
+use gittensor_validator::logging;
 
 fn main() -> ExitCode {
-    gittensor_validator::logging::init();
+    logging::init();
     cli::ignore_empty_env();
-    let cli = cli::Cli::parse();
-    match cli::run(cli) {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints usage to stderr itself: the logged lines first.
+            logging::flush();
+            e.exit()
+        }
+    };
+    let code = match cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(cli::Failure::Input(m)) => {
-            eprintln!("error: {m}");
+            logging::print(&format!("error: {m}\n"));
             ExitCode::from(2)
         }
         Err(cli::Failure::Other(m)) => {
-            eprintln!("error: {m}");
+            logging::print(&format!("error: {m}\n"));
             ExitCode::from(1)
         }
-    }
+    };
+    // The last lines (the round's table, the error) are still in the
+    // sink's channel: write them before the process ends.
+    logging::flush();
+    code
 }

@@ -1,7 +1,6 @@
 //! One scoring round under a stop signal (the PAT phase first when the
 //! miners come from axons), its verdict (SCORING.md §11.9.7) and its table.
 
-use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -114,19 +113,11 @@ pub(crate) fn table(report: &RoundReport) -> String {
     out
 }
 
-/// Prints the round's table on stderr (blocking: from sync code only).
+/// Prints the round's table on stderr through the logger's sink: after the
+/// lines logged before it, and never waiting on stderr (so async code may
+/// call it too).
 pub(crate) fn print_table(report: &RoundReport) {
-    let _ = std::io::stderr().lock().write_all(table(report).as_bytes());
-}
-
-/// Prints the round's table on stderr from async code: a full stderr pipe
-/// must block a pool thread, not the event loop.
-pub(crate) async fn print_table_async(report: &RoundReport) {
-    let text = table(report);
-    let _ = gittensor_validator::pipeline::bridge::blocking(move || {
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
-    })
-    .await;
+    gittensor_validator::logging::print(&table(report));
 }
 
 /// The longest a round may take before `/healthz` calls the loop stuck:

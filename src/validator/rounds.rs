@@ -13,7 +13,7 @@ use gittensor_validator::scoring::state::ValidatorState;
 
 use super::config::{RunConfig, Source};
 use super::persist::{save_round, write_json};
-use super::round::print_table_async;
+use super::round::print_table;
 use super::round::{round_budget, round_until_stopped, Round, INTERRUPTED};
 use super::startup::following;
 use super::{runtime, serve_board, systemd, when, Failure, Shutdown};
@@ -166,7 +166,7 @@ impl Rounds {
                 self.board.round(&report);
             }
         }
-        print_table_async(&report).await;
+        print_table(&report);
         Ok(true)
     }
 }

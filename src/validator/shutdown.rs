@@ -34,6 +34,7 @@ impl Shutdown {
                 seen += 1;
                 if seen > 1 {
                     log::error!("{name} again: exiting now, without saving");
+                    gittensor_validator::logging::flush();
                     std::process::exit(1);
                 }
                 log::warn!("{name}: stopping; a round in flight is discarded, the state is saved");

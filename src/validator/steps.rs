@@ -33,7 +33,7 @@ use gittensor_validator::wallet::Hotkey;
 
 use super::config::{Github, Settings, ValidateConfig};
 use super::persist::write_json;
-use super::round::print_table_async;
+use super::round::print_table;
 use super::round::{round_budget, round_until_stopped, Round, RoundMiners, INTERRUPTED};
 use super::startup::{first_sync, load_state, Neurons};
 use super::{plural, runtime, serve_board, systemd, when, Failure, Shutdown};
@@ -356,7 +356,7 @@ impl Validator {
                 Err(e) => log::error!("moving average: {e}; the round is discarded"),
             },
         }
-        print_table_async(&report).await;
+        print_table(&report);
         let (dir, rep) = (self.dir.clone(), report);
         bridge::blocking(move || write_json(&dir.join("report.json"), &rep))
             .await

@@ -1,7 +1,7 @@
 //! The binary as a user runs it: processes, files, exit codes.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use gittensor_validator::fakehub::{FakeHub, Snapshot};
 use serde_json::{json, Value};
 
-use crate::util::{file_entry, find_leak, pr_node, realistic_pat, user, write_tables};
+use crate::util::{
+    bound_addr, file_entry, find_leak, pr_node, realistic_pat, signal, user, write_tables, Running,
+    SERVING,
+};
 
 pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_gittensor-validator");
 
@@ -151,13 +154,6 @@ pub(crate) fn run_ok(args: &[String], env: &[(&str, &str)]) -> Output {
     out
 }
 
-fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
 /// One `GET /healthz`; its status line and how long it took.
 fn healthz(addr: SocketAddr) -> Option<(String, Duration)> {
     let started = Instant::now();
@@ -206,45 +202,109 @@ fn score_writes_the_report_of_a_slow_round() {
 fn healthz_answers_at_once_throughout_a_round() {
     let hub = FakeHub::start(round_snapshot(16), Duration::from_millis(100), None).unwrap();
     let inputs = Inputs::new(16);
-    let addr = free_addr();
-    let addr_text = addr.to_string();
+    let state = inputs.path("state");
     // Fewer miners at once than miners: the round takes several 100 ms turns.
     let args = inputs.run_args(
         &hub.url(),
-        &inputs.path("state"),
+        &state,
         &[
             "--rounds",
             "1",
             "--health-addr",
-            &addr_text,
+            "127.0.0.1:0",
             "--concurrency",
             "4",
         ],
     );
-    let mut child = Command::new(BIN)
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut p = Running::start(&args, &[]);
+    let addr = p.health_addr();
     let mut answered = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+    while !state.join("state.json").exists() && Instant::now() < deadline {
         if let Some(answer) = healthz(addr) {
             answered.push(answer);
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    let status = child.wait().unwrap();
-    assert!(status.success());
+    let (code, said) = p.finish();
+    assert_eq!(code, Some(0), "{said}");
     // The round made 80 requests of 100 ms, 4 miners at a time: about 2 s.
     assert!(answered.len() >= 20, "only {} answers", answered.len());
-    for (line, took) in &answered {
+    for (line, _) in &answered {
         assert_eq!(line, "HTTP/1.1 200 OK");
-        assert!(*took < Duration::from_millis(50), "healthz took {took:?}");
     }
+    // The whole suite runs beside this test on two cores: a single answer
+    // may wait for a CPU, so the bound is on the median, and every answer
+    // is well under one 100 ms request (a loop blocked on GitHub would
+    // hold most answers for one).
+    let mut took: Vec<Duration> = answered.iter().map(|(_, t)| *t).collect();
+    took.sort();
+    assert!(took[took.len() / 2] < Duration::from_millis(50), "{took:?}");
+    assert!(took[took.len() - 1] < Duration::from_secs(1), "{took:?}");
+    // The binary's own measure of the loop: no tick held up for long.
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("report.json")).unwrap()).unwrap();
+    let lag = report["stats"]["max_event_loop_lag_ms"].as_f64().unwrap();
+    assert!(lag < 1000.0, "event-loop lag {lag} ms");
     // The requests to GitHub overlapped the health checks: the round really ran.
     assert_eq!(hub.requests().len(), 80);
+}
+
+#[test]
+fn the_event_loop_does_not_wait_for_a_stderr_nobody_reads() {
+    // 64 miners at debug level log far more than the 64 KiB a pipe holds.
+    let hub = FakeHub::start(round_snapshot(64), Duration::from_millis(5), None).unwrap();
+    let inputs = Inputs::new(64);
+    let state = inputs.path("state");
+    let args = inputs.run_args(
+        &hub.url(),
+        &state,
+        &["--interval", "1h", "--health-addr", "127.0.0.1:0"],
+    );
+    let mut child = Command::new(BIN)
+        .args(&args)
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read stderr up to the board's address, then stop reading: the pipe
+    // fills, and stays full until the round is over.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let mut said = String::new();
+    while !line.contains(SERVING) {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "{said}");
+        said.push_str(&line);
+    }
+    let addr = bound_addr(&line);
+    let mut slowest = Duration::ZERO;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !state.join("state.json").exists() {
+        assert!(Instant::now() < deadline, "the round did not finish");
+        let (status, took) = healthz(addr).expect("/healthz did not answer");
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        slowest = slowest.max(took);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        slowest < Duration::from_secs(1),
+        "/healthz took {slowest:?}"
+    );
+    // Reading again: everything the round logged comes out, far more than
+    // the pipe holds, so the binary went on while its stderr was full.
+    let reader = std::thread::spawn(move || {
+        let mut rest = String::new();
+        stderr.read_to_string(&mut rest).unwrap();
+        rest
+    });
+    signal(child.id(), "TERM");
+    let status = child.wait().unwrap();
+    said.push_str(&reader.join().unwrap());
+    assert!(status.success(), "{said}");
+    assert!(said.len() > 256 * 1024, "only {} bytes logged", said.len());
+    assert!(said.contains("SIGTERM between rounds"), "{said}");
 }
 
 #[test]
@@ -488,30 +548,15 @@ fn run_keeps_going_when_the_miners_file_goes_bad() {
     let hub = FakeHub::start(round_snapshot(2), Duration::ZERO, None).unwrap();
     let inputs = Inputs::new(2);
     let state = inputs.path("state");
-    let args = inputs.run_args(
-        &hub.url(),
-        &state,
-        &["--rounds", "2", "--interval", "1500ms"],
-    );
-    let child = Command::new(BIN)
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait for round 1's state, then break the file before round 2 reads it.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !state.join("state.json").exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let args = inputs.run_args(&hub.url(), &state, &["--rounds", "2", "--interval", "3s"]);
+    let mut p = Running::start(&args, &[]);
+    // Round 1 is saved and the loop waits: break the file before round 2
+    // reads it, 3 s from now.
+    p.wait_for("next round in");
     std::fs::write(inputs.path("miners.json"), "[{\"uid\": ").unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("keeping the miners of the last round"),
-        "{stderr}"
-    );
+    p.wait_for("keeping the miners of the last round");
+    let (code, said) = p.finish();
+    assert_eq!(code, Some(0), "{said}");
     let saved: Value =
         serde_json::from_str(&std::fs::read_to_string(state.join("state.json")).unwrap()).unwrap();
     assert_eq!(saved["rounds"], 2);
@@ -556,23 +601,19 @@ fn ctrl_c_ends_a_score_round_cleanly_with_status_1() {
     let report_path = inputs.path("report.json");
     let report_path_text = report_path.display().to_string();
     let args = inputs.score_args(&hub.url(), &["--report", &report_path_text]);
-    let child = Command::new(BIN)
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    let p = Running::start(&args, &[]);
+    // A request at the hub: the round is in flight, and the signal handlers,
+    // installed before it starts, are in place.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while hub.requests().is_empty() {
+        assert!(Instant::now() < deadline, "no request reached the hub");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let started = Instant::now();
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    p.signal("INT");
+    let (code, stderr) = p.finish();
     // Not a finished round: status 1, but the report shows what was done.
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "took {:?}",
@@ -603,21 +644,12 @@ fn ctrl_c_during_a_run_round_leaves_the_state_unchanged() {
     // ...then a slow one, interrupted.
     let slow = FakeHub::start(round_snapshot(3), Duration::from_secs(3), None).unwrap();
     let args = inputs.run_args(&slow.url(), &state, &["--rounds", "1"]);
-    let child = Command::new(BIN)
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let mut p = Running::start(&args, &[]);
+    // Logged once the signal handlers are in place and the round begins.
+    p.wait_for("round 2 starting");
+    p.signal("INT");
+    let (code, stderr) = p.finish();
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains("discarded and the saved state is unchanged"),
         "{stderr}"

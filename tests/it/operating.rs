@@ -4,10 +4,7 @@
 //! `.env` habits. Every test drives the binary as a supervisor would and
 //! waits on what the process says (a log line), never on a sleep.
 
-use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,78 +12,9 @@ use gittensor_validator::fakehub::{FakeHub, Fault, Response};
 use serde_json::{json, Value};
 
 use crate::axons::Subnet;
-use crate::cli::{round_snapshot, run, token, Inputs, BIN};
+use crate::cli::{round_snapshot, run, token, Inputs};
+use crate::util::Running;
 use crate::validate::{get, validate_args};
-
-/// A running binary whose stderr is read line by line.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Running {
-    fn start(args: &[String], env: &[(&str, &str)]) -> Running {
-        let mut cmd = Command::new(BIN);
-        cmd.args(args)
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Running {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits (at most 60 s) for a line with `text`, and returns it.
-    fn wait_for(&mut self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(text) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!("no line with {text:?}; stderr:\n{}", self.seen.join("\n")),
-            }
-        }
-    }
-
-    fn signal(&self, name: &str) {
-        let ok = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
-    }
-
-    /// Waits for the exit; its status and everything it said.
-    fn finish(mut self) -> (Option<i32>, String) {
-        let status = self.child.wait().unwrap();
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
-            self.seen.push(line);
-        }
-        (status.code(), self.seen.join("\n"))
-    }
-}
 
 fn closed_port() -> String {
     let addr = TcpListener::bind("127.0.0.1:0")
@@ -94,13 +22,6 @@ fn closed_port() -> String {
         .local_addr()
         .unwrap();
     format!("http://{addr}")
-}
-
-fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
 }
 
 fn read(path: &std::path::Path) -> Value {
@@ -159,7 +80,6 @@ fn s11_9_6_run_reads_the_tables_at_every_round_keeping_the_last_good_ones() {
     let hub = FakeHub::start(round_snapshot(2), Duration::ZERO, None).unwrap();
     let inputs = Inputs::new(2);
     let state = inputs.path("state");
-    let addr = free_addr();
     let args = inputs.run_args(
         &hub.url(),
         &state,
@@ -169,11 +89,12 @@ fn s11_9_6_run_reads_the_tables_at_every_round_keeping_the_last_good_ones() {
             "--interval",
             "1s",
             "--health-addr",
-            &addr.to_string(),
+            "127.0.0.1:0",
         ],
     );
     let mut p = Running::start(&args, &[]);
     p.wait_for("tables: 1 repositories");
+    let addr = p.health_addr();
     p.wait_for("next round in");
     // Round 2: the languages file is overwritten with a later release's.
     std::fs::write(inputs.path("langs.json"), LATER_LANGUAGES).unwrap();
@@ -295,13 +216,13 @@ fn s11_9_7_run_discards_a_round_github_half_fails_and_keeps_the_state() {
     let weights = std::fs::read_to_string(state.join("weights.json")).unwrap();
     // 2 of 4 miners cannot be read: above the 25 % threshold.
     let hub = half_down(4, 2);
-    let addr = free_addr();
     let args = inputs.run_args(
         &hub.url(),
         &state,
-        &["--interval", "1h", "--health-addr", &addr.to_string()],
+        &["--interval", "1h", "--health-addr", "127.0.0.1:0"],
     );
     let mut p = Running::start(&args, &[]);
+    let addr = p.health_addr();
     let line = p.wait_for("round discarded");
     assert!(
         line.contains(&format!("GitHub at {} failed for 2 of 4 miners", hub.url())),

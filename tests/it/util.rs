@@ -228,3 +228,109 @@ pub fn write_tables(dir: &std::path::Path) {
     .unwrap();
     std::fs::write(dir.join("langs.json"), r#"{"rs": 1.5}"#).unwrap();
 }
+
+/// A running binary whose stderr is read line by line: a test waits on
+/// what the process says (a log line), never on a sleep.
+pub struct Running {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+/// What the binary logs once its board listens, before the address.
+pub const SERVING: &str = "serving /healthz, /readyz and /metrics on ";
+
+impl Running {
+    /// Starts the binary with `args` and `env` (and no `RUST_LOG` unless
+    /// `env` sets it).
+    pub fn start(args: &[String], env: &[(&str, &str)]) -> Running {
+        use std::io::BufRead;
+        let mut cmd = std::process::Command::new(crate::cli::BIN);
+        cmd.args(args)
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits (at most 60 s) for a line with `text`, and returns it.
+    pub fn wait_for(&mut self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no line with {text:?}; stderr:\n{}", self.seen.join("\n")),
+            }
+        }
+    }
+
+    /// Waits for the line saying where the board listens (the binary was
+    /// given `--health-addr 127.0.0.1:0`), and returns that address.
+    /// Looks at the lines already read first: it may come after others.
+    pub fn health_addr(&mut self) -> std::net::SocketAddr {
+        let line = match self.seen.iter().find(|l| l.contains(SERVING)) {
+            Some(line) => line.clone(),
+            None => self.wait_for(SERVING),
+        };
+        bound_addr(&line)
+    }
+
+    /// Sends the signal `name` (`TERM`, `INT`).
+    pub fn signal(&self, name: &str) {
+        signal(self.child.id(), name);
+    }
+
+    /// Waits for the exit; its status and everything it said.
+    pub fn finish(mut self) -> (Option<i32>, String) {
+        let status = self.child.wait().unwrap();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.seen.push(line);
+        }
+        (status.code(), self.seen.join("\n"))
+    }
+}
+
+/// The address at the end of a [`SERVING`] line.
+pub fn bound_addr(line: &str) -> std::net::SocketAddr {
+    let at = line.find(SERVING).unwrap_or_else(|| panic!("{line}")) + SERVING.len();
+    line[at..]
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+/// Sends the signal `name` (`TERM`, `INT`) to process `pid`.
+pub fn signal(pid: u32, name: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{name} {pid}");
+}

@@ -5,9 +5,8 @@
 //! `scripts/chain-testbed.sh`.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use gittensor_validator::scoring::state::ValidatorState;
@@ -15,7 +14,8 @@ use gittensor_validator::scoring::weights::{weights_for_chain, Scores, WeightLim
 use serde_json::{json, Value};
 
 use crate::axons::Subnet;
-use crate::cli::{run, run_ok, BIN};
+use crate::cli::{run, run_ok};
+use crate::util::Running;
 
 const NOW: &str = "2025-12-20T12:00:00Z";
 
@@ -183,10 +183,6 @@ pub(crate) fn get(addr: SocketAddr, path: &str) -> Option<String> {
 #[test]
 fn healthz_and_metrics_tell_the_operator_what_happened() {
     let net = Subnet::new(2);
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
     let args = validate_args(
         &net,
         &net.path("state"),
@@ -194,17 +190,11 @@ fn healthz_and_metrics_tell_the_operator_what_happened() {
             "--scoring-interval",
             "300ms",
             "--health-addr",
-            &addr.to_string(),
+            "127.0.0.1:0",
         ],
     );
-    let log = net.path("validate.log");
-    let mut child = Command::new(BIN)
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let shown = || std::fs::read_to_string(&log).unwrap_or_default();
+    let mut p = Running::start(&args, &[]);
+    let addr = p.health_addr();
     let deadline = Instant::now() + Duration::from_secs(60);
     let health = loop {
         if let Some(body) = get(addr, "/healthz") {
@@ -213,11 +203,7 @@ fn healthz_and_metrics_tell_the_operator_what_happened() {
                 break v;
             }
         }
-        assert!(
-            Instant::now() < deadline,
-            "no round seen on /healthz; the log:\n{}",
-            shown()
-        );
+        assert!(Instant::now() < deadline, "no round seen on /healthz");
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(health["last_round"]["miners"], 6, "{health}");
@@ -233,22 +219,15 @@ fn healthz_and_metrics_tell_the_operator_what_happened() {
         "gittensor_event_loop_lag_max_seconds ",
         "# EOF",
     ] {
-        assert!(
-            metrics.contains(line),
-            "{line} missing from:\n{metrics}\n{}",
-            shown()
-        );
+        assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
     }
     assert!(
         metrics.contains("gittensor_dendrite_answered_total "),
         "{metrics}"
     );
     // Ctrl-C between steps: the state is saved and the process ends well.
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{status:?}; the log:\n{}", shown());
+    p.signal("INT");
+    let (code, said) = p.finish();
+    assert_eq!(code, Some(0), "{said}");
     assert!(net.path("state").join("state.json").exists());
 }
