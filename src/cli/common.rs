@@ -14,7 +14,7 @@ use gittensor_validator::scoring::verdict::DEFAULT_DISCARD_THRESHOLD;
 use gittensor_validator::wallet::{hotkey_path, Hotkey};
 
 use super::{parse_duration, parse_now};
-use crate::validator::{Failure, Github, Source, Tables};
+use crate::validator::{Failure, Github, RoundMiners, Source, Tables};
 
 /// Where a round's miners and their PATs come from: a miners file, or the
 /// axons of a metagraph file, asked over the dendrite.
@@ -150,14 +150,20 @@ pub(crate) fn check_alpha(alpha: f64) -> Result<(), Failure> {
 /// Reads the source named by the options.
 pub(crate) fn load_source(args: &SourceArgs) -> Result<Source, Failure> {
     match (&args.miners, &args.metagraph) {
-        (Some(path), _) => Ok(Source::Listed(path.clone(), inputs::load_miners(path)?)),
+        (Some(path), _) => Ok(Source {
+            path: path.clone(),
+            miners: RoundMiners::Listed(inputs::load_miners(path)?),
+        }),
         (None, Some(path)) => {
             let metagraph = inputs::load_metagraph(path)?;
             let config = DendriteConfig::builder()
                 .timeout(args.dendrite.dendrite_timeout)
                 .build();
             let dendrite = Dendrite::new(args.wallet.load()?, config);
-            Ok(Source::Axons(path.clone(), metagraph, dendrite))
+            Ok(Source {
+                path: path.clone(),
+                miners: RoundMiners::Axons(dendrite, metagraph),
+            })
         }
         // clap requires one of the two.
         (None, None) => Err(Failure::Input("--miners or --metagraph is required".into())),

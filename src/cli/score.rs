@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use super::common::{prepare, SourceArgs};
 use super::Common;
 use crate::validator::{
-    print_table, round_until_stopped, runtime, write_report, Failure, Round, Shutdown, Source,
+    print_table, round_until_stopped, runtime, write_report, Failure, Round, RoundMiners, Shutdown,
     INTERRUPTED,
 };
 
@@ -57,7 +57,7 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
         Ok::<_, Failure>(
             round_until_stopped(
                 p.github.client.clone(),
-                p.source.round_miners(),
+                p.source.miners.clone(),
                 ctx.clone(),
                 p.github.options,
                 recorder.clone(),
@@ -75,9 +75,9 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
         p.github.judge(&mut report).err()
     };
     if let (Some(dir), Some(recorder)) = (&args.record, &recorder) {
-        let metagraph = match &p.source {
-            Source::Axons(_, metagraph, _) => Some(metagraph),
-            Source::Listed(..) => None,
+        let metagraph = match &p.source.miners {
+            RoundMiners::Axons(_, metagraph) => Some(metagraph),
+            RoundMiners::Listed(_) => None,
         };
         save_recording(dir, recorder, &args.common, metagraph, &report.now)?;
     }

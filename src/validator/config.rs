@@ -6,13 +6,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gittensor_validator::dendrite::Dendrite;
 use gittensor_validator::fakehub::FakeHub;
 use gittensor_validator::github::Client;
 use gittensor_validator::health::{Board, Concern};
 use gittensor_validator::inputs;
-use gittensor_validator::metagraph::Metagraph;
-use gittensor_validator::pipeline::{bridge, MinerInput, RoundOptions};
+use gittensor_validator::pipeline::{bridge, RoundOptions};
 use gittensor_validator::scoring::state::Cadence;
 use gittensor_validator::scoring::trust::WatchLimits;
 use gittensor_validator::scoring::verdict::{verdict, Verdict};
@@ -84,21 +82,22 @@ pub(crate) struct RunConfig {
     pub(crate) github: Github,
 }
 
-/// Where the miners come from, read and checked.
-pub(crate) enum Source {
-    /// A miners file and what it held.
-    Listed(PathBuf, Vec<MinerInput>),
-    /// A metagraph file, what it held, and the dendrite to ask its axons.
-    Axons(PathBuf, Metagraph, Dendrite),
+/// Where the miners come from: a file, and what a round starts from as it
+/// was last read from it.
+pub(crate) struct Source {
+    /// The miners file or the metagraph file.
+    pub(crate) path: PathBuf,
+    /// The miners it held, or its neurons and the dendrite to ask them.
+    pub(crate) miners: RoundMiners,
 }
 
 impl Source {
     /// The miners of the next round: the file read again (operators update
     /// it), or the last good one when it went bad, which is logged.
     pub(crate) async fn reload(&mut self) {
-        match self {
-            Source::Listed(path, miners) => {
-                let p = path.clone();
+        let p = self.path.clone();
+        match &mut self.miners {
+            RoundMiners::Listed(miners) => {
                 match bridge::blocking(move || inputs::load_miners(&p)).await {
                     Ok(Ok(fresh)) => *miners = fresh,
                     Ok(Err(e)) => log::error!("{e}; keeping the miners of the last round"),
@@ -107,8 +106,7 @@ impl Source {
                     ),
                 }
             }
-            Source::Axons(path, metagraph, _) => {
-                let p = path.clone();
+            RoundMiners::Axons(_, metagraph) => {
                 match bridge::blocking(move || inputs::load_metagraph(&p)).await {
                     Ok(Ok(fresh)) => *metagraph = fresh,
                     Ok(Err(e)) => log::error!("{e}; keeping the metagraph of the last round"),
@@ -116,16 +114,6 @@ impl Source {
                         "reading the metagraph file: {e}; keeping the metagraph of the last round"
                     ),
                 }
-            }
-        }
-    }
-
-    /// What a round starts from.
-    pub(crate) fn round_miners(&self) -> RoundMiners {
-        match self {
-            Source::Listed(_, miners) => RoundMiners::Listed(miners.clone()),
-            Source::Axons(_, metagraph, dendrite) => {
-                RoundMiners::Axons(dendrite.clone(), metagraph.clone())
             }
         }
     }

@@ -17,6 +17,7 @@ use super::Shutdown;
 
 /// What a round starts from: the miners with their PATs, or the axons to
 /// ask for them first.
+#[derive(Clone)]
 pub(crate) enum RoundMiners {
     /// Listed in a miners file.
     Listed(Vec<MinerInput>),

@@ -11,10 +11,10 @@ use gittensor_validator::inputs;
 use gittensor_validator::pipeline::{bridge, MinerInput};
 use gittensor_validator::scoring::state::ValidatorState;
 
-use super::config::{RunConfig, Source};
+use super::config::RunConfig;
 use super::persist::{save_round, write_json};
 use super::round::print_table;
-use super::round::{round_budget, round_until_stopped, Round, INTERRUPTED};
+use super::round::{round_budget, round_until_stopped, Round, RoundMiners, INTERRUPTED};
 use super::startup::following;
 use super::{runtime, serve_board, systemd, when, Failure, Shutdown};
 
@@ -108,9 +108,9 @@ impl Rounds {
 
     /// The longest a round may take before `/healthz` calls the loop stuck.
     fn budget(&self) -> Duration {
-        let (miners, dendrite) = match &self.config.source {
-            Source::Listed(_, miners) => (miners.len(), None),
-            Source::Axons(_, metagraph, _) => (metagraph.n(), Some(self.config.dendrite_timeout)),
+        let (miners, dendrite) = match &self.config.source.miners {
+            RoundMiners::Listed(miners) => (miners.len(), None),
+            RoundMiners::Axons(_, metagraph) => (metagraph.n(), Some(self.config.dendrite_timeout)),
         };
         round_budget(&self.config.github.options, miners, dendrite)
     }
@@ -122,9 +122,11 @@ impl Rounds {
         let ctx = self.config.github.next_round(&self.board).await;
         // The metagraph, or the miners file standing for it, resyncs the
         // scores by hotkey (§11.3) before the round is folded in.
-        let (hotkeys, count) = match &self.config.source {
-            Source::Listed(_, miners) => (round_hotkeys(miners, self.state.as_ref()), miners.len()),
-            Source::Axons(_, metagraph, _) => (metagraph.hotkeys(), metagraph.n()),
+        let (hotkeys, count) = match &self.config.source.miners {
+            RoundMiners::Listed(miners) => {
+                (round_hotkeys(miners, self.state.as_ref()), miners.len())
+            }
+            RoundMiners::Axons(_, metagraph) => (metagraph.hotkeys(), metagraph.n()),
         };
         let mut next = following(self.state.clone(), hotkeys);
         log::info!("round {} starting: {count} miners", next.rounds + 1);
@@ -133,7 +135,7 @@ impl Rounds {
             interrupted,
         } = round_until_stopped(
             self.config.github.client.clone(),
-            self.config.source.round_miners(),
+            self.config.source.miners.clone(),
             ctx,
             self.config.github.options,
             None,
