@@ -29,7 +29,7 @@ pub(crate) fn run_rounds(config: RunConfig) -> Result<(), Failure> {
     let result = rt.block_on(async move {
         let shutdown = Shutdown::install()?;
         let board = serve_board(config.health_addr).await?;
-        systemd::ready(&board);
+        systemd::ready(&board).await;
         let mut rounds = Rounds {
             config,
             state,

@@ -129,7 +129,7 @@ pub(crate) fn validate(config: ValidateConfig) -> Result<(), Failure> {
             Concern::Round,
             Some("starting: the first sync with the chain has not finished".into()),
         );
-        systemd::ready(&board);
+        systemd::ready(&board).await;
         let Some((metagraph, uid)) =
             first_sync(&neurons, netuid, &hotkey, &board, &shutdown).await?
         else {
@@ -353,7 +353,12 @@ impl Validator {
             Ok(()) => match self.state.fold_round(&report.rewards, self.args.alpha) {
                 Ok(()) => self.board.round(&report),
                 // The round's uids come from the metagraph the scores follow.
-                Err(e) => log::error!("moving average: {e}; the round is discarded"),
+                Err(e) => {
+                    let why = format!("moving average: {e}");
+                    log::error!("{why}; the round is discarded");
+                    self.board.round_discarded(&why);
+                    report.discarded = Some(why);
+                }
             },
         }
         print_table(&report);

@@ -15,9 +15,9 @@ use sd_notify::NotifyState;
 
 /// Tells systemd the process is up, and starts feeding the watchdog when
 /// the unit has one. Call inside the runtime, once the loop's board is up
-/// (the one datagram of READY=1 is sent from here, before the loop runs).
-pub(crate) fn ready(board: &Arc<Board>) {
-    let _ = sd_notify::notify(&[NotifyState::Ready]);
+/// (READY=1 goes through the bridge, as every syscall from async code).
+pub(crate) async fn ready(board: &Arc<Board>) {
+    let _ = bridge::blocking(|| sd_notify::notify(&[NotifyState::Ready])).await;
     let Some(period) = sd_notify::watchdog_enabled() else {
         return;
     };
