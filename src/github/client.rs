@@ -140,9 +140,14 @@ enum Next<T> {
     Fatal(Error),
     /// Try again after the wait, within the retry budget.
     Retry(Error, Duration),
-    /// Try again at once, outside the retry budget (the caller changed the
-    /// request, e.g. halved the page, so this is bounded there).
-    RetryNow(Error),
+}
+
+/// One GraphQL page's outcome: its answer, or GitHub refused its cost
+/// (502/504 or `RESOURCE_LIMITS_EXCEEDED`) and it is asked again at the
+/// smaller size.
+enum Page {
+    Answer(Value),
+    Smaller(Error, usize),
 }
 
 impl Client {
@@ -316,6 +321,8 @@ impl Client {
         let url = format!("{}/graphql", self.config().base_url());
         let auth = format!("Bearer {}", token.expose());
         let floor = self.config().min_page_size();
+        // The page size in force: halved when GitHub refuses a page for its
+        // cost, and kept small for the pages after it.
         let mut size = crate::scoring::PR_PAGE_LIMIT;
         let mut cursor: Option<String> = None;
         let mut seen = HashSet::new();
@@ -324,46 +331,57 @@ impl Client {
             if cap == 0 {
                 return Ok(Stop::Cap);
             }
-            let answer = self.retrying(cancel, |k| {
+            let answer = loop {
                 let first = cap.min(size);
                 let body = json!({
                     "query": PULL_REQUESTS_QUERY,
                     "variables": {"userId": node_id, "limit": first, "cursor": cursor},
                 })
                 .to_string();
-                let a =
-                    match self.exchange(Endpoint::Graphql, Method::Post(&body), &url, &auth, &[]) {
+                let page = self.retrying(cancel, |k| {
+                    let a = match self.exchange(
+                        Endpoint::Graphql,
+                        Method::Post(&body),
+                        &url,
+                        &auth,
+                        &[],
+                    ) {
                         Ok(a) => a,
                         Err(e) => return self.transport_attempt(e, k),
                     };
-                let can_halve = first > floor;
-                if matches!(a.status, 502 | 504) && can_halve {
-                    size = (first / 2).max(floor);
-                    log::debug!(
-                        "graphql {} at first:{first}, retrying at first:{size}",
-                        a.status
-                    );
-                    return Next::RetryNow(Error::Status(a.status));
-                }
-                if let Some(fail) = self.status_attempt(&a, k) {
-                    return fail;
-                }
-                let value: Value = match serde_json::from_str(&a.body) {
-                    Ok(v) => v,
-                    Err(e) => return Next::Fatal(Error::BadJson(e.to_string())),
-                };
-                match graphql_error_type(&value) {
-                    Some("RESOURCE_LIMITS_EXCEEDED") if can_halve => {
-                        size = (first / 2).max(floor);
-                        log::debug!(
-                            "graphql resource limits at first:{first}, retrying at first:{size}"
-                        );
-                        Next::RetryNow(Error::ResourceLimits)
+                    // A page refused for its cost is asked again smaller,
+                    // down to the floor; at the floor it is judged as any
+                    // other answer.
+                    let smaller = smaller_page(first, floor);
+                    if let (502 | 504, Some(smaller)) = (a.status, smaller) {
+                        return Next::Done(Page::Smaller(Error::Status(a.status), smaller));
                     }
-                    Some("RATE_LIMITED" | "RATE_LIMIT") => self.rate_limit_attempt(&a),
-                    _ => Next::Done(value),
+                    if let Some(fail) = self.status_attempt(&a, k) {
+                        return fail;
+                    }
+                    let value: Value = match serde_json::from_str(&a.body) {
+                        Ok(v) => v,
+                        Err(e) => return Next::Fatal(Error::BadJson(e.to_string())),
+                    };
+                    match (graphql_error_type(&value), smaller) {
+                        (Some("RESOURCE_LIMITS_EXCEEDED"), Some(smaller)) => {
+                            Next::Done(Page::Smaller(Error::ResourceLimits, smaller))
+                        }
+                        (Some("RATE_LIMITED" | "RATE_LIMIT"), _) => self.rate_limit_attempt(&a),
+                        _ => Next::Done(Page::Answer(value)),
+                    }
+                })?;
+                match page {
+                    Page::Answer(value) => break value,
+                    Page::Smaller(e, smaller) => {
+                        log::debug!(
+                            "graphql at first:{first}: {e}; asking again at first:{smaller}"
+                        );
+                        self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
+                        size = smaller;
+                    }
                 }
-            })?;
+            };
             seen_page(&answer);
             match collector.add_page(&answer) {
                 PageStep::Next(next) => {
@@ -475,10 +493,6 @@ impl Client {
             match once(retries) {
                 Next::Done(t) => return Ok(t),
                 Next::Fatal(e) => return Err(e),
-                Next::RetryNow(e) => {
-                    log::debug!("retrying at once after: {e}");
-                    self.inner.counters.retries.fetch_add(1, Ordering::Relaxed);
-                }
                 Next::Retry(e, wait) => {
                     if retries >= self.config().max_retries() {
                         return Err(e);
@@ -716,6 +730,13 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// The page size to ask at after GitHub refused `first` for its cost:
+/// half, not below `floor`; `None` at the floor (GitHub times out on large
+/// accounts at `first: 100`, so the smaller size is kept for later pages).
+fn smaller_page(first: usize, floor: usize) -> Option<usize> {
+    (first > floor).then(|| (first / 2).max(floor))
+}
+
 fn graphql_error_type(value: &Value) -> Option<&str> {
     value
         .get("errors")?
@@ -909,6 +930,30 @@ mod tests {
             origin_of("http://127.0.0.1:8081")
         );
         assert_eq!(origin_of("nonsense"), None);
+    }
+
+    /// A page refused for its cost is asked again at half its size, never
+    /// below the floor, and not again once at the floor.
+    #[test]
+    fn a_refused_page_is_halved_down_to_the_floor() {
+        // (first, floor, asked next)
+        let table = [
+            (100, 10, Some(50)),
+            (50, 10, Some(25)),
+            (25, 10, Some(12)),
+            (12, 10, Some(10)),
+            (10, 10, None),
+            (7, 10, None),
+            (30, 1, Some(15)),
+            (1, 1, None),
+        ];
+        for (first, floor, next) in table {
+            assert_eq!(
+                smaller_page(first, floor),
+                next,
+                "first {first}, floor {floor}"
+            );
+        }
     }
 
     #[test]

@@ -111,6 +111,25 @@ fn graphql_502_is_retried_at_half_the_page_size() {
 }
 
 #[test]
+fn graphql_504_at_the_smallest_page_is_retried_within_the_budget() {
+    // Every answer a gateway timeout: halved to the floor (outside the
+    // retry budget), then retried there as any 5xx, until the budget ends.
+    let f =
+        faults(|r| (r.path == "/graphql").then(|| Fault::Respond(Response::json(504, &json!({})))));
+    let hub = FakeHub::start(snapshot(TOKEN, 7, prs(120), vec![]), Duration::ZERO, f).unwrap();
+    let client = Client::new(
+        fast_config(&hub.url())
+            .min_page_size(25)
+            .max_retries(2)
+            .build(),
+    );
+    assert_eq!(collect(&client, "7"), (Err(Error::Status(504)), 0));
+    assert_eq!(graphql_limits(&hub), vec![100, 50, 25, 25, 25]);
+    // Two halvings and two retries at the floor.
+    assert_eq!(client.stats().retries, 4);
+}
+
+#[test]
 fn graphql_resource_limits_exceeded_halves_the_page() {
     let seen = Arc::new(AtomicUsize::new(0));
     let s = seen.clone();
