@@ -2,7 +2,6 @@
 //! the PATs (signed with a wallet's hotkey), then scores against a local
 //! GitHub.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -12,7 +11,7 @@ use gittensor_validator::wallet::Hotkey;
 use serde_json::{json, Value};
 
 use crate::cli::{everything, replay_args, run, run_ok};
-use crate::util::{file_entry, find_leak, pr_node, realistic_pat, user, write_tables};
+use crate::util::{file_entry, find_leak, pr_node, realistic_pat, user, write_tables, ClosedPort};
 
 const NOW: &str = "2025-12-20T12:00:00Z";
 
@@ -52,6 +51,8 @@ pub(crate) struct Subnet {
     pub(crate) dir: tempfile::TempDir,
     pub(crate) hub: FakeHub,
     pub(crate) _axons: Vec<TestAxon>,
+    /// Held for the subnet's life, so its port stays closed.
+    _closed: ClosedPort,
     pub(crate) pats: Vec<String>,
     pub(crate) seed: [u8; 32],
 }
@@ -84,17 +85,13 @@ impl Subnet {
             axons.push(axon);
         }
         let blacklist = TestAxon::start(Hotkey::from_seed([90; 32]), Behaviour::Blacklist).unwrap();
-        let closed = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let closed = ClosedPort::new();
         let next = neurons.len();
         neurons.push(json!({"uid": next, "hotkey": blacklist.axon().hotkey,
                             "ip": "127.0.0.1", "port": blacklist.addr().port()}));
         neurons.push(
             json!({"uid": next + 1, "hotkey": Hotkey::from_seed([91; 32]).ss58(),
-                            "ip": "127.0.0.1", "port": closed}),
+                            "ip": "127.0.0.1", "port": closed.port()}),
         );
         neurons.push(
             json!({"uid": next + 2, "hotkey": Hotkey::from_seed([92; 32]).ss58(),
@@ -112,6 +109,7 @@ impl Subnet {
             dir,
             hub,
             _axons: axons,
+            _closed: closed,
             pats,
             seed,
         }

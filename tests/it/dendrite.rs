@@ -1,7 +1,7 @@
 //! The dendrite against test axons on 127.0.0.1 that check requests as
 //! bittensor 9.9.0's axon does, and the axon's checks themselves.
 
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use gittensor_validator::dendrite::{
@@ -12,6 +12,8 @@ use gittensor_validator::metagraph::{AxonInfo, Metagraph, Neuron};
 use gittensor_validator::pipeline::{query_pats, query_pats_blocking, EVERY_UID_AT_ONCE};
 use gittensor_validator::testaxon::{AxonStats, Behaviour, TestAxon};
 use gittensor_validator::wallet::Hotkey;
+
+use crate::util::ClosedPort;
 
 fn validator() -> Hotkey {
     Hotkey::from_seed([1; 32])
@@ -67,13 +69,10 @@ fn each_failing_axon_gives_no_pat_and_a_reason() {
 
 #[test]
 fn a_closed_port_and_an_unserved_axon_fail_at_once() {
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = ClosedPort::new();
     let closed = Axon {
         ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        port,
+        port: port.port(),
         hotkey: miner(1).ss58().to_string(),
     };
     let started = Instant::now();

@@ -4,7 +4,6 @@
 //! `.env` habits. Every test drives the binary as a supervisor would and
 //! waits on what the process says (a log line), never on a sleep.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,16 +12,8 @@ use serde_json::{json, Value};
 
 use crate::axons::Subnet;
 use crate::cli::{round_snapshot, run, token, Inputs};
-use crate::util::Running;
+use crate::util::{ClosedPort, Running};
 use crate::validate::{get, validate_args};
-
-fn closed_port() -> String {
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    format!("http://{addr}")
-}
 
 fn read(path: &std::path::Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -143,7 +134,8 @@ fn s11_9_6_run_reads_the_tables_at_every_round_keeping_the_last_good_ones() {
 #[test]
 fn s11_9_7_score_says_when_github_cannot_be_reached_and_exits_1() {
     let inputs = Inputs::new(3);
-    let api = closed_port();
+    let closed = ClosedPort::new();
+    let api = closed.url("http");
     let report = inputs.path("report.json");
     let out = run(
         &inputs.score_args(

@@ -2,17 +2,10 @@
 //! that is not there exits 1 naming the chain. (Against a real runtime:
 //! `scripts/consensus-testbed.sh`.)
 
-use std::net::TcpListener;
 use std::process::Command;
 
 use crate::cli::BIN;
-
-fn closed_endpoint() -> String {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    format!("ws://127.0.0.1:{port}")
-}
+use crate::util::ClosedPort;
 
 /// `status ARGS` exits with `code` and its stderr says `says`.
 fn check(args: &[&str], code: i32, says: &str) {
@@ -25,7 +18,8 @@ fn check(args: &[&str], code: i32, says: &str) {
 
 #[test]
 fn status_refuses_a_hotkey_that_is_not_ss58() {
-    let endpoint = closed_endpoint();
+    let closed = ClosedPort::new();
+    let endpoint = closed.url("ws");
     check(
         &[
             "--ss58",
@@ -54,7 +48,8 @@ fn status_refuses_an_unknown_network() {
 
 #[test]
 fn status_without_a_node_exits_1_naming_the_chain() {
-    let endpoint = closed_endpoint();
+    let closed = ClosedPort::new();
+    let endpoint = closed.url("ws");
     check(
         &[
             "--ss58",

@@ -6,6 +6,32 @@ use time::OffsetDateTime;
 
 pub const NOW: OffsetDateTime = datetime!(2025-12-20 12:00:00 UTC);
 
+/// A port of 127.0.0.1 that refuses connections for as long as this lives:
+/// bound, so no server another test starts meanwhile can take it, but never
+/// listening, so a connect is reset at once. (A port bound and released
+/// again could be handed to such a server before the test uses it.)
+pub struct ClosedPort(socket2::Socket);
+
+impl ClosedPort {
+    pub fn new() -> ClosedPort {
+        use socket2::{Domain, Socket, Type};
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        socket
+            .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+            .unwrap();
+        ClosedPort(socket)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.0.local_addr().unwrap().as_socket().unwrap().port()
+    }
+
+    /// `scheme://127.0.0.1:PORT`.
+    pub fn url(&self, scheme: &str) -> String {
+        format!("{scheme}://127.0.0.1:{}", self.port())
+    }
+}
+
 /// Merges `patch` into `base`, object by object (null replaces).
 pub fn merge(base: &mut Value, patch: Value) {
     match (base, patch) {
