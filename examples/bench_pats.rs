@@ -10,7 +10,7 @@
 //! answer after the timeout plus 3 s; `closed` uids point at closed ports.
 
 use std::io::{BufRead, BufReader, Read};
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -32,16 +32,21 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
 /// prints the metagraph (uid, hotkey, port per line) once they listen.
 fn serve(uids: usize, closed: usize, late: usize, answer: Duration, timeout: Duration) {
     let mut axons = Vec::new();
+    let mut closed_ports = Vec::new();
     for uid in 0..uids {
         let hotkey = Hotkey::from_seed([(uid % 251) as u8 + 1; 32]);
         let hk = hotkey.ss58().to_string();
         let port = if uid < closed {
-            // Bound and dropped: nothing listens there.
-            TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port()
+            // Bound and never listening, held until the end: refused at
+            // once, and no other server can take the port meanwhile.
+            let socket =
+                socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+            socket
+                .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+                .unwrap();
+            let port = socket.local_addr().unwrap().as_socket().unwrap().port();
+            closed_ports.push(socket);
+            port
         } else {
             let behaviour = if uid < closed + late {
                 Behaviour::Slow(timeout + Duration::from_secs(3), format!("ghp_late{uid}"))
@@ -57,7 +62,7 @@ fn serve(uids: usize, closed: usize, late: usize, answer: Duration, timeout: Dur
     }
     println!("ready");
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
-    drop(axons);
+    drop((axons, closed_ports));
 }
 
 fn main() {
