@@ -5,9 +5,13 @@
 //! an exit status.
 //!
 //! - `steps.rs`: `validate`'s step loop (SCORING.md §11.5): a round when
-//!   due, the wait, the sync, what it waits for next; `startup.rs` its
-//!   first sync and state import; `sync.rs` the end of a step (registration,
-//!   resync, weights due); `submit.rs` the weights, on the pure
+//!   due, the wait, the end of the step, what it waits for next; written
+//!   once against `neurons.rs`, the interface of where the metagraph comes
+//!   from, with two implementations: `on_chain.rs` (the first sync, and a
+//!   step's end: registration, resync, weights due) and `metagraph_file.rs`
+//!   (`--metagraph`: the file read again, weights only computed).
+//!   `adopt.rs` holds what both share (a fresh metagraph adopted),
+//!   `startup.rs` the state import, `submit.rs` the weights, on the pure
 //!   `decide_submission`.
 //! - `rounds.rs`: `run`'s loop of rounds on an interval.
 //! - `round.rs`: one scoring round under a stop signal, judged (§11.9.7),
@@ -15,8 +19,12 @@
 //! - `persist.rs`: `state.json`, `weights.json`, `report.json`, atomically.
 //! - `shutdown.rs`: SIGTERM and SIGINT; `systemd.rs`: notify and watchdog.
 
+mod adopt;
 mod config;
 mod error;
+mod metagraph_file;
+mod neurons;
+mod on_chain;
 mod persist;
 mod round;
 mod rounds;
@@ -24,7 +32,7 @@ mod shutdown;
 mod startup;
 mod steps;
 mod submit;
-mod sync;
+
 mod systemd;
 mod tables;
 

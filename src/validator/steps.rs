@@ -21,21 +21,23 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gittensor_validator::chain::{Chain, ChainConfig, ConsensusView};
+use gittensor_validator::chain::{Chain, ChainConfig};
 use gittensor_validator::dendrite::{Dendrite, DendriteConfig};
 use gittensor_validator::health::{Board, Concern, Due};
 use gittensor_validator::inputs;
 use gittensor_validator::metagraph::Metagraph;
 use gittensor_validator::pipeline::bridge;
 use gittensor_validator::scoring::state::{Cadence, ValidatorState};
-use gittensor_validator::scoring::trust::WatchLimits;
 use gittensor_validator::wallet::Hotkey;
 
 use super::config::{Github, Settings, ValidateConfig};
+use super::metagraph_file::MetagraphFile;
+use super::neurons::Neurons;
+use super::on_chain::OnChain;
 use super::persist::write_json;
 use super::round::print_table;
 use super::round::{round_budget, round_until_stopped, Round, RoundMiners, INTERRUPTED};
-use super::startup::{first_sync, load_state, Neurons};
+use super::startup::load_state;
 use super::{plural, runtime, serve_board, systemd, when, Failure, Shutdown};
 
 /// Subtensor's block time, for "when" estimates only.
@@ -58,10 +60,10 @@ enum RoundEnd {
     Interrupted,
 }
 
-pub(super) struct Validator {
+pub(super) struct Validator<N> {
     pub(super) args: Settings,
     pub(super) hotkey: Hotkey,
-    pub(super) neurons: Neurons,
+    pub(super) neurons: N,
     pub(super) metagraph: Metagraph,
     pub(super) uid: u16,
     pub(super) state: ValidatorState,
@@ -72,31 +74,38 @@ pub(super) struct Validator {
     pub(super) github: Github,
     pub(super) shutdown: Shutdown,
     pub(super) rounds_done: u64,
-    /// The last block seen on the chain.
+    /// The last block seen on the chain (never, with a metagraph file).
     pub(super) head: Option<u64>,
-    /// The chain's version key we last said was above ours: said once per
-    /// change, not every step.
-    pub(super) version_key_reported: Option<u64>,
-    /// The subnet's consensus, trust and weights, read at the last resync.
-    pub(super) consensus: Option<ConsensusView>,
-    /// The trust our weights were predicted to get at the last setting.
-    pub(super) last_predicted: Option<f64>,
-    /// When the consensus watch warns.
-    pub(super) watch: WatchLimits,
 }
 
 /// Runs the validator until `--rounds` is reached, a signal, or a fault
 /// that ends it (the hotkey deregistered, the state unwritable).
-pub(crate) fn validate(config: ValidateConfig) -> Result<(), Failure> {
+pub(crate) fn validate(mut config: ValidateConfig) -> Result<(), Failure> {
+    match config.metagraph.take() {
+        Some(path) => validate_with(MetagraphFile(path), config),
+        None => {
+            let chain = Chain::new(
+                ChainConfig::builder()
+                    .endpoint(config.endpoint.take().unwrap_or_default())
+                    .build(),
+            );
+            validate_with(OnChain::new(chain, config.watch), config)
+        }
+    }
+}
+
+/// [`validate`] with its neurons chosen.
+fn validate_with<N: Neurons>(neurons: N, config: ValidateConfig) -> Result<(), Failure> {
     let ValidateConfig {
         settings,
         hotkey,
-        endpoint,
-        metagraph,
+        // Taken by `validate` for the neurons.
+        endpoint: _,
+        metagraph: _,
+        watch: _,
         state_dir: dir,
         health_addr,
         cadence,
-        watch,
         github,
     } = config;
     let Settings {
@@ -108,14 +117,6 @@ pub(crate) fn validate(config: ValidateConfig) -> Result<(), Failure> {
     std::fs::create_dir_all(&dir).map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
     inputs::remove_stale_temps(&dir, &["state.json", "weights.json", "report.json"]);
     gittensor_validator::filestore::keep_in_state_dir(&github.client, &dir);
-    let neurons = match (metagraph, endpoint) {
-        (Some(path), _) => Neurons::File(path),
-        (None, endpoint) => Neurons::Chain(Arc::new(Chain::new(
-            ChainConfig::builder()
-                .endpoint(endpoint.unwrap_or_default())
-                .build(),
-        ))),
-    };
     let dendrite = Dendrite::new(
         hotkey.clone(),
         DendriteConfig::builder().timeout(dendrite_timeout).build(),
@@ -131,7 +132,7 @@ pub(crate) fn validate(config: ValidateConfig) -> Result<(), Failure> {
         );
         systemd::ready(&board).await;
         let Some((metagraph, uid)) =
-            first_sync(&neurons, netuid, &hotkey, &board, &shutdown).await?
+            neurons.first_sync(netuid, &hotkey, &board, &shutdown).await?
         else {
             return Ok(());
         };
@@ -165,10 +166,6 @@ pub(crate) fn validate(config: ValidateConfig) -> Result<(), Failure> {
             shutdown,
             rounds_done: 0,
             head: None,
-            version_key_reported: None,
-            consensus: None,
-            last_predicted: None,
-            watch,
         };
         v.board.step(v.state.step);
         v.board.submission_mode(v.permit(), v.args.dry_run);
@@ -185,7 +182,7 @@ pub(crate) fn validate(config: ValidateConfig) -> Result<(), Failure> {
     result
 }
 
-impl Validator {
+impl<N: Neurons> Validator<N> {
     /// The step loop (§11.5): a round when due, saved at once; the step's
     /// wait; the sync; the step saved. A signal at any point stops it with
     /// the state saved: a round in flight is discarded, a wait or a sync is
@@ -217,7 +214,7 @@ impl Validator {
                 }
             }
             let attempt = tokio::select! {
-                attempt = self.sync() => attempt?,
+                attempt = N::end_step(self) => attempt?,
                 name = shutdown.wait() => {
                     log::info!("{name} during the chain sync: it is cut short, the state is saved, exiting");
                     self.save().await?;
@@ -246,13 +243,7 @@ impl Validator {
     /// `/healthz` calls the loop stuck: three step intervals, or one and
     /// the chain calls' own deadlines, whichever is longer.
     fn step_budget(&self) -> Duration {
-        let sync = match &self.neurons {
-            Neurons::Chain(chain) => {
-                chain.config().request_timeout() * 5 + chain.config().inclusion_timeout()
-            }
-            Neurons::File(_) => Duration::from_secs(30),
-        };
-        (self.args.step_interval * 3).max(self.args.step_interval + sync)
+        (self.args.step_interval * 3).max(self.args.step_interval + self.neurons.sync_budget())
     }
 
     fn limit_reached(&self) -> bool {
@@ -295,13 +286,13 @@ impl Validator {
                 wait,
             )
         });
-        let weights_text = match (&weights, &self.neurons) {
-            (Some((d, 0, _)), _) => format!(
+        let weights_text = match &weights {
+            Some((d, 0, _)) => format!(
                 "weights due at the end of this step (block {}, due after {})",
                 self.head.unwrap_or(0),
                 d.block.unwrap_or(0).saturating_sub(1)
             ),
-            (Some((d, blocks, wait)), _) => format!(
+            Some((d, blocks, wait)) => format!(
                 "weights due after block {} (now {}, {blocks} {} to go, ~{}, ~{})",
                 d.block.unwrap_or(0).saturating_sub(1),
                 self.head.unwrap_or(0),
@@ -309,8 +300,7 @@ impl Validator {
                 when(*wait).0,
                 d.at
             ),
-            (None, Neurons::File(_)) => "weights computed at every step (--metagraph)".into(),
-            (None, Neurons::Chain(_)) => "weights: waiting for the chain".into(),
+            None => self.neurons.weights_pending().into(),
         };
         log::info!("step {step}: {round_text}; {weights_text}");
         self.board.next_due(round, weights.map(|w| w.0));

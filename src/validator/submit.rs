@@ -13,10 +13,12 @@ use gittensor_validator::scoring::state::{decide_submission, Submission, Submiss
 use gittensor_validator::scoring::trust;
 use gittensor_validator::scoring::weights::{weights_for_chain, WeightLimits};
 
+use super::neurons::Neurons;
+use super::on_chain::OnChain;
 use super::persist::write_json;
 use super::steps::{Attempt, Validator};
 
-impl Validator {
+impl Validator<OnChain> {
     /// Computes the weights of the scores against the chain's limits and
     /// submits them, unless that cannot or must not be done.
     pub(super) async fn set_weights(&mut self, chain: &Chain, head: Head) -> Attempt {
@@ -118,17 +120,18 @@ impl Validator {
     /// chain gives us now; a WARN and a `/readyz` problem when it is low or
     /// fell sharply since the last setting.
     fn watch_consensus(&mut self, uids: &[u16], weights: &[u16], commit_reveal: bool) {
-        let Some(view) = &self.consensus else {
+        let on = &mut self.neurons;
+        let Some(view) = &on.consensus else {
             return;
         };
         let pairs: Vec<(u16, u16)> = uids.iter().copied().zip(weights.iter().copied()).collect();
-        let input = view.watch_input(self.uid, &pairs, self.last_predicted, commit_reveal);
-        let v = trust::verdict(&input, &self.watch);
+        let input = view.watch_input(self.uid, &pairs, on.last_predicted, commit_reveal);
+        let v = trust::verdict(&input, &on.watch);
         log::info!("consensus watch: {}", trust::log_line(&v));
         if let Some(w) = &v.warning {
             log::warn!("consensus watch: {w}");
         }
-        self.last_predicted = Some(v.predicted);
+        on.last_predicted = Some(v.predicted);
         self.board.consensus(ConsensusStatus {
             trust: v.trust_now,
             predicted_trust: v.predicted,
@@ -146,7 +149,7 @@ impl Validator {
     /// lasts.
     fn version_key_verdict(&mut self, decision: Submission, chain_key: u64) {
         if decision != Submission::VersionKeyBelow {
-            if self.version_key_reported.take().is_some() {
+            if self.neurons.version_key_reported.take().is_some() {
                 log::info!(
                     "the chain's weights version key is now {chain_key}: our {} is accepted again",
                     self.args.version_key
@@ -161,9 +164,9 @@ impl Validator {
              if the subnet changed it",
             self.args.version_key, self.args.netuid
         );
-        if self.version_key_reported != Some(chain_key) {
+        if self.neurons.version_key_reported != Some(chain_key) {
             log::error!("{problem}");
-            self.version_key_reported = Some(chain_key);
+            self.neurons.version_key_reported = Some(chain_key);
         }
         self.board.concern(Concern::Submission, Some(problem));
     }
@@ -261,7 +264,9 @@ impl Validator {
             &after,
         )
     }
+}
 
+impl<N: Neurons> Validator<N> {
     /// §11.4 on the scores: the (uid, u16) list, logged and written to
     /// `weights.json`. `None` when there is nothing to set.
     pub(super) async fn compute(&self, limits: WeightLimits) -> Option<(Vec<u16>, Vec<u16>)> {
