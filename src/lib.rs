@@ -41,4 +41,5 @@ pub mod scoring;
 #[cfg(feature = "testkit")]
 pub mod testaxon;
 pub mod token;
+mod ureq_error;
 pub mod wallet;

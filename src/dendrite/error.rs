@@ -69,15 +69,4 @@ fn status_hint(status: u16) -> &'static str {
 
 impl std::error::Error for Error {}
 
-impl From<ureq::Error> for Error {
-    fn from(e: ureq::Error) -> Error {
-        match e {
-            ureq::Error::Timeout(_) => Error::Timeout,
-            ureq::Error::BodyExceedsLimit(limit) => Error::BodyTooLarge(limit),
-            ureq::Error::Http(e) => Error::InvalidRequest(e.to_string()),
-            ureq::Error::BadUri(_) => Error::InvalidRequest("bad url".into()),
-            // ureq's messages name the host at most, never a header or body.
-            e => Error::Transport(e.to_string()),
-        }
-    }
-}
+crate::ureq_error::from_ureq_error!(Error);

@@ -80,18 +80,4 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-impl From<ureq::Error> for Error {
-    fn from(e: ureq::Error) -> Error {
-        match e {
-            ureq::Error::Timeout(_) => Error::Timeout,
-            ureq::Error::BodyExceedsLimit(limit) => Error::BodyTooLarge(limit),
-            // Tokens are checked when made, so this is a URL or a header
-            // that cannot be sent; no retry helps. http's messages quote no
-            // value.
-            ureq::Error::Http(e) => Error::InvalidRequest(e.to_string()),
-            ureq::Error::BadUri(_) => Error::InvalidRequest("bad url".into()),
-            // ureq's messages name the host at most, never a header.
-            e => Error::Transport(e.to_string()),
-        }
-    }
-}
+crate::ureq_error::from_ureq_error!(Error);
