@@ -14,7 +14,7 @@ use subxt::ext::scale_value::{Composite, Primitive, ValueDef};
 use subxt::utils::AccountId32;
 
 use super::{
-    any_error, decode_error, read_error, storage_vec_bool, storage_vec_u64, Chain, ChainError,
+    any_error, by_uid, has_item, storage_vec_bool, storage_vec_u64, try_read, Chain, ChainError,
     Head, PALLET,
 };
 use crate::metagraph::Metagraph;
@@ -109,79 +109,62 @@ impl Chain {
         self.with_api("reading the consensus", |_, api| async move {
             let block = api.at_block(at.hash).await.map_err(any_error)?;
             let storage = block.storage();
-            let vec_u16 = |name: &'static str| {
-                let storage = storage.clone();
-                async move {
-                    storage
-                        .try_fetch(storage_vec_u16(PALLET, name), (netuid,))
-                        .await
-                        .map_err(read_error(name))?
-                        .map(|v| v.decode().map_err(decode_error(name)))
-                        .transpose()
-                        .map(Option::unwrap_or_default)
-                }
-            };
-            let consensus = vec_u16("Consensus").await?;
-            let validator_trust = vec_u16("ValidatorTrust").await?;
-            let permits: Vec<bool> = storage
-                .try_fetch(storage_vec_bool(PALLET, "ValidatorPermit"), (netuid,))
-                .await
-                .map_err(read_error("ValidatorPermit"))?
-                .map(|v| v.decode().map_err(decode_error("ValidatorPermit")))
-                .transpose()?
-                .unwrap_or_default();
-            let last_update: Vec<u64> = storage
-                .try_fetch(storage_vec_u64(PALLET, "LastUpdate"), (netuid,))
-                .await
-                .map_err(read_error("LastUpdate"))?
-                .map(|v| v.decode().map_err(decode_error("LastUpdate")))
-                .transpose()?
-                .unwrap_or_default();
+            // A vector the chain never wrote is empty.
+            let consensus: Vec<u16> = try_read(
+                &storage,
+                storage_vec_u16(PALLET, "Consensus"),
+                "Consensus",
+                (netuid,),
+            )
+            .await?
+            .unwrap_or_default();
+            let validator_trust: Vec<u16> = try_read(
+                &storage,
+                storage_vec_u16(PALLET, "ValidatorTrust"),
+                "ValidatorTrust",
+                (netuid,),
+            )
+            .await?
+            .unwrap_or_default();
+            let permits: Vec<bool> = try_read(
+                &storage,
+                storage_vec_bool(PALLET, "ValidatorPermit"),
+                "ValidatorPermit",
+                (netuid,),
+            )
+            .await?
+            .unwrap_or_default();
+            let last_update: Vec<u64> = try_read(
+                &storage,
+                storage_vec_u64(PALLET, "LastUpdate"),
+                "LastUpdate",
+                (netuid,),
+            )
+            .await?
+            .unwrap_or_default();
             let n = hotkeys.len();
-            let mut block_at_registration = vec![0u64; n];
-            let mut iter = storage
-                .entry(block_at_registration_entry())
-                .map_err(read_error("BlockAtRegistration"))?
-                .iter((netuid,))
-                .await
-                .map_err(read_error("BlockAtRegistration"))?;
-            while let Some(kv) = iter.next().await {
-                let kv = kv.map_err(any_error)?;
-                let uid = kv
-                    .key()
-                    .map_err(any_error)?
-                    .part(1)
-                    .and_then(|p| p.decode_as::<u16>().ok().flatten())
-                    .ok_or(ChainError::Missing("uid in a BlockAtRegistration key"))?;
-                let value: u64 = kv
-                    .value()
-                    .decode()
-                    .map_err(decode_error("BlockAtRegistration"))?;
-                if let Some(slot) = block_at_registration.get_mut(usize::from(uid)) {
-                    *slot = value;
-                }
-            }
+            let block_at_registration: Vec<u64> = by_uid(
+                &storage,
+                block_at_registration_entry(),
+                "BlockAtRegistration",
+                netuid,
+                n,
+            )
+            .await?
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect();
             let permitted = |uid: usize| permits.get(uid).copied().unwrap_or(false);
             let metadata = block.metadata();
-            let has = |name: &str| {
-                metadata
-                    .pallet_by_name(PALLET)
-                    .and_then(|p| p.storage())
-                    .and_then(|s| s.entry_by_name(name))
-                    .is_some()
-            };
+            let has = |name| has_item(&metadata, name);
             let stake_kind = if has("TotalHotkeyAlpha") {
                 let tao_weight = if has("TaoWeight") {
-                    let raw = storage
-                        .try_fetch(dynamic::storage::<(), Value>(PALLET, "TaoWeight"), ())
-                        .await
-                        .map_err(read_error("TaoWeight"))?;
-                    match raw {
-                        Some(v) => {
-                            number(&v.decode().map_err(decode_error("TaoWeight"))?).unwrap_or(0)
-                        }
-                        None => 0,
-                    }
+                    let address = dynamic::storage::<(), Value>(PALLET, "TaoWeight");
+                    try_read(&storage, address, "TaoWeight", ())
+                        .await?
+                        .as_ref()
+                        .and_then(number)
+                        .unwrap_or(0)
                 } else {
                     0
                 };

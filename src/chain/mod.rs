@@ -298,26 +298,7 @@ impl Chain {
                 .map_err(read_error("SubnetworkN"))?
                 .decode()
                 .map_err(decode_error("SubnetworkN"))?;
-            let mut hotkeys = vec![None; usize::from(n)];
-            let mut keys = storage
-                .entry(keys())
-                .map_err(read_error("Keys"))?
-                .iter((netuid,))
-                .await
-                .map_err(read_error("Keys"))?;
-            while let Some(kv) = keys.next().await {
-                let kv = kv.map_err(any_error)?;
-                let uid = kv
-                    .key()
-                    .map_err(any_error)?
-                    .part(1)
-                    .and_then(|p| p.decode_as::<u16>().ok().flatten())
-                    .ok_or(ChainError::Missing("uid in a Keys key"))?;
-                let hotkey: AccountId32 = kv.value().decode().map_err(decode_error("Keys"))?;
-                if let Some(slot) = hotkeys.get_mut(usize::from(uid)) {
-                    *slot = Some(hotkey);
-                }
-            }
+            let hotkeys = by_uid(&storage, keys(), "Keys", netuid, usize::from(n)).await?;
             let mut served = std::collections::HashMap::new();
             let mut stored = storage
                 .entry(axons())
@@ -336,18 +317,20 @@ impl Chain {
                 let value: Value = kv.value().decode().map_err(decode_error("Axons"))?;
                 served.insert(hotkey.0, axon_info(&value)?);
             }
-            let permits: Vec<bool> = storage
-                .fetch(storage_vec_bool(PALLET, "ValidatorPermit"), (netuid,))
-                .await
-                .map_err(read_error("ValidatorPermit"))?
-                .decode()
-                .map_err(decode_error("ValidatorPermit"))?;
-            let last_update: Vec<u64> = storage
-                .fetch(storage_vec_u64(PALLET, "LastUpdate"), (netuid,))
-                .await
-                .map_err(read_error("LastUpdate"))?
-                .decode()
-                .map_err(decode_error("LastUpdate"))?;
+            let permits = read(
+                &storage,
+                storage_vec_bool(PALLET, "ValidatorPermit"),
+                "ValidatorPermit",
+                (netuid,),
+            )
+            .await?;
+            let last_update = read(
+                &storage,
+                storage_vec_u64(PALLET, "LastUpdate"),
+                "LastUpdate",
+                (netuid,),
+            )
+            .await?;
             let mut neurons = Vec::with_capacity(hotkeys.len());
             for (uid, hotkey) in hotkeys.into_iter().enumerate() {
                 let hotkey = hotkey.ok_or(ChainError::Missing(
@@ -377,57 +360,29 @@ impl Chain {
         self.with_api("reading the hyperparameters", |_, api| async move {
             let block = api.at_block(at.hash).await.map_err(any_error)?;
             let storage = block.storage();
-            let u16_of = |name: &'static str| {
-                let storage = storage.clone();
-                async move {
-                    storage
-                        .fetch(storage_u16(PALLET, name), (netuid,))
-                        .await
-                        .map_err(read_error(name))?
-                        .decode()
-                        .map_err(decode_error(name))
-                }
-            };
-            let u64_of = |name: &'static str| {
-                let storage = storage.clone();
-                async move {
-                    storage
-                        .fetch(storage_u64(PALLET, name), (netuid,))
-                        .await
-                        .map_err(read_error(name))?
-                        .decode()
-                        .map_err(decode_error(name))
-                }
-            };
+            let storage = &storage;
+            let u16_of = |name| read(storage, storage_u16(PALLET, name), name, (netuid,));
+            let u64_of = |name| read(storage, storage_u64(PALLET, name), name, (netuid,));
             let metadata = block.metadata();
-            let has = |name: &str| {
-                metadata
-                    .pallet_by_name(PALLET)
-                    .and_then(|p| p.storage())
-                    .and_then(|s| s.entry_by_name(name))
-                    .is_some()
-            };
+            let has = |name| has_item(&metadata, name);
             let cr_enabled = "CommitRevealWeightsEnabled";
-            let commit_reveal = if_present(has(cr_enabled), async {
-                storage
-                    .fetch(storage_bool(PALLET, cr_enabled), (netuid,))
-                    .await
-                    .map_err(read_error(cr_enabled))?
-                    .decode()
-                    .map_err(decode_error(cr_enabled))
-            })
+            let commit_reveal = if_present(
+                has(cr_enabled),
+                read(
+                    storage,
+                    storage_bool(PALLET, cr_enabled),
+                    cr_enabled,
+                    (netuid,),
+                ),
+            )
             .await?;
             let reveal_period_epochs =
                 if_present(has("RevealPeriodEpochs"), u64_of("RevealPeriodEpochs")).await?;
             let cr_version = "CommitRevealWeightsVersion";
-            let commit_reveal_version = if_present(has(cr_version), async {
-                storage
-                    .fetch(commit_reveal_version(), ())
-                    .await
-                    .map_err(read_error(cr_version))?
-                    .decode()
-                    .map_err(decode_error(cr_version))
-            })
+            let commit_reveal_version = if_present(
+                has(cr_version),
+                read(storage, commit_reveal_version(), cr_version, ()),
+            )
             .await?;
             Ok(Hyperparameters {
                 min_allowed_weights: u16_of("MinAllowedWeights").await?,
@@ -599,6 +554,93 @@ pub fn axons() -> subxt::storage::DynamicAddress<(u16, AccountId32), Value> {
 #[doc(hidden)]
 pub fn uids() -> subxt::storage::DynamicAddress<(u16, AccountId32), u16> {
     dynamic::storage(PALLET, "Uids")
+}
+
+/// Whether the runtime of `metadata` has the storage item `name`: the items
+/// a runtime added or dropped (commit-reveal, alpha stake) are read only
+/// where they exist.
+fn has_item(metadata: &subxt::Metadata, name: &str) -> bool {
+    metadata
+        .pallet_by_name(PALLET)
+        .and_then(|p| p.storage())
+        .and_then(|s| s.entry_by_name(name))
+        .is_some()
+}
+
+/// An item at the block of `storage`, or the metadata's default when
+/// nothing is stored; a failure names the item.
+async fn read<C, A>(
+    storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
+    address: A,
+    item: &'static str,
+    key: A::KeyParts,
+) -> Result<A::Value, ChainError>
+where
+    C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>,
+    A: subxt::storage::Address,
+{
+    storage
+        .fetch(address, key)
+        .await
+        .map_err(read_error(item))?
+        .decode()
+        .map_err(decode_error(item))
+}
+
+/// [`read`], but `None` when nothing is stored.
+async fn try_read<C, A>(
+    storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
+    address: A,
+    item: &'static str,
+    key: A::KeyParts,
+) -> Result<Option<A::Value>, ChainError>
+where
+    C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>,
+    A: subxt::storage::Address,
+{
+    storage
+        .try_fetch(address, key)
+        .await
+        .map_err(read_error(item))?
+        .map(|v| v.decode().map_err(decode_error(item)))
+        .transpose()
+}
+
+/// A map `Item(netuid, uid) -> V` read whole into `n` slots by uid, `None`
+/// where nothing is stored; a uid from `n` on is passed over (the subnet
+/// shrank between the reads, which are at one block: it cannot).
+async fn by_uid<C, V>(
+    storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
+    address: subxt::storage::DynamicAddress<(u16, u16), V>,
+    item: &'static str,
+    netuid: u16,
+    n: usize,
+) -> Result<Vec<Option<V>>, ChainError>
+where
+    C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>,
+    V: subxt::ext::scale_decode::DecodeAsType,
+{
+    let mut slots: Vec<Option<V>> = (0..n).map(|_| None).collect();
+    let mut entries = storage
+        .entry(address)
+        .map_err(read_error(item))?
+        .iter((netuid,))
+        .await
+        .map_err(read_error(item))?;
+    while let Some(kv) = entries.next().await {
+        let kv = kv.map_err(any_error)?;
+        let uid = kv
+            .key()
+            .map_err(any_error)?
+            .part(1)
+            .and_then(|p| p.decode_as::<u16>().ok().flatten())
+            .ok_or_else(|| decode_error(item)("a key without a uid"))?;
+        let value: V = kv.value().decode().map_err(decode_error(item))?;
+        if let Some(slot) = slots.get_mut(usize::from(uid)) {
+            *slot = Some(value);
+        }
+    }
+    Ok(slots)
 }
 
 /// A `u16` item keyed by netuid (`SubnetworkN`, `MinAllowedWeights`, ...).
