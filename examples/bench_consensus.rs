@@ -13,6 +13,8 @@
 //! time, the view's, the arithmetic's, and the process' RSS and peak RSS
 //! (kB, `/proc/self/status`) before and after the view.
 
+mod common;
+
 use std::time::Instant;
 
 use gittensor_validator::chain::{Chain, ChainConfig};
@@ -27,16 +29,8 @@ fn arg(args: &[String], name: &str) -> Option<String> {
 
 /// VmRSS and VmHWM of this process, in kB.
 fn rss() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    let [rss, hwm] = common::proc_status(["VmRSS:", "VmHWM:"]);
+    (rss, hwm)
 }
 
 fn main() {

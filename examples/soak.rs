@@ -3,6 +3,8 @@
 //!
 //! `soak [--rounds 200] [--miners 64] [--fault-percent 5]`
 
+mod common;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,16 +24,8 @@ fn arg(args: &[String], name: &str, default: &str) -> String {
 
 /// `VmRSS` (KiB) and `Threads` of this process.
 fn proc_status() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("Threads:"))
+    let [rss, threads] = common::proc_status(["VmRSS:", "Threads:"]);
+    (rss, threads)
 }
 
 fn main() {
