@@ -5,7 +5,7 @@
 use gittensor_validator::metagraph::Metagraph;
 
 use super::neurons::Neurons;
-use super::steps::Validator;
+use super::state::Validator;
 
 impl<N: Neurons> Validator<N> {
     /// This validator's `LastUpdate` in the last synced metagraph.

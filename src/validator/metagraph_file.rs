@@ -13,7 +13,7 @@ use gittensor_validator::scoring::weights::WeightLimits;
 use gittensor_validator::wallet::Hotkey;
 
 use super::neurons::Neurons;
-use super::steps::{Attempt, Validator};
+use super::state::{Attempt, Validator};
 use super::{Failure, Shutdown};
 
 /// The neurons of a metagraph file (INTERFACE.md's format).

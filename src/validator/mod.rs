@@ -4,9 +4,11 @@
 //! (`config.rs`); the loop answers with a [`Failure`] that `main` maps to
 //! an exit status.
 //!
-//! - `steps.rs`: `validate`'s step loop (SCORING.md §11.5): a round when
-//!   due, the wait, the end of the step, what it waits for next; written
-//!   once against `neurons.rs`, the interface of where the metagraph comes
+//! - `validate.rs`: `validate`'s start: the neurons chosen, the board,
+//!   the first sync, the state; then `steps.rs`, the step loop (SCORING.md
+//!   §11.5): a round when due, the wait, the end of the step, what it waits
+//!   for next. The loop holds a `state.rs` `Validator` and is written once
+//!   against `neurons.rs`, the interface of where the metagraph comes
 //!   from, with two implementations: `on_chain.rs` (the first sync, and a
 //!   step's end: registration, resync, weights due) and `metagraph_file.rs`
 //!   (`--metagraph`: the file read again, weights only computed).
@@ -30,8 +32,10 @@ mod round;
 mod rounds;
 mod shutdown;
 mod startup;
+mod state;
 mod steps;
 mod submit;
+mod validate;
 
 mod systemd;
 mod tables;
@@ -47,8 +51,8 @@ pub(crate) use persist::write_report;
 pub(crate) use round::{print_table, round_until_stopped, Round, RoundMiners, INTERRUPTED};
 pub(crate) use rounds::run_rounds;
 pub(crate) use shutdown::Shutdown;
-pub(crate) use steps::validate;
 pub(crate) use tables::Tables;
+pub(crate) use validate::validate;
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()

@@ -14,7 +14,7 @@ use gittensor_validator::health::Board;
 use gittensor_validator::metagraph::Metagraph;
 use gittensor_validator::wallet::Hotkey;
 
-use super::steps::{Attempt, Validator};
+use super::state::{Attempt, Validator};
 use super::{Failure, Shutdown};
 
 /// The source of the neurons, as the step loop sees it.

@@ -15,7 +15,7 @@ use gittensor_validator::scoring::trust::WatchLimits;
 use gittensor_validator::wallet::Hotkey;
 
 use super::neurons::Neurons;
-use super::steps::{Attempt, Validator};
+use super::state::{Attempt, Validator};
 use super::{Failure, Shutdown};
 
 /// The neurons of a subnet on subtensor, and what the loop remembers of

@@ -16,7 +16,7 @@ use gittensor_validator::scoring::weights::{weights_for_chain, WeightLimits};
 use super::neurons::Neurons;
 use super::on_chain::OnChain;
 use super::persist::write_json;
-use super::steps::{Attempt, Validator};
+use super::state::{Attempt, Validator};
 
 impl Validator<OnChain> {
     /// Computes the weights of the scores against the chain's limits and
