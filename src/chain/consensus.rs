@@ -8,15 +8,17 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use subxt::dynamic::{self, Value};
+use subxt::dynamic::Value;
 use subxt::ext::futures::{stream, StreamExt, TryStreamExt};
 use subxt::ext::scale_value::{Composite, Primitive, ValueDef};
 use subxt::utils::AccountId32;
 
-use super::{
-    any_error, by_uid, has_item, storage_vec_bool, storage_vec_u64, try_read, Chain, ChainError,
-    Head, PALLET,
+use super::addresses::{
+    block_at_registration_entry, storage_vec_bool, storage_vec_u16, storage_vec_u64, tao_weight,
+    total_hotkey_alpha_entry, total_hotkey_stake, weights_entry,
 };
+use super::read::{any_error, by_uid, has_item, try_read};
+use super::{Chain, ChainError, Head, PALLET};
 use crate::metagraph::Metagraph;
 use crate::scoring::trust::{self, Prediction, WatchInput};
 
@@ -159,8 +161,7 @@ impl Chain {
             let has = |name| has_item(&metadata, name);
             let stake_kind = if has("TotalHotkeyAlpha") {
                 let tao_weight = if has("TaoWeight") {
-                    let address = dynamic::storage::<(), Value>(PALLET, "TaoWeight");
-                    try_read(&storage, address, "TaoWeight", ())
+                    try_read(&storage, tao_weight(), "TaoWeight", ())
                         .await?
                         .as_ref()
                         .and_then(number)
@@ -282,32 +283,4 @@ fn number<T>(v: &Value<T>) -> Option<u64> {
         ValueDef::Composite(Composite::Named(fields)) if fields.len() == 1 => number(&fields[0].1),
         _ => None,
     }
-}
-
-/// A `Vec<u16>` item keyed by netuid (`Consensus`, `ValidatorTrust`).
-pub fn storage_vec_u16(
-    pallet: &str,
-    name: &str,
-) -> subxt::storage::DynamicAddress<(u16,), Vec<u16>> {
-    dynamic::storage(pallet, name)
-}
-
-/// `Weights(netuid, uid) -> Vec<(uid, u16)>`.
-pub fn weights_entry() -> subxt::storage::DynamicAddress<(u16, u16), Vec<(u16, u16)>> {
-    dynamic::storage(PALLET, "Weights")
-}
-
-/// `BlockAtRegistration(netuid, uid) -> block`.
-pub fn block_at_registration_entry() -> subxt::storage::DynamicAddress<(u16, u16), u64> {
-    dynamic::storage(PALLET, "BlockAtRegistration")
-}
-
-/// `TotalHotkeyStake(hotkey) -> rao` (the 2023 runtime).
-pub fn total_hotkey_stake() -> subxt::storage::DynamicAddress<(AccountId32,), Value> {
-    dynamic::storage(PALLET, "TotalHotkeyStake")
-}
-
-/// `TotalHotkeyAlpha(hotkey, netuid) -> alpha` (today's runtime).
-pub fn total_hotkey_alpha_entry() -> subxt::storage::DynamicAddress<(AccountId32, u16), Value> {
-    dynamic::storage(PALLET, "TotalHotkeyAlpha")
 }

@@ -24,16 +24,18 @@
 //! at once. So a dropped node never blocks the loop or crashes the process:
 //! the step that needed it logs and the next step tries again.
 
+mod addresses;
 mod config;
 mod consensus;
 mod error;
+mod read;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use subxt::backend::LegacyBackend;
 use subxt::config::RpcConfigFor;
-use subxt::dynamic::{self, Value};
+use subxt::dynamic::Value;
 use subxt::ext::scale_value::At;
 use subxt::rpcs::methods::LegacyRpcMethods;
 use subxt::rpcs::RpcClient;
@@ -43,13 +45,17 @@ use subxt::{OnlineClient, SubstrateConfig};
 
 pub use config::{ChainConfig, ChainConfigBuilder};
 pub use consensus::ConsensusView;
-// Address builders, public only for `tests/it/chain.rs` (see below).
+// Public only for `tests/it/chain.rs` (see `addresses.rs`).
 #[doc(hidden)]
-pub use consensus::{
-    block_at_registration_entry, storage_vec_u16, total_hotkey_alpha_entry, total_hotkey_stake,
-    weights_entry,
+pub use addresses::{
+    axons, block_at_registration_entry, commit_reveal_version, commit_timelocked_weights_call,
+    keys, set_weights_call, storage_u16, storage_u64, storage_vec_u16, total_hotkey_alpha_entry,
+    total_hotkey_stake, uids, weights_entry,
 };
 pub use error::ChainError;
+
+use addresses::{storage_bool, storage_vec_bool, storage_vec_u64};
+use read::{any_error, by_uid, decode_error, has_item, if_present, read, read_error};
 
 use crate::metagraph::{AxonInfo, Metagraph, Neuron};
 use crate::wallet::Hotkey;
@@ -483,190 +489,6 @@ impl Chain {
     }
 }
 
-/// Reads an item the runtime may not have: `None` without asking when
-/// `present` is false (the metadata has no such item).
-async fn if_present<T>(
-    present: bool,
-    read: impl std::future::Future<Output = Result<T, ChainError>>,
-) -> Result<Option<T>, ChainError> {
-    if present {
-        read.await.map(Some)
-    } else {
-        Ok(None)
-    }
-}
-
-// The call and storage address builders below are public only so that
-// `tests/it/chain.rs` can encode each against real metadata (today's finney
-// and the testbed's) without a node; they are not part of the library's
-// surface, hence `#[doc(hidden)]`.
-
-/// `SubtensorModule.commit_timelocked_weights(netuid, commit, reveal_round,
-/// commit_reveal_version)`: weights timelock-encrypted to a drand round.
-#[doc(hidden)]
-pub fn commit_timelocked_weights_call(
-    netuid: u16,
-    commit: &[u8],
-    reveal_round: u64,
-    version: u16,
-) -> subxt::transactions::DynamicPayload<(u16, Vec<u8>, u64, u16)> {
-    dynamic::tx(
-        PALLET,
-        "commit_timelocked_weights",
-        (netuid, commit.to_vec(), reveal_round, version),
-    )
-}
-
-/// `CommitRevealWeightsVersion -> u16` (a plain item).
-#[doc(hidden)]
-pub fn commit_reveal_version() -> subxt::storage::DynamicAddress<(), u16> {
-    dynamic::storage(PALLET, "CommitRevealWeightsVersion")
-}
-
-/// `SubtensorModule.set_weights(netuid, dests, weights, version_key)`.
-#[doc(hidden)]
-pub fn set_weights_call(
-    netuid: u16,
-    uids: &[u16],
-    weights: &[u16],
-    version_key: u64,
-) -> subxt::transactions::DynamicPayload<(u16, Vec<u16>, Vec<u16>, u64)> {
-    dynamic::tx(
-        PALLET,
-        "set_weights",
-        (netuid, uids.to_vec(), weights.to_vec(), version_key),
-    )
-}
-
-/// `Keys(netuid, uid) -> hotkey`.
-#[doc(hidden)]
-pub fn keys() -> subxt::storage::DynamicAddress<(u16, u16), AccountId32> {
-    dynamic::storage(PALLET, "Keys")
-}
-
-/// `Axons(netuid, hotkey) -> AxonInfo`.
-#[doc(hidden)]
-pub fn axons() -> subxt::storage::DynamicAddress<(u16, AccountId32), Value> {
-    dynamic::storage(PALLET, "Axons")
-}
-
-/// `Uids(netuid, hotkey) -> uid`.
-#[doc(hidden)]
-pub fn uids() -> subxt::storage::DynamicAddress<(u16, AccountId32), u16> {
-    dynamic::storage(PALLET, "Uids")
-}
-
-/// Whether the runtime of `metadata` has the storage item `name`: the items
-/// a runtime added or dropped (commit-reveal, alpha stake) are read only
-/// where they exist.
-fn has_item(metadata: &subxt::Metadata, name: &str) -> bool {
-    metadata
-        .pallet_by_name(PALLET)
-        .and_then(|p| p.storage())
-        .and_then(|s| s.entry_by_name(name))
-        .is_some()
-}
-
-/// An item at the block of `storage`, or the metadata's default when
-/// nothing is stored; a failure names the item.
-async fn read<C, A>(
-    storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
-    address: A,
-    item: &'static str,
-    key: A::KeyParts,
-) -> Result<A::Value, ChainError>
-where
-    C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>,
-    A: subxt::storage::Address,
-{
-    storage
-        .fetch(address, key)
-        .await
-        .map_err(read_error(item))?
-        .decode()
-        .map_err(decode_error(item))
-}
-
-/// [`read`], but `None` when nothing is stored.
-async fn try_read<C, A>(
-    storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
-    address: A,
-    item: &'static str,
-    key: A::KeyParts,
-) -> Result<Option<A::Value>, ChainError>
-where
-    C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>,
-    A: subxt::storage::Address,
-{
-    storage
-        .try_fetch(address, key)
-        .await
-        .map_err(read_error(item))?
-        .map(|v| v.decode().map_err(decode_error(item)))
-        .transpose()
-}
-
-/// A map `Item(netuid, uid) -> V` read whole into `n` slots by uid, `None`
-/// where nothing is stored; a uid from `n` on is passed over (the subnet
-/// shrank between the reads, which are at one block: it cannot).
-async fn by_uid<C, V>(
-    storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
-    address: subxt::storage::DynamicAddress<(u16, u16), V>,
-    item: &'static str,
-    netuid: u16,
-    n: usize,
-) -> Result<Vec<Option<V>>, ChainError>
-where
-    C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>,
-    V: subxt::ext::scale_decode::DecodeAsType,
-{
-    let mut slots: Vec<Option<V>> = (0..n).map(|_| None).collect();
-    let mut entries = storage
-        .entry(address)
-        .map_err(read_error(item))?
-        .iter((netuid,))
-        .await
-        .map_err(read_error(item))?;
-    while let Some(kv) = entries.next().await {
-        let kv = kv.map_err(any_error)?;
-        let uid = kv
-            .key()
-            .map_err(any_error)?
-            .part(1)
-            .and_then(|p| p.decode_as::<u16>().ok().flatten())
-            .ok_or_else(|| decode_error(item)("a key without a uid"))?;
-        let value: V = kv.value().decode().map_err(decode_error(item))?;
-        if let Some(slot) = slots.get_mut(usize::from(uid)) {
-            *slot = Some(value);
-        }
-    }
-    Ok(slots)
-}
-
-/// A `u16` item keyed by netuid (`SubnetworkN`, `MinAllowedWeights`, ...).
-#[doc(hidden)]
-pub fn storage_u16(pallet: &str, name: &str) -> subxt::storage::DynamicAddress<(u16,), u16> {
-    dynamic::storage(pallet, name)
-}
-
-/// A `u64` item keyed by netuid (`WeightsVersionKey`, ...).
-#[doc(hidden)]
-pub fn storage_u64(pallet: &str, name: &str) -> subxt::storage::DynamicAddress<(u16,), u64> {
-    dynamic::storage(pallet, name)
-}
-
-fn storage_bool(pallet: &str, name: &str) -> subxt::storage::DynamicAddress<(u16,), bool> {
-    dynamic::storage(pallet, name)
-}
-
-fn storage_vec_bool(pallet: &str, name: &str) -> subxt::storage::DynamicAddress<(u16,), Vec<bool>> {
-    dynamic::storage(pallet, name)
-}
-
-fn storage_vec_u64(pallet: &str, name: &str) -> subxt::storage::DynamicAddress<(u16,), Vec<u64>> {
-    dynamic::storage(pallet, name)
-}
-
 /// An `AxonInfo` value, read by field name so that fields a later runtime
 /// adds are ignored. The ip is a u128: IPv4 in its low 32 bits.
 fn axon_info(value: &Value) -> Result<AxonInfo, ChainError> {
@@ -696,34 +518,6 @@ fn axon_info(value: &Value) -> Result<AxonInfo, ChainError> {
 
 fn rpc_error(e: subxt::rpcs::Error) -> ChainError {
     ChainError::Rpc(e.to_string())
-}
-
-fn any_error(e: impl std::fmt::Display) -> ChainError {
-    ChainError::Rpc(e.to_string())
-}
-
-/// A storage read that failed: on the wire (the connection may be broken),
-/// or in the metadata (the item is not there, its key does not encode): a
-/// runtime change, named by the item, and no reason to reconnect.
-fn read_error(item: &'static str) -> impl Fn(subxt::error::StorageError) -> ChainError {
-    use subxt::error::StorageError;
-    move |e| match e {
-        StorageError::CannotFetchValue(_)
-        | StorageError::CannotIterateValues(_)
-        | StorageError::StreamFailure(_) => ChainError::Rpc(e.to_string()),
-        other => ChainError::Storage {
-            item: format!("{PALLET}.{item}"),
-            message: other.to_string(),
-        },
-    }
-}
-
-/// A storage value that does not decode as the shape we expect.
-fn decode_error<E: std::fmt::Display>(item: &'static str) -> impl Fn(E) -> ChainError {
-    move |e| ChainError::Storage {
-        item: format!("{PALLET}.{item}"),
-        message: format!("does not decode: {e}"),
-    }
 }
 
 /// The chain's reason for refusing an included extrinsic, by name.

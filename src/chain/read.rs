@@ -1,0 +1,136 @@
+//! Reads at one block, each failure named by its storage item: a failure
+//! on the wire is `Rpc` (the connection may be broken, and is made again),
+//! one in the metadata (the item is not there, its value does not decode)
+//! is `Storage` (the runtime changed; no reconnect helps).
+
+use subxt::SubstrateConfig;
+
+use super::{ChainError, PALLET};
+
+/// Reads an item the runtime may not have: `None` without asking when
+/// `present` is false (the metadata has no such item).
+pub(super) async fn if_present<T>(
+    present: bool,
+    read: impl std::future::Future<Output = Result<T, ChainError>>,
+) -> Result<Option<T>, ChainError> {
+    if present {
+        read.await.map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Whether the runtime of `metadata` has the storage item `name`: the items
+/// a runtime added or dropped (commit-reveal, alpha stake) are read only
+/// where they exist.
+pub(super) fn has_item(metadata: &subxt::Metadata, name: &str) -> bool {
+    metadata
+        .pallet_by_name(PALLET)
+        .and_then(|p| p.storage())
+        .and_then(|s| s.entry_by_name(name))
+        .is_some()
+}
+
+/// An item at the block of `storage`, or the metadata's default when
+/// nothing is stored; a failure names the item.
+pub(super) async fn read<C, A>(
+    storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
+    address: A,
+    item: &'static str,
+    key: A::KeyParts,
+) -> Result<A::Value, ChainError>
+where
+    C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>,
+    A: subxt::storage::Address,
+{
+    storage
+        .fetch(address, key)
+        .await
+        .map_err(read_error(item))?
+        .decode()
+        .map_err(decode_error(item))
+}
+
+/// [`read`], but `None` when nothing is stored.
+pub(super) async fn try_read<C, A>(
+    storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
+    address: A,
+    item: &'static str,
+    key: A::KeyParts,
+) -> Result<Option<A::Value>, ChainError>
+where
+    C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>,
+    A: subxt::storage::Address,
+{
+    storage
+        .try_fetch(address, key)
+        .await
+        .map_err(read_error(item))?
+        .map(|v| v.decode().map_err(decode_error(item)))
+        .transpose()
+}
+
+/// A map `Item(netuid, uid) -> V` read whole into `n` slots by uid, `None`
+/// where nothing is stored; a uid from `n` on is passed over (the subnet
+/// shrank between the reads, which are at one block: it cannot).
+pub(super) async fn by_uid<C, V>(
+    storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
+    address: subxt::storage::DynamicAddress<(u16, u16), V>,
+    item: &'static str,
+    netuid: u16,
+    n: usize,
+) -> Result<Vec<Option<V>>, ChainError>
+where
+    C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>,
+    V: subxt::ext::scale_decode::DecodeAsType,
+{
+    let mut slots: Vec<Option<V>> = (0..n).map(|_| None).collect();
+    let mut entries = storage
+        .entry(address)
+        .map_err(read_error(item))?
+        .iter((netuid,))
+        .await
+        .map_err(read_error(item))?;
+    while let Some(kv) = entries.next().await {
+        let kv = kv.map_err(any_error)?;
+        let uid = kv
+            .key()
+            .map_err(any_error)?
+            .part(1)
+            .and_then(|p| p.decode_as::<u16>().ok().flatten())
+            .ok_or_else(|| decode_error(item)("a key without a uid"))?;
+        let value: V = kv.value().decode().map_err(decode_error(item))?;
+        if let Some(slot) = slots.get_mut(usize::from(uid)) {
+            *slot = Some(value);
+        }
+    }
+    Ok(slots)
+}
+
+pub(super) fn any_error(e: impl std::fmt::Display) -> ChainError {
+    ChainError::Rpc(e.to_string())
+}
+
+/// A storage read that failed: on the wire (the connection may be broken),
+/// or in the metadata (the item is not there, its key does not encode): a
+/// runtime change, named by the item, and no reason to reconnect.
+pub(super) fn read_error(item: &'static str) -> impl Fn(subxt::error::StorageError) -> ChainError {
+    use subxt::error::StorageError;
+    move |e| match e {
+        StorageError::CannotFetchValue(_)
+        | StorageError::CannotIterateValues(_)
+        | StorageError::StreamFailure(_) => ChainError::Rpc(e.to_string()),
+        other => ChainError::Storage {
+            item: format!("{PALLET}.{item}"),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// A storage value that does not decode as the shape we expect.
+pub(super) fn decode_error<E: std::fmt::Display>(item: &'static str) -> impl Fn(E) -> ChainError {
+    move |e| ChainError::Storage {
+        item: format!("{PALLET}.{item}"),
+        message: format!("does not decode: {e}"),
+    }
+}
