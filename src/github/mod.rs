@@ -14,6 +14,8 @@
 mod client;
 mod config;
 mod error;
+mod policy;
+mod urls;
 
 // Shared with the dendrite, so they live at the crate's root; kept here
 // under their old paths.
