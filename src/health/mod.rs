@@ -13,21 +13,21 @@
 //!
 //! All three answer at once as long as the event loop is not blocked.
 
+mod metrics;
+mod serve;
+
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use prometheus_client::encoding::text::encode;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::registry::{Registry, Unit};
+use prometheus_client::registry::Registry;
 use serde::Serialize;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 use crate::scoring::RoundReport;
+use metrics::Metrics;
+
+pub use serve::serve;
 
 /// What `/healthz` tells.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -133,33 +133,6 @@ pub struct ChainStatus {
     pub block: Option<u64>,
 }
 
-/// Counters and gauges of `/metrics`.
-struct Metrics {
-    rounds: Counter,
-    rounds_discarded: Counter,
-    step: Gauge,
-    ready: Gauge,
-    alive: Gauge,
-    tables_refused: Gauge,
-    round_seconds: Gauge<f64, AtomicU64>,
-    miners_scored: Counter,
-    miners_failed: Counter,
-    miners_timed_out: Counter,
-    github_requests: Counter,
-    github_retries: Counter,
-    github_rate_limit_waits: Counter,
-    dendrite_answered: Counter,
-    dendrite_failed: Counter,
-    weights_submitted: Counter,
-    weights_refused: Counter,
-    event_loop_lag_seconds: Gauge<f64, AtomicU64>,
-    chain_connected: Gauge,
-    last_weights_block: Gauge,
-    validator_trust: Gauge<f64, AtomicU64>,
-    predicted_trust: Gauge<f64, AtomicU64>,
-    consensus_distance: Gauge<f64, AtomicU64>,
-}
-
 /// What the loop says of its own progress and troubles, besides `Status`.
 #[derive(Default)]
 struct Watch {
@@ -188,147 +161,12 @@ impl Default for Board {
 impl Board {
     /// An empty board with every metric registered.
     pub fn new() -> Board {
-        let metrics = Metrics {
-            rounds: Counter::default(),
-            rounds_discarded: Counter::default(),
-            step: Gauge::default(),
-            ready: Gauge::default(),
-            alive: Gauge::default(),
-            tables_refused: Gauge::default(),
-            round_seconds: Gauge::default(),
-            miners_scored: Counter::default(),
-            miners_failed: Counter::default(),
-            miners_timed_out: Counter::default(),
-            github_requests: Counter::default(),
-            github_retries: Counter::default(),
-            github_rate_limit_waits: Counter::default(),
-            dendrite_answered: Counter::default(),
-            dendrite_failed: Counter::default(),
-            weights_submitted: Counter::default(),
-            weights_refused: Counter::default(),
-            event_loop_lag_seconds: Gauge::default(),
-            chain_connected: Gauge::default(),
-            last_weights_block: Gauge::default(),
-            validator_trust: Gauge::default(),
-            predicted_trust: Gauge::default(),
-            consensus_distance: Gauge::default(),
-        };
-        let mut r = Registry::with_prefix("gittensor");
-        let m = &metrics;
-        r.register("rounds", "Scoring rounds finished", m.rounds.clone());
-        r.register(
-            "rounds_discarded",
-            "Scoring rounds discarded because the validator's side failed (GitHub or axons unreachable)",
-            m.rounds_discarded.clone(),
-        );
-        r.register("step", "The loop's step", m.step.clone());
-        r.register(
-            "ready",
-            "1 when the weights this process would set now are right (/readyz 200)",
-            m.ready.clone(),
-        );
-        r.register(
-            "alive",
-            "1 while the loop makes progress (/healthz 200)",
-            m.alive.clone(),
-        );
-        r.register(
-            "tables_refused",
-            "Weight tables refused (the last good one in use)",
-            m.tables_refused.clone(),
-        );
-        r.register_with_unit(
-            "round_duration",
-            "Wall time of the last round",
-            Unit::Seconds,
-            m.round_seconds.clone(),
-        );
-        r.register(
-            "miners_scored",
-            "Miners scored without a failure reason",
-            m.miners_scored.clone(),
-        );
-        r.register(
-            "miners_failed",
-            "Miners that failed (no PAT, account, timeout, ...)",
-            m.miners_failed.clone(),
-        );
-        r.register(
-            "miners_timed_out",
-            "Miners past their deadline",
-            m.miners_timed_out.clone(),
-        );
-        r.register(
-            "github_requests",
-            "GitHub requests, retries included",
-            m.github_requests.clone(),
-        );
-        r.register(
-            "github_retries",
-            "GitHub requests that were retries",
-            m.github_retries.clone(),
-        );
-        r.register(
-            "github_rate_limit_waits",
-            "Waits for a GitHub rate limit",
-            m.github_rate_limit_waits.clone(),
-        );
-        r.register(
-            "dendrite_answered",
-            "Axon queries that gave a PAT",
-            m.dendrite_answered.clone(),
-        );
-        r.register(
-            "dendrite_failed",
-            "uids whose axon gave no PAT",
-            m.dendrite_failed.clone(),
-        );
-        r.register(
-            "weights_submitted",
-            "Weights the chain accepted",
-            m.weights_submitted.clone(),
-        );
-        r.register(
-            "weights_refused",
-            "Weights the chain or node refused",
-            m.weights_refused.clone(),
-        );
-        r.register_with_unit(
-            "event_loop_lag_max",
-            "Largest event-loop lag in the last round",
-            Unit::Seconds,
-            m.event_loop_lag_seconds.clone(),
-        );
-        r.register(
-            "chain_connected",
-            "1 when the chain client is connected",
-            m.chain_connected.clone(),
-        );
-        r.register(
-            "last_weights_block",
-            "Block of the last weights the chain accepted",
-            m.last_weights_block.clone(),
-        );
-        r.register(
-            "validator_trust",
-            "The chain's validator trust for our uid (at the last resync)",
-            m.validator_trust.clone(),
-        );
-        r.register(
-            "predicted_trust",
-            "The trust the last weights set would get against the chain's consensus",
-            m.predicted_trust.clone(),
-        );
-        r.register(
-            "consensus_distance",
-            "Share of the last weights set above the chain's consensus",
-            m.consensus_distance.clone(),
-        );
+        let (metrics, registry) = Metrics::registered();
         Board {
             status: Mutex::new(Status::default()),
             watch: Mutex::new(Watch::default()),
             metrics,
-            registry: r,
+            registry,
         }
     }
 
@@ -545,81 +383,6 @@ impl Board {
         let _ = encode(&mut out, &self.registry);
         out
     }
-}
-
-/// Binds `addr` and serves `/healthz`, `/readyz` and `/metrics` from `board` until the
-/// runtime stops. Returns the bound address (useful with port 0).
-pub async fn serve(addr: SocketAddr, board: Arc<Board>) -> std::io::Result<SocketAddr> {
-    let listener = TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut conn, _)) = listener.accept().await else {
-                continue;
-            };
-            let board = board.clone();
-            tokio::spawn(async move {
-                let Some(request) = read_request_line(&mut conn).await else {
-                    return;
-                };
-                let request = &request[..];
-                let is = |path: &[u8]| {
-                    request.starts_with(path)
-                        && matches!(request.get(path.len()), Some(b' ' | b'?'))
-                };
-                let json = |status: Status| {
-                    let code = if status.problems.is_empty() {
-                        "200 OK"
-                    } else {
-                        "503 Service Unavailable"
-                    };
-                    let body = serde_json::to_string(&status).unwrap_or_default();
-                    (code, "application/json", body)
-                };
-                let (status, kind, body) = if is(b"GET /healthz") {
-                    json(board.status())
-                } else if is(b"GET /readyz") {
-                    json(board.readiness())
-                } else if is(b"GET /metrics") {
-                    (
-                        "200 OK",
-                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                        board.metrics_text(),
-                    )
-                } else {
-                    ("404 Not Found", "text/plain", String::new())
-                };
-                let reply = format!(
-                    "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = conn.write_all(reply.as_bytes()).await;
-                let _ = conn.shutdown().await;
-            });
-        }
-    });
-    Ok(local)
-}
-
-/// Reads until the request line is complete (a client may send it in
-/// pieces), at most 1 KiB and 5 s; `None` when it never completes.
-async fn read_request_line(conn: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
-    let mut buf = Vec::with_capacity(256);
-    let read = async {
-        let mut chunk = [0u8; 256];
-        while !buf.contains(&b'\n') && buf.len() < 1024 {
-            let n = conn.read(&mut chunk).await.ok()?;
-            if n == 0 {
-                break;
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        Some(())
-    };
-    tokio::time::timeout(std::time::Duration::from_secs(5), read)
-        .await
-        .ok()??;
-    Some(buf)
 }
 
 #[cfg(test)]
