@@ -11,6 +11,7 @@
 //! give the same report on the same data.
 
 pub mod bridge;
+mod heartbeat;
 mod miner;
 mod pats;
 mod record;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use crate::github::Pat;
+pub use heartbeat::{Heartbeat, Lag};
 pub use miner::{evaluate_miner, MinerInput, PhaseTimes};
 pub use pats::{query_pats, query_pats_blocking, PatQuery, EVERY_UID_AT_ONCE};
 pub use record::Recorder;
@@ -329,80 +331,6 @@ async fn evaluate_with_deadline(
 
 fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
-/// A task that ticks every `interval` and records how late each tick was:
-/// a tick is late exactly when something held the event loop.
-pub struct Heartbeat {
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Lag>,
-}
-
-/// Event-loop lag seen by a [`Heartbeat`], in milliseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Lag {
-    /// The largest lag of any tick.
-    pub max_ms: f64,
-    /// The 99th percentile (to 0.1 ms; 1 s when over 1 s).
-    pub p99_ms: f64,
-}
-
-/// Lag histogram buckets: 0.1 ms wide, the last one holds all beyond 1 s.
-const LAG_BUCKETS: usize = 10_001;
-
-impl Heartbeat {
-    /// Starts ticking on the current runtime.
-    pub fn start(interval: Duration) -> Heartbeat {
-        let (stop, mut stopped) = tokio::sync::oneshot::channel();
-        let task = tokio::spawn(async move {
-            // A fixed histogram: a 2-hour round ticks over a million times.
-            let mut buckets = vec![0u32; LAG_BUCKETS];
-            let (mut ticks, mut max) = (0u64, Duration::ZERO);
-            let mut record = |lag: Duration| {
-                max = max.max(lag);
-                ticks += 1;
-                let bucket = usize::try_from(lag.as_micros() / 100).unwrap_or(usize::MAX);
-                buckets[bucket.min(LAG_BUCKETS - 1)] += 1;
-            };
-            loop {
-                let due = tokio::time::Instant::now() + interval;
-                tokio::select! {
-                    _ = tokio::time::sleep_until(due) => {
-                        record(tokio::time::Instant::now().saturating_duration_since(due));
-                    }
-                    _ = &mut stopped => {
-                        // A tick overdue when the stop came is the lag of
-                        // whatever held the loop until now: count it.
-                        let now = tokio::time::Instant::now();
-                        if now > due {
-                            record(now - due);
-                        }
-                        break;
-                    }
-                }
-            }
-            let p99_rank = ticks - ticks / 100;
-            let mut seen = 0u64;
-            let p99_bucket = buckets
-                .iter()
-                .position(|&n| {
-                    seen += u64::from(n);
-                    seen >= p99_rank.max(1)
-                })
-                .unwrap_or(0);
-            Lag {
-                max_ms: max.as_secs_f64() * 1000.0,
-                p99_ms: p99_bucket as f64 / 10.0,
-            }
-        });
-        Heartbeat { stop, task }
-    }
-
-    /// Stops ticking and returns what it saw.
-    pub async fn stop(self) -> Lag {
-        let _ = self.stop.send(());
-        self.task.await.unwrap_or_default()
-    }
 }
 
 /// Miners done out of the total, in the log every tenth. Through the log
