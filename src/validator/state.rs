@@ -1,8 +1,8 @@
 //! What `validate`'s loop holds between steps, whatever its neurons: the
 //! settings, the metagraph of the last sync and this validator's uid in
-//! it, the scores, the board; and how a weights attempt ended. (Below both
-//! the loop, `steps.rs`, and the neurons it is written against,
-//! `neurons.rs`, so that neither imports the other's user.)
+//! it, the scores, the board; and how a weights attempt ended. It sits
+//! below both the loop (`steps.rs`) and the interface the loop is written
+//! against (`neurons.rs`), so that no file imports one that imports it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
