@@ -55,7 +55,7 @@ pub use addresses::{
 pub use error::ChainError;
 
 use addresses::{storage_bool, storage_vec_bool, storage_vec_u64};
-use read::{any_error, by_uid, decode_error, has_item, if_present, read, read_error};
+use read::{any_error, by_uid, entries, has_item, if_present, read, try_read};
 
 use crate::metagraph::{AxonInfo, Metagraph, Neuron};
 use crate::wallet::Hotkey;
@@ -281,13 +281,7 @@ impl Chain {
         let account = AccountId32(hotkey.public_key());
         self.with_api("reading the hotkey's uid", |_, api| async move {
             let at = api.at_block(at.hash).await.map_err(any_error)?;
-            let uid = at
-                .storage()
-                .try_fetch(uids(), (netuid, account))
-                .await
-                .map_err(read_error("Uids"))?;
-            uid.map(|v| v.decode().map_err(decode_error("Uids")))
-                .transpose()
+            try_read(&at.storage(), uids(), "Uids", (netuid, account)).await
         })
         .await
     }
@@ -298,29 +292,16 @@ impl Chain {
         self.with_api("reading the metagraph", |_, api| async move {
             let block = api.at_block(at.hash).await.map_err(any_error)?;
             let storage = block.storage();
-            let n: u16 = storage
-                .fetch(storage_u16(PALLET, "SubnetworkN"), (netuid,))
-                .await
-                .map_err(read_error("SubnetworkN"))?
-                .decode()
-                .map_err(decode_error("SubnetworkN"))?;
+            let n = read(
+                &storage,
+                storage_u16(PALLET, "SubnetworkN"),
+                "SubnetworkN",
+                (netuid,),
+            )
+            .await?;
             let hotkeys = by_uid(&storage, keys(), "Keys", netuid, usize::from(n)).await?;
             let mut served = std::collections::HashMap::new();
-            let mut stored = storage
-                .entry(axons())
-                .map_err(read_error("Axons"))?
-                .iter((netuid,))
-                .await
-                .map_err(read_error("Axons"))?;
-            while let Some(kv) = stored.next().await {
-                let kv = kv.map_err(any_error)?;
-                let hotkey = kv
-                    .key()
-                    .map_err(any_error)?
-                    .part(1)
-                    .and_then(|p| p.decode_as::<AccountId32>().ok().flatten())
-                    .ok_or(ChainError::Missing("hotkey in an Axons key"))?;
-                let value: Value = kv.value().decode().map_err(decode_error("Axons"))?;
+            for (hotkey, value) in entries(&storage, axons(), "Axons", netuid).await? {
                 served.insert(hotkey.0, axon_info(&value)?);
             }
             let permits = read(

@@ -32,7 +32,7 @@ pub(super) fn has_item(metadata: &subxt::Metadata, name: &str) -> bool {
 }
 
 /// An item at the block of `storage`, or the metadata's default when
-/// nothing is stored; a failure names the item.
+/// nothing is stored (subxt's `fetch`); a failure names the item.
 pub(super) async fn read<C, A>(
     storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
     address: A,
@@ -43,12 +43,12 @@ where
     C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>,
     A: subxt::storage::Address,
 {
-    storage
-        .fetch(address, key)
-        .await
-        .map_err(read_error(item))?
-        .decode()
-        .map_err(decode_error(item))
+    fetch(storage, address, item, key, Stored::OrDefault)
+        .await?
+        .ok_or_else(|| ChainError::Storage {
+            item: format!("{PALLET}.{item}"),
+            message: "not stored, and the metadata has no default".into(),
+        })
 }
 
 /// [`read`], but `None` when nothing is stored.
@@ -62,12 +62,74 @@ where
     C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>,
     A: subxt::storage::Address,
 {
-    storage
-        .try_fetch(address, key)
-        .await
-        .map_err(read_error(item))?
+    fetch(storage, address, item, key, Stored::Only).await
+}
+
+/// What a read takes when nothing is stored.
+enum Stored {
+    /// Nothing.
+    Only,
+    /// The metadata's default value, if it has one.
+    OrDefault,
+}
+
+async fn fetch<C, A>(
+    storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
+    address: A,
+    item: &'static str,
+    key: A::KeyParts,
+    stored: Stored,
+) -> Result<Option<A::Value>, ChainError>
+where
+    C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>,
+    A: subxt::storage::Address,
+{
+    let entry = storage.entry(address).map_err(read_error(item))?;
+    let value = entry.try_fetch(key).await.map_err(read_error(item))?;
+    let value = match stored {
+        Stored::Only => value,
+        Stored::OrDefault => value.or_else(|| entry.default_value()),
+    };
+    value
         .map(|v| v.decode().map_err(decode_error(item)))
         .transpose()
+}
+
+/// Every `Item(netuid, K) -> V` of a subnet, as (K, V): a double map read
+/// whole at the block of `storage`.
+pub(super) async fn entries<C, K, V>(
+    storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
+    address: subxt::storage::DynamicAddress<(u16, K), V>,
+    item: &'static str,
+    netuid: u16,
+) -> Result<Vec<(K, V)>, ChainError>
+where
+    C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>,
+    // A key of (netuid, K) that subxt can encode and iterate.
+    subxt::storage::DynamicAddress<(u16, K), V>:
+        subxt::storage::Address<KeyParts = (u16, K), Value = V>,
+    K: subxt::ext::scale_decode::DecodeAsType,
+    V: subxt::ext::scale_decode::DecodeAsType,
+{
+    let mut found = Vec::new();
+    let mut stream = storage
+        .entry(address)
+        .map_err(read_error(item))?
+        .iter((netuid,))
+        .await
+        .map_err(read_error(item))?;
+    while let Some(kv) = stream.next().await {
+        let kv = kv.map_err(any_error)?;
+        let key = kv
+            .key()
+            .map_err(any_error)?
+            .part(1)
+            .and_then(|p| p.decode_as::<K>().ok().flatten())
+            .ok_or_else(|| decode_error(item)("a key without its second part"))?;
+        let value: V = kv.value().decode().map_err(decode_error(item))?;
+        found.push((key, value));
+    }
+    Ok(found)
 }
 
 /// A map `Item(netuid, uid) -> V` read whole into `n` slots by uid, `None`
@@ -85,21 +147,7 @@ where
     V: subxt::ext::scale_decode::DecodeAsType,
 {
     let mut slots: Vec<Option<V>> = (0..n).map(|_| None).collect();
-    let mut entries = storage
-        .entry(address)
-        .map_err(read_error(item))?
-        .iter((netuid,))
-        .await
-        .map_err(read_error(item))?;
-    while let Some(kv) = entries.next().await {
-        let kv = kv.map_err(any_error)?;
-        let uid = kv
-            .key()
-            .map_err(any_error)?
-            .part(1)
-            .and_then(|p| p.decode_as::<u16>().ok().flatten())
-            .ok_or_else(|| decode_error(item)("a key without a uid"))?;
-        let value: V = kv.value().decode().map_err(decode_error(item))?;
+    for (uid, value) in entries(storage, address, item, netuid).await? {
         if let Some(slot) = slots.get_mut(usize::from(uid)) {
             *slot = Some(value);
         }
