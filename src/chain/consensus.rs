@@ -112,18 +112,13 @@ impl Chain {
             let block = api.at_block(at.hash).await.map_err(any_error)?;
             let storage = block.storage();
             // A vector the chain never wrote is empty.
-            let consensus: Vec<u16> = try_read(
-                &storage,
-                storage_vec_u16(PALLET, "Consensus"),
-                "Consensus",
-                (netuid,),
-            )
-            .await?
-            .unwrap_or_default();
+            let consensus: Vec<u16> =
+                try_read(&storage, storage_vec_u16(PALLET, "Consensus"), (netuid,))
+                    .await?
+                    .unwrap_or_default();
             let validator_trust: Vec<u16> = try_read(
                 &storage,
                 storage_vec_u16(PALLET, "ValidatorTrust"),
-                "ValidatorTrust",
                 (netuid,),
             )
             .await?
@@ -131,37 +126,27 @@ impl Chain {
             let permits: Vec<bool> = try_read(
                 &storage,
                 storage_vec_bool(PALLET, "ValidatorPermit"),
-                "ValidatorPermit",
                 (netuid,),
             )
             .await?
             .unwrap_or_default();
-            let last_update: Vec<u64> = try_read(
-                &storage,
-                storage_vec_u64(PALLET, "LastUpdate"),
-                "LastUpdate",
-                (netuid,),
-            )
-            .await?
-            .unwrap_or_default();
+            let last_update: Vec<u64> =
+                try_read(&storage, storage_vec_u64(PALLET, "LastUpdate"), (netuid,))
+                    .await?
+                    .unwrap_or_default();
             let n = hotkeys.len();
-            let block_at_registration: Vec<u64> = by_uid(
-                &storage,
-                block_at_registration_entry(),
-                "BlockAtRegistration",
-                netuid,
-                n,
-            )
-            .await?
-            .into_iter()
-            .map(Option::unwrap_or_default)
-            .collect();
+            let block_at_registration: Vec<u64> =
+                by_uid(&storage, block_at_registration_entry(), netuid, n)
+                    .await?
+                    .into_iter()
+                    .map(Option::unwrap_or_default)
+                    .collect();
             let permitted = |uid: usize| permits.get(uid).copied().unwrap_or(false);
             let metadata = block.metadata();
             let has = |name| has_item(&metadata, name);
             let stake_kind = if has("TotalHotkeyAlpha") {
                 let tao_weight = if has("TaoWeight") {
-                    try_read(&storage, tao_weight(), "TaoWeight", ())
+                    try_read(&storage, tao_weight(), ())
                         .await?
                         .as_ref()
                         .and_then(number)

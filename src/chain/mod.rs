@@ -281,7 +281,7 @@ impl Chain {
         let account = AccountId32(hotkey.public_key());
         self.with_api("reading the hotkey's uid", |_, api| async move {
             let at = api.at_block(at.hash).await.map_err(any_error)?;
-            try_read(&at.storage(), uids(), "Uids", (netuid, account)).await
+            try_read(&at.storage(), uids(), (netuid, account)).await
         })
         .await
     }
@@ -292,32 +292,20 @@ impl Chain {
         self.with_api("reading the metagraph", |_, api| async move {
             let block = api.at_block(at.hash).await.map_err(any_error)?;
             let storage = block.storage();
-            let n = read(
-                &storage,
-                storage_u16(PALLET, "SubnetworkN"),
-                "SubnetworkN",
-                (netuid,),
-            )
-            .await?;
-            let hotkeys = by_uid(&storage, keys(), "Keys", netuid, usize::from(n)).await?;
+            let n = read(&storage, storage_u16(PALLET, "SubnetworkN"), (netuid,)).await?;
+            let hotkeys = by_uid(&storage, keys(), netuid, usize::from(n)).await?;
             let mut served = std::collections::HashMap::new();
-            for (hotkey, value) in entries(&storage, axons(), "Axons", netuid).await? {
+            for (hotkey, value) in entries(&storage, axons(), netuid).await? {
                 served.insert(hotkey.0, axon_info(&value)?);
             }
             let permits = read(
                 &storage,
                 storage_vec_bool(PALLET, "ValidatorPermit"),
-                "ValidatorPermit",
                 (netuid,),
             )
             .await?;
-            let last_update = read(
-                &storage,
-                storage_vec_u64(PALLET, "LastUpdate"),
-                "LastUpdate",
-                (netuid,),
-            )
-            .await?;
+            let last_update =
+                read(&storage, storage_vec_u64(PALLET, "LastUpdate"), (netuid,)).await?;
             let mut neurons = Vec::with_capacity(hotkeys.len());
             for (uid, hotkey) in hotkeys.into_iter().enumerate() {
                 let hotkey = hotkey.ok_or(ChainError::Missing(
@@ -348,29 +336,21 @@ impl Chain {
             let block = api.at_block(at.hash).await.map_err(any_error)?;
             let storage = block.storage();
             let storage = &storage;
-            let u16_of = |name| read(storage, storage_u16(PALLET, name), name, (netuid,));
-            let u64_of = |name| read(storage, storage_u64(PALLET, name), name, (netuid,));
+            let u16_of = |name| read(storage, storage_u16(PALLET, name), (netuid,));
+            let u64_of = |name| read(storage, storage_u64(PALLET, name), (netuid,));
             let metadata = block.metadata();
             let has = |name| has_item(&metadata, name);
             let cr_enabled = "CommitRevealWeightsEnabled";
             let commit_reveal = if_present(
                 has(cr_enabled),
-                read(
-                    storage,
-                    storage_bool(PALLET, cr_enabled),
-                    cr_enabled,
-                    (netuid,),
-                ),
+                read(storage, storage_bool(PALLET, cr_enabled), (netuid,)),
             )
             .await?;
             let reveal_period_epochs =
                 if_present(has("RevealPeriodEpochs"), u64_of("RevealPeriodEpochs")).await?;
             let cr_version = "CommitRevealWeightsVersion";
-            let commit_reveal_version = if_present(
-                has(cr_version),
-                read(storage, commit_reveal_version(), cr_version, ()),
-            )
-            .await?;
+            let commit_reveal_version =
+                if_present(has(cr_version), read(storage, commit_reveal_version(), ())).await?;
             Ok(Hyperparameters {
                 min_allowed_weights: u16_of("MinAllowedWeights").await?,
                 max_weight_limit: u16_of("MaxWeightsLimit").await?,

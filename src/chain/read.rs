@@ -36,17 +36,17 @@ pub(super) fn has_item(metadata: &subxt::Metadata, name: &str) -> bool {
 pub(super) async fn read<C, A>(
     storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
     address: A,
-    item: &'static str,
     key: A::KeyParts,
 ) -> Result<A::Value, ChainError>
 where
     C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>,
     A: subxt::storage::Address,
 {
-    fetch(storage, address, item, key, Stored::OrDefault)
+    let item = item_name(&address);
+    fetch(storage, address, key, Stored::OrDefault)
         .await?
         .ok_or_else(|| ChainError::Storage {
-            item: format!("{PALLET}.{item}"),
+            item,
             message: "not stored, and the metadata has no default".into(),
         })
 }
@@ -55,14 +55,13 @@ where
 pub(super) async fn try_read<C, A>(
     storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
     address: A,
-    item: &'static str,
     key: A::KeyParts,
 ) -> Result<Option<A::Value>, ChainError>
 where
     C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>,
     A: subxt::storage::Address,
 {
-    fetch(storage, address, item, key, Stored::Only).await
+    fetch(storage, address, key, Stored::Only).await
 }
 
 /// What a read takes when nothing is stored.
@@ -76,7 +75,6 @@ enum Stored {
 async fn fetch<C, A>(
     storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
     address: A,
-    item: &'static str,
     key: A::KeyParts,
     stored: Stored,
 ) -> Result<Option<A::Value>, ChainError>
@@ -84,15 +82,21 @@ where
     C: subxt::client::OnlineClientAtBlockT<SubstrateConfig>,
     A: subxt::storage::Address,
 {
-    let entry = storage.entry(address).map_err(read_error(item))?;
-    let value = entry.try_fetch(key).await.map_err(read_error(item))?;
+    let item = item_name(&address);
+    let entry = storage.entry(address).map_err(read_error(&item))?;
+    let value = entry.try_fetch(key).await.map_err(read_error(&item))?;
     let value = match stored {
         Stored::Only => value,
         Stored::OrDefault => value.or_else(|| entry.default_value()),
     };
     value
-        .map(|v| v.decode().map_err(decode_error(item)))
+        .map(|v| v.decode().map_err(decode_error(&item)))
         .transpose()
+}
+
+/// `Pallet.Item`, as errors name it.
+fn item_name(address: &impl subxt::storage::Address) -> String {
+    format!("{}.{}", address.pallet_name(), address.entry_name())
 }
 
 /// Every `Item(netuid, K) -> V` of a subnet, as (K, V): a double map read
@@ -100,7 +104,6 @@ where
 pub(super) async fn entries<C, K, V>(
     storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
     address: subxt::storage::DynamicAddress<(u16, K), V>,
-    item: &'static str,
     netuid: u16,
 ) -> Result<Vec<(K, V)>, ChainError>
 where
@@ -111,13 +114,14 @@ where
     K: subxt::ext::scale_decode::DecodeAsType,
     V: subxt::ext::scale_decode::DecodeAsType,
 {
+    let item = item_name(&address);
     let mut found = Vec::new();
     let mut stream = storage
         .entry(address)
-        .map_err(read_error(item))?
+        .map_err(read_error(&item))?
         .iter((netuid,))
         .await
-        .map_err(read_error(item))?;
+        .map_err(read_error(&item))?;
     while let Some(kv) = stream.next().await {
         let kv = kv.map_err(any_error)?;
         let key = kv
@@ -125,8 +129,8 @@ where
             .map_err(any_error)?
             .part(1)
             .and_then(|p| p.decode_as::<K>().ok().flatten())
-            .ok_or_else(|| decode_error(item)("a key without its second part"))?;
-        let value: V = kv.value().decode().map_err(decode_error(item))?;
+            .ok_or_else(|| decode_error(&item)("a key without its second part"))?;
+        let value: V = kv.value().decode().map_err(decode_error(&item))?;
         found.push((key, value));
     }
     Ok(found)
@@ -138,7 +142,6 @@ where
 pub(super) async fn by_uid<C, V>(
     storage: &subxt::storage::StorageClient<'_, SubstrateConfig, C>,
     address: subxt::storage::DynamicAddress<(u16, u16), V>,
-    item: &'static str,
     netuid: u16,
     n: usize,
 ) -> Result<Vec<Option<V>>, ChainError>
@@ -147,7 +150,7 @@ where
     V: subxt::ext::scale_decode::DecodeAsType,
 {
     let mut slots: Vec<Option<V>> = (0..n).map(|_| None).collect();
-    for (uid, value) in entries(storage, address, item, netuid).await? {
+    for (uid, value) in entries(storage, address, netuid).await? {
         if let Some(slot) = slots.get_mut(usize::from(uid)) {
             *slot = Some(value);
         }
@@ -162,23 +165,23 @@ pub(super) fn any_error(e: impl std::fmt::Display) -> ChainError {
 /// A storage read that failed: on the wire (the connection may be broken),
 /// or in the metadata (the item is not there, its key does not encode): a
 /// runtime change, named by the item, and no reason to reconnect.
-pub(super) fn read_error(item: &'static str) -> impl Fn(subxt::error::StorageError) -> ChainError {
+fn read_error(item: &str) -> impl Fn(subxt::error::StorageError) -> ChainError + '_ {
     use subxt::error::StorageError;
     move |e| match e {
         StorageError::CannotFetchValue(_)
         | StorageError::CannotIterateValues(_)
         | StorageError::StreamFailure(_) => ChainError::Rpc(e.to_string()),
         other => ChainError::Storage {
-            item: format!("{PALLET}.{item}"),
+            item: item.to_string(),
             message: other.to_string(),
         },
     }
 }
 
 /// A storage value that does not decode as the shape we expect.
-pub(super) fn decode_error<E: std::fmt::Display>(item: &'static str) -> impl Fn(E) -> ChainError {
+fn decode_error<E: std::fmt::Display>(item: &str) -> impl Fn(E) -> ChainError + '_ {
     move |e| ChainError::Storage {
-        item: format!("{PALLET}.{item}"),
+        item: item.to_string(),
         message: format!("does not decode: {e}"),
     }
 }
