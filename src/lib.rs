@@ -41,5 +41,5 @@ pub mod scoring;
 #[cfg(feature = "testkit")]
 pub mod testaxon;
 pub mod token;
-mod ureq_error;
+mod transport;
 pub mod wallet;

@@ -57,20 +57,14 @@ impl fmt::Debug for Dendrite {
 impl Dendrite {
     /// A dendrite signing with `hotkey`.
     pub fn new(hotkey: Hotkey, config: DendriteConfig) -> Dendrite {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(config.timeout()))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .proxy(None)
-            .user_agent(config.user_agent())
-            // One query per axon per round, hours apart: nothing to reuse.
-            .max_idle_connections(0)
-            .input_buffer_size(config.input_buffer_size())
-            .output_buffer_size(config.output_buffer_size())
-            // The status line and headers must fit in the input buffer.
-            .max_response_header_size(config.input_buffer_size())
-            .build()
-            .into();
+        // One query per axon per round, hours apart: no connection to keep.
+        let agent = crate::transport::agent(
+            config.timeout(),
+            config.user_agent(),
+            0,
+            config.input_buffer_size(),
+            config.output_buffer_size(),
+        );
         Dendrite {
             inner: Arc::new(Inner {
                 agent,

@@ -69,4 +69,4 @@ fn status_hint(status: u16) -> &'static str {
 
 impl std::error::Error for Error {}
 
-crate::ureq_error::from_ureq_error!(Error);
+crate::transport::from_ureq_error!(Error);

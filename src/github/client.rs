@@ -146,25 +146,18 @@ enum Page {
 impl Client {
     /// A client with `config`.
     pub fn new(config: ClientConfig) -> Client {
-        let agent_config = ureq::Agent::config_builder()
-            .timeout_global(Some(config.timeout()))
-            .http_status_as_error(false)
-            // Redirects are followed by hand, so the token goes only to the
-            // configured origin (ureq's SameHost ignores the port).
-            .max_redirects(0)
-            .proxy(None)
-            .user_agent(config.user_agent())
-            .max_idle_connections(config.max_idle_connections())
-            .max_idle_connections_per_host(config.max_idle_connections())
-            .input_buffer_size(config.input_buffer_size())
-            .output_buffer_size(config.output_buffer_size())
-            // The status line and headers must fit in the input buffer.
-            .max_response_header_size(config.input_buffer_size())
-            .build();
+        // One idle connection per miner in flight, all to the one host.
+        let agent = crate::transport::agent(
+            config.timeout(),
+            config.user_agent(),
+            config.max_idle_connections(),
+            config.input_buffer_size(),
+            config.output_buffer_size(),
+        );
         let origin = origin_of(config.base_url());
         Client {
             inner: Arc::new(Inner {
-                agent: agent_config.into(),
+                agent,
                 config,
                 origin,
                 users: Mutex::new(HashMap::new()),

@@ -80,4 +80,4 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-crate::ureq_error::from_ureq_error!(Error);
+crate::transport::from_ureq_error!(Error);
