@@ -1,6 +1,6 @@
 //! `validate`: the flags of the drop-in validator, checked and turned into
 //! the loop's settings (`validator::ValidateConfig`); the loop itself is
-//! `validator::steps`.
+//! `validator::validate` (its start) and `validator::steps`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,7 +15,7 @@ use super::common::{
     WatchArgs,
 };
 use super::{parse_addr, parse_duration};
-use crate::validator::{self, Failure, Settings, ValidateConfig};
+use crate::validator::{self, Failure, NeuronsFrom, Settings, ValidateConfig};
 
 /// gittensor's `__spec_version__` (1.0.0 -> 1000), the weights version key
 /// 2.0.7 sends (SCORING.md §11.4.6).
@@ -86,9 +86,12 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
         .state
         .clone()
         .unwrap_or_else(|| default_state_dir(&args));
-    let endpoint = match &args.metagraph {
-        Some(_) => None,
-        None => Some(args.chain.endpoint()?),
+    let neurons = match args.metagraph {
+        Some(path) => NeuronsFrom::File(path),
+        None => NeuronsFrom::Chain {
+            endpoint: args.chain.endpoint()?,
+            watch,
+        },
     };
     let steps_per_round = (args.scoring_interval.as_secs_f64() / args.step_interval.as_secs_f64())
         .round()
@@ -104,15 +107,13 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
             alpha: args.alpha,
         },
         hotkey,
-        endpoint,
-        metagraph: args.metagraph,
+        neurons,
         state_dir,
         health_addr: args.health_addr,
         cadence: Cadence {
             steps_per_round,
             epoch_length: args.epoch_length,
         },
-        watch,
         github,
     })
 }

@@ -27,20 +27,27 @@ pub(crate) struct ValidateConfig {
     pub(crate) settings: Settings,
     /// The validator's hotkey.
     pub(crate) hotkey: Hotkey,
-    /// The chain's endpoint; `None` with `metagraph`.
-    pub(crate) endpoint: Option<String>,
-    /// The neurons from this file instead of the chain.
-    pub(crate) metagraph: Option<PathBuf>,
+    /// Where the neurons come from.
+    pub(crate) neurons: NeuronsFrom,
     /// `state.json`, `report.json`, `weights.json`.
     pub(crate) state_dir: PathBuf,
     /// Where `/healthz`, `/readyz` and `/metrics` are served.
     pub(crate) health_addr: Option<SocketAddr>,
     /// Rounds, resyncs and weights, in steps and blocks.
     pub(crate) cadence: Cadence,
-    /// When the consensus watch warns.
-    pub(crate) watch: WatchLimits,
     /// The GitHub side of the rounds.
     pub(crate) github: Github,
+}
+
+/// Where `validate`'s neurons come from, as the flags chose.
+pub(crate) enum NeuronsFrom {
+    /// Subtensor at this endpoint, watched for consensus with these limits.
+    Chain {
+        endpoint: String,
+        watch: WatchLimits,
+    },
+    /// `--metagraph FILE`: no chain, nothing submitted.
+    File(PathBuf),
 }
 
 /// The scalars of `validate`'s step loop.

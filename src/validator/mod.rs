@@ -45,7 +45,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-pub(crate) use config::{Github, RunConfig, Settings, Source, ValidateConfig};
+pub(crate) use config::{Github, NeuronsFrom, RunConfig, Settings, Source, ValidateConfig};
 pub(crate) use error::Failure;
 pub(crate) use persist::write_report;
 pub(crate) use round::{print_table, round_until_stopped, Round, RoundMiners, INTERRUPTED};

@@ -24,7 +24,7 @@ use gittensor_validator::dendrite::{Dendrite, DendriteConfig};
 use gittensor_validator::health::Concern;
 use gittensor_validator::inputs;
 
-use super::config::{Settings, ValidateConfig};
+use super::config::{NeuronsFrom, Settings, ValidateConfig};
 use super::metagraph_file::MetagraphFile;
 use super::neurons::Neurons;
 use super::on_chain::OnChain;
@@ -34,16 +34,12 @@ use super::{plural, runtime, serve_board, systemd, Failure, Shutdown};
 
 /// Runs the validator until `--rounds` is reached, a signal, or a fault
 /// that ends it (the hotkey deregistered, the state unwritable).
-pub(crate) fn validate(mut config: ValidateConfig) -> Result<(), Failure> {
-    match config.metagraph.take() {
-        Some(path) => validate_with(MetagraphFile(path), config),
-        None => {
-            let chain = Chain::new(
-                ChainConfig::builder()
-                    .endpoint(config.endpoint.take().unwrap_or_default())
-                    .build(),
-            );
-            validate_with(OnChain::new(chain, config.watch), config)
+pub(crate) fn validate(config: ValidateConfig) -> Result<(), Failure> {
+    match &config.neurons {
+        NeuronsFrom::File(path) => validate_with(MetagraphFile(path.clone()), config),
+        NeuronsFrom::Chain { endpoint, watch } => {
+            let chain = Chain::new(ChainConfig::builder().endpoint(endpoint.clone()).build());
+            validate_with(OnChain::new(chain, *watch), config)
         }
     }
 }
@@ -53,10 +49,8 @@ fn validate_with<N: Neurons>(neurons: N, config: ValidateConfig) -> Result<(), F
     let ValidateConfig {
         settings,
         hotkey,
-        // Taken by `validate` for the neurons.
-        endpoint: _,
-        metagraph: _,
-        watch: _,
+        // Read by `validate` for the neurons.
+        neurons: _,
         state_dir: dir,
         health_addr,
         cadence,
