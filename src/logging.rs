@@ -76,9 +76,16 @@ impl Log for Capped {
 /// wire-dumping targets capped, through the non-blocking [`Sink`]. Call
 /// once, first thing in `main`; call [`flush`] before the process exits.
 pub fn init() {
+    init_with(None);
+}
+
+/// [`init`], with `level` (the command line's) in place of `info` when
+/// `RUST_LOG` is not set: `RUST_LOG`, when set, wins.
+pub fn init_with(level: Option<LevelFilter>) {
     let sink = SINK.get_or_init(|| Sink::new(CAPACITY, std::io::stderr()));
+    let default = level.map_or_else(|| "info".to_string(), |l| l.to_string().to_lowercase());
     let mut builder =
-        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default));
     // env_logger colours a terminal only when it writes to it itself; the
     // sink writes for it, so ask for colours as it would have.
     if std::env::var_os("RUST_LOG_STYLE").is_none() {

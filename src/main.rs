@@ -11,9 +11,14 @@ use clap::Parser;
 use gittensor_validator::logging;
 
 fn main() -> ExitCode {
-    logging::init();
-    cli::ignore_empty_env();
-    let cli = match cli::Cli::try_parse() {
+    // Parsed before logging starts: the command line may set the level.
+    let emptied = cli::ignore_empty_env();
+    let parsed = cli::Cli::try_parse();
+    logging::init_with(parsed.as_ref().ok().and_then(cli::Cli::log_level));
+    for name in emptied {
+        log::debug!("{name} is set but empty: taken as not set");
+    }
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints usage to stderr itself: the logged lines first.

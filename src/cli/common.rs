@@ -1,7 +1,7 @@
 //! The options every scoring command takes, read and checked into the
 //! inputs of a round before anything runs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
@@ -13,6 +13,7 @@ use gittensor_validator::pipeline::{RoundOptions, DEFAULT_CONCURRENCY};
 use gittensor_validator::scoring::verdict::DEFAULT_DISCARD_THRESHOLD;
 use gittensor_validator::wallet::{hotkey_path, Hotkey};
 
+use super::database::{self, DatabaseArgs};
 use super::{parse_duration, parse_now};
 use crate::validator::{Failure, Github, RoundMiners, Source, Tables};
 
@@ -96,12 +97,21 @@ pub(crate) fn expand_home(path: &str) -> PathBuf {
 /// The GitHub side of a round: weight tables, where GitHub is, deadlines.
 #[derive(Args)]
 pub(crate) struct Common {
-    /// Master repositories, gittensor JSON format.
+    /// Master repositories, gittensor 2.0.7's JSON format. Defaults to
+    /// gittensor/validator/weights/master_repositories.json of the gittensor
+    /// checkout (--gittensor-dir).
     #[arg(long)]
-    pub(crate) repositories: PathBuf,
-    /// Language weights, gittensor JSON format.
+    pub(crate) repositories: Option<PathBuf>,
+    /// Language weights, gittensor 2.0.7's JSON format. Defaults to
+    /// gittensor/validator/weights/programming_languages.json of the
+    /// gittensor checkout (--gittensor-dir).
     #[arg(long)]
-    pub(crate) languages: PathBuf,
+    pub(crate) languages: Option<PathBuf>,
+    /// The gittensor 2.0.7 checkout whose weight tables are used when
+    /// --repositories or --languages is not given. Defaults to the current
+    /// directory when it is one.
+    #[arg(long, env = "GITTENSOR_DIR")]
+    pub(crate) gittensor_dir: Option<PathBuf>,
     /// REST and GraphQL base URL.
     #[arg(long, default_value = "https://api.github.com")]
     pub(crate) github_api_url: String,
@@ -135,6 +145,60 @@ pub(crate) struct Common {
     /// discarding off (every round folded, as 2.0.7 does).
     #[arg(long, default_value_t = DEFAULT_DISCARD_THRESHOLD)]
     pub(crate) discard_threshold: f64,
+    #[command(flatten)]
+    pub(crate) database: DatabaseArgs,
+}
+
+/// Where the weight tables are in a gittensor checkout.
+pub(crate) const WEIGHTS_DIR: &str = "gittensor/validator/weights";
+
+impl Common {
+    /// The two weight tables: the ones named, else those of the gittensor
+    /// checkout (`--gittensor-dir`, else the current directory when it is
+    /// one), which is logged. None found is bad usage (exit 2).
+    pub(crate) fn table_paths(&self) -> Result<(PathBuf, PathBuf), Failure> {
+        if let (Some(r), Some(l)) = (&self.repositories, &self.languages) {
+            return Ok((r.clone(), l.clone()));
+        }
+        let checkout = match &self.gittensor_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        };
+        let weights = checkout.join(WEIGHTS_DIR);
+        let mut taken = Vec::new();
+        let mut pick = |given: &Option<PathBuf>, file: &str, flag: &str| {
+            given.clone().map_or_else(
+                || {
+                    let path = weights.join(file);
+                    if path.is_file() {
+                        taken.push(path.display().to_string());
+                        Ok(path)
+                    } else {
+                        Err(Failure::Input(format!(
+                            "no {flag} given and no {} in the gittensor checkout {}: pass {flag} FILE, \
+                             or name a checkout of gittensor 2.0.7 with --gittensor-dir (env GITTENSOR_DIR), \
+                             or start from one",
+                            Path::new(WEIGHTS_DIR).join(file).display(),
+                            checkout.display()
+                        )))
+                    }
+                },
+                Ok,
+            )
+        };
+        let repositories = pick(
+            &self.repositories,
+            "master_repositories.json",
+            "--repositories",
+        )?;
+        let languages = pick(&self.languages, "programming_languages.json", "--languages")?;
+        log::info!(
+            "weight tables from the gittensor checkout {}: {}",
+            checkout.display(),
+            taken.join(", ")
+        );
+        Ok((repositories, languages))
+    }
 }
 
 /// `--alpha` is a moving-average weight: between 0 and 1.
@@ -184,7 +248,9 @@ pub(crate) fn prepare(c: &Common, source: &SourceArgs) -> Result<Prepared, Failu
 
 pub(crate) fn prepare_github(c: &Common) -> Result<Github, Failure> {
     let now = parse_now(c.now.as_deref())?;
-    let tables = Tables::load(&c.repositories, &c.languages)?;
+    database::start(&c.database);
+    let (repositories, languages) = c.table_paths()?;
+    let tables = Tables::load(&repositories, &languages)?;
     if c.concurrency == 0 {
         return Err(Failure::Input("--concurrency must be at least 1".into()));
     }

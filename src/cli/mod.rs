@@ -4,10 +4,12 @@
 //! `validator`.
 
 mod common;
+mod database;
 mod demo;
 mod run;
 mod score;
 mod status;
+mod upstream;
 mod validate;
 
 use std::time::Duration;
@@ -19,10 +21,18 @@ use time::OffsetDateTime;
 pub(crate) use crate::validator::Failure;
 pub(crate) use common::Common;
 
+/// `--version`: the release and the commit it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("GITTENSOR_BUILD_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "gittensor-validator",
-    version,
+    version = VERSION,
     about = "Scores gittensor miners' pull requests (release 2.0.7 rules)"
 )]
 pub(crate) struct Cli {
@@ -39,16 +49,30 @@ pub(crate) enum Command {
     /// Score the bundled sample round against a local GitHub-shaped server.
     Demo(demo::DemoArgs),
     /// The validator on the chain: metagraph, rounds, moving average, set_weights.
+    // A flag given twice takes its last value, as 2.0.7's argparse does.
+    #[command(args_override_self = true)]
     Validate(validate::ValidateArgs),
     /// Connect, read our trust and the subnet's validators, print, exit.
     Status(status::StatusArgs),
+}
+
+impl Cli {
+    /// The log level the command line asks for (`validate`'s
+    /// `--logging.*`), if any.
+    pub(crate) fn log_level(&self) -> Option<log::LevelFilter> {
+        match &self.command {
+            Command::Validate(args) => args.upstream.log_level(),
+            _ => None,
+        }
+    }
 }
 
 /// Unsets the environment variables our options read (`WALLET_NAME`,
 /// `SUBTENSOR_CHAIN_ENDPOINT`, ...) that are set but empty: upstream's
 /// `.env.example` leaves them so, and an empty value means "not set", not
 /// "the empty name". Call before parsing, while the process has one thread.
-pub(crate) fn ignore_empty_env() {
+/// Gives the names unset, for the log once it is up.
+pub(crate) fn ignore_empty_env() -> Vec<String> {
     use clap::CommandFactory;
     let command = Cli::command();
     let mut names: Vec<std::ffi::OsString> = Vec::new();
@@ -61,15 +85,14 @@ pub(crate) fn ignore_empty_env() {
     names.push("BT_LOGGING_LOGGING_DIR".into());
     names.sort();
     names.dedup();
+    let mut emptied = Vec::new();
     for name in names {
         if std::env::var_os(&name).is_some_and(|v| v.to_string_lossy().trim().is_empty()) {
-            log::debug!(
-                "{} is set but empty: taken as not set",
-                name.to_string_lossy()
-            );
             std::env::remove_var(&name);
+            emptied.push(name.to_string_lossy().into_owned());
         }
     }
+    emptied
 }
 
 /// Runs the parsed command line.

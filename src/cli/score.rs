@@ -15,7 +15,7 @@ use super::common::{prepare, SourceArgs};
 use super::Common;
 use crate::validator::{
     print_table, round_until_stopped, runtime, write_report, Failure, Round, RoundMiners, Shutdown,
-    INTERRUPTED,
+    Tables, INTERRUPTED,
 };
 
 #[derive(Args)]
@@ -79,7 +79,7 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
             RoundMiners::Axons(_, metagraph) => Some(metagraph),
             RoundMiners::Listed(_) => None,
         };
-        save_recording(dir, recorder, &args.common, metagraph, &report.now)?;
+        save_recording(dir, recorder, &p.github.tables, metagraph, &report.now)?;
     }
     // Written even when interrupted, to show what was done; the exit status
     // says it is not a finished round.
@@ -104,7 +104,7 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
 pub(crate) fn save_recording(
     dir: &Path,
     recorder: &Recorder,
-    c: &Common,
+    tables: &Tables,
     metagraph: Option<&Metagraph>,
     now: &str,
 ) -> Result<(), Failure> {
@@ -127,9 +127,10 @@ pub(crate) fn save_recording(
             serde_json::to_string_pretty(&inputs::metagraph_json(m)).map_err(|e| fail(dir, &e))?;
         write("metagraph.json", text)?;
     }
+    let (repositories, languages) = tables.paths();
     for (name, from) in [
-        ("repositories.json", &c.repositories),
-        ("languages.json", &c.languages),
+        ("repositories.json", repositories),
+        ("languages.json", languages),
     ] {
         let text = std::fs::read_to_string(from).map_err(|e| fail(from, &e))?;
         write(name, text)?;

@@ -161,6 +161,11 @@ impl Tables {
         );
     }
 
+    /// The two files: master repositories, language weights.
+    pub(crate) fn paths(&self) -> (&Path, &Path) {
+        (&self.repos.path, &self.languages.path)
+    }
+
     /// The tables a round uses now.
     pub(crate) fn current(&self) -> (MasterRepositories, LanguageWeights) {
         (self.repos.table.clone(), self.languages.table.clone())

@@ -18,6 +18,7 @@ mod rules;
 mod state;
 mod status;
 mod store;
+mod switching;
 mod trust;
 mod util;
 mod validate;
