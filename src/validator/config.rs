@@ -31,6 +31,9 @@ pub(crate) struct ValidateConfig {
     pub(crate) neurons: NeuronsFrom,
     /// `state.json`, `report.json`, `weights.json`.
     pub(crate) state_dir: PathBuf,
+    /// Where a Python validator's `state.npz` is looked for: `state_dir`,
+    /// or the Python validator's folder for a dry run's own `state_dir`.
+    pub(crate) python_dir: PathBuf,
     /// Where `/healthz`, `/readyz` and `/metrics` are served.
     pub(crate) health_addr: Option<SocketAddr>,
     /// Rounds, resyncs and weights, in steps and blocks.

@@ -52,6 +52,7 @@ fn validate_with<N: Neurons>(neurons: N, config: ValidateConfig) -> Result<(), F
         // Read by `validate` for the neurons.
         neurons: _,
         state_dir: dir,
+        python_dir,
         health_addr,
         cadence,
         github,
@@ -84,7 +85,7 @@ fn validate_with<N: Neurons>(neurons: N, config: ValidateConfig) -> Result<(), F
         else {
             return Ok(());
         };
-        let state = load_state(&dir, &metagraph).await?;
+        let state = load_state(&dir, &python_dir, &metagraph).await?;
         log::info!(
             "validating netuid {netuid} as uid {uid} ({}), {} uids, state in {}, step {}, a round every {} {}",
             hotkey.ss58(),
