@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicU64;
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
 /// Counters and gauges of `/metrics`.
@@ -64,6 +65,14 @@ impl Metrics {
             consensus_distance: Gauge::default(),
         };
         let mut r = Registry::with_prefix("gittensor");
+        r.register(
+            "build",
+            "The release and the commit this binary was built from",
+            Info::new(vec![
+                ("version".to_string(), super::VERSION.to_string()),
+                ("commit".to_string(), super::COMMIT.to_string()),
+            ]),
+        );
         let m = &metrics;
         r.register("rounds", "Scoring rounds finished", m.rounds.clone());
         r.register(

@@ -29,9 +29,19 @@ use metrics::Metrics;
 
 pub use serve::serve;
 
+/// The release this binary is.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The commit it was built from (`git rev-parse HEAD` at build time), or
+/// "unknown".
+pub const COMMIT: &str = env!("GITTENSOR_BUILD_COMMIT");
+
 /// What `/healthz` tells.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Status {
+    /// The release ([`VERSION`]).
+    pub version: &'static str,
+    /// The commit it was built from ([`COMMIT`]).
+    pub commit: &'static str,
     /// The loop's step (`validate`), or 0.
     pub step: u64,
     /// Rounds finished since the process started.
@@ -163,7 +173,11 @@ impl Board {
     pub fn new() -> Board {
         let (metrics, registry) = Metrics::registered();
         Board {
-            status: Mutex::new(Status::default()),
+            status: Mutex::new(Status {
+                version: VERSION,
+                commit: COMMIT,
+                ..Status::default()
+            }),
             watch: Mutex::new(Watch::default()),
             metrics,
             registry,

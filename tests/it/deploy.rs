@@ -1,7 +1,9 @@
 //! What `deploy/` ships, checked against the code: the Grafana dashboard
-//! queries only metrics that `/metrics` really exports. (The systemd unit
-//! and the pm2 script are checked by `scripts/check-deploy.sh`, which
-//! needs `systemd-analyze`.)
+//! and the Prometheus alert rules query only metrics that `/metrics` really
+//! exports, and the build's commit is what `--version`, `/healthz` and
+//! `gittensor_build_info` say. (The systemd unit, the pm2 script and the
+//! rules' syntax are checked by `scripts/check-deploy.sh`, which needs
+//! `systemd-analyze` and `promtool`.)
 
 use std::collections::BTreeSet;
 
@@ -90,4 +92,64 @@ fn the_check_sees_a_metric_that_does_not_exist() {
         names_in("rate(gittensor_github_requests_total{job=~\"x\"}[1h])"),
         vec!["gittensor_github_requests_total"]
     );
+}
+
+#[test]
+fn every_alert_rule_names_a_metric_that_metrics_exports() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/prometheus-alerts.yml");
+    let rules = std::fs::read_to_string(path).unwrap();
+    let exprs: Vec<&str> = rules
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("expr:"))
+        .collect();
+    assert!(exprs.len() >= 5, "{exprs:?}");
+    let exported = exported();
+    let mut used = BTreeSet::new();
+    for e in &exprs {
+        for name in names_in(e) {
+            assert!(
+                exported.contains(&name),
+                "{e}: {name} is not exported; /metrics has {exported:?}"
+            );
+            used.insert(name);
+        }
+    }
+    for name in [
+        "gittensor_ready",
+        "gittensor_weights_submitted_total",
+        "gittensor_predicted_trust",
+    ] {
+        assert!(used.contains(name), "{name}: {used:?}");
+    }
+}
+
+#[test]
+fn metrics_healthz_and_version_carry_the_commit() {
+    use gittensor_validator::health::COMMIT;
+    let board = Board::new();
+    assert!(
+        board.metrics_text().contains(&format!(
+            "gittensor_build_info{{version=\"{}\",commit=\"{COMMIT}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{}",
+        board.metrics_text()
+    );
+    assert_eq!(board.status().commit, COMMIT);
+    let out = std::process::Command::new(crate::cli::BIN)
+        .arg("--version")
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&out.stdout);
+    assert!(version.contains(&format!("(commit {COMMIT})")), "{version}");
+    // Built from a git checkout (CI clones one): the commit is HEAD's.
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
+    if let Some(head) = head {
+        assert_eq!(COMMIT, String::from_utf8_lossy(&head.stdout).trim());
+    }
 }
