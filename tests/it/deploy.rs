@@ -153,3 +153,47 @@ fn metrics_healthz_and_version_carry_the_commit() {
         assert_eq!(COMMIT, String::from_utf8_lossy(&head.stdout).trim());
     }
 }
+
+/// The repository's own paths in a document: backticked names under its
+/// folders, and its top-level documents; not upstream's (a name right after
+/// "upstream's").
+fn repo_paths(text: &str) -> BTreeSet<String> {
+    let roots = [
+        "deploy/", "scripts/", "docs/", "sample/", "tests/", "src/", ".ci/",
+    ];
+    let pieces: Vec<&str> = text.split('`').collect();
+    pieces
+        .iter()
+        .enumerate()
+        .skip(1)
+        .step_by(2)
+        .filter(|(i, _)| !pieces[i - 1].ends_with("upstream's "))
+        .flat_map(|(_, code)| code.split_whitespace())
+        .map(|w| w.trim_end_matches([',', ')', ';', ':']))
+        .filter(|w| {
+            roots.iter().any(|r| w.starts_with(r)) || (w.ends_with(".md") && !w.contains('/'))
+        })
+        .map(|w| w.split(['[', '<']).next().unwrap_or(w).to_string())
+        .collect()
+}
+
+#[test]
+fn every_file_the_readme_names_exists() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for doc in ["README.md", "TESTING.md"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        let named = repo_paths(&text);
+        assert!(named.contains("docs/SCORING.md"), "{doc}: {named:?}");
+        for path in &named {
+            assert!(
+                root.join(path).exists(),
+                "{doc} names {path}, which is not in the repository"
+            );
+        }
+    }
+    let seen = repo_paths("see `SCORING.md`, `deploy/x.sh` and upstream's `scripts/y.sh`");
+    assert_eq!(
+        seen,
+        BTreeSet::from(["SCORING.md".into(), "deploy/x.sh".into()])
+    );
+}
