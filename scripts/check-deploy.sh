@@ -64,7 +64,7 @@ done
 [ "${args[0]}" = validate ] || fail "pm2 was not asked to run validate: ${started[*]}"
 # The binary takes the line, finds the tables, and stops at the wallet
 # (there is none here): exit 2 naming the hotkey file.
-said=$(cd "$checkout" && HOME=$work GITTENSOR_DIR=$checkout "$bin" "${args[@]}" 2>&1) && fail "validate ran without a wallet"
+said=$(cd "$checkout" && env -u RUST_LOG HOME=$work GITTENSOR_DIR=$checkout "$bin" "${args[@]}" 2>&1) && fail "validate ran without a wallet"
 grep -q "weight tables from the gittensor checkout $checkout" <<<"$said" || fail "no tables from the checkout: $said"
 grep -q "no hotkey file" <<<"$said" || fail "validate did not take the pm2 script's line: $said"
 pass "deploy/run_validator.sh starts validate from the checkout with a line it takes: ${args[*]}"
