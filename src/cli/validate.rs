@@ -152,7 +152,7 @@ fn state_dirs(args: &ValidateArgs) -> (PathBuf, PathBuf) {
     }
     let own = netuid.join(format!("{}-dry-run", args.upstream.neuron_name));
     log::info!(
-        "dry run: its state is kept in {} (it imports {}/state.npz at its first start), \
+        "dry run: its state is kept in {} (it imports {}/state.npz when that is newer, as at its first start), \
          not in the Python validator's folder, so that the switch later imports the Python \
          validator's state.npz as it is then; --state chooses another",
         own.display(),
