@@ -4,7 +4,6 @@
 //! from the same snapshot, the clock held at the same `now`). The rewards
 //! must be the same float64s, bit for bit.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::Value;
