@@ -413,6 +413,24 @@ mod tests {
     }
 
     #[test]
+    fn a_save_that_fails_is_said_until_one_succeeds() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the store's folder should be: nothing can be written.
+        let blocker = dir.path().join("state");
+        std::fs::write(&blocker, "").unwrap();
+        let store = FileStore::open(&blocker.join(FILE_NAME));
+        store.put("acme/widgets", 7, days_ago(1), false, &files(1, 10));
+        assert!(store.save(NOW).is_err());
+        let why = store.save_error().expect("the failure is kept");
+        assert!(why.contains("os error"), "{why}");
+        std::fs::remove_file(&blocker).unwrap();
+        // Kept in memory, written at the next save.
+        store.save(NOW).unwrap();
+        assert_eq!(store.save_error(), None);
+        assert_eq!(FileStore::open(&blocker.join(FILE_NAME)).len(), 1);
+    }
+
+    #[test]
     fn a_list_comes_back_exactly_as_it_went_in_after_a_save() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE_NAME);

@@ -440,6 +440,25 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_write_is_a_readiness_problem_naming_the_path_until_a_write_succeeds() {
+        let board = Board::new();
+        let path = Path::new("/var/lib/v/report.json");
+        board.write_failed(path, "Is a directory (os error 21)");
+        board.write_failed(path, "No space left on device (os error 28)");
+        assert_eq!(
+            board.readiness_problems(),
+            vec!["cannot write /var/lib/v/report.json: No space left on device (os error 28); the state in memory is kept and written again at the next round"]
+        );
+        let text = board.metrics_text();
+        assert!(text.contains("gittensor_write_failures_total 2"), "{text}");
+        assert!(text.contains("gittensor_writes_failing 1"), "{text}");
+        assert!(board.written(path));
+        assert!(!board.written(path), "already cleared");
+        assert!(board.readiness_problems().is_empty());
+        assert!(board.metrics_text().contains("gittensor_writes_failing 0"));
+    }
+
+    #[test]
     fn readiness_lists_each_concern_until_it_is_cleared() {
         let board = Board::new();
         assert!(board.readiness_problems().is_empty());
