@@ -26,6 +26,15 @@ said=$(systemd-analyze verify "$work/gittensor-validator.service" 2>&1) || fail 
 [ -z "$said" ] || fail "systemd-analyze verify says: $said"
 pass "$unit verifies"
 
+# ---- the unit's exposure: `systemd-analyze security` under 4 (issue 22) ----
+security=$(systemd-analyze security --offline=true "$unit" 2>&1) || fail "systemd-analyze security: $security"
+score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9][0-9.]*\) .*/\1/p' <<<"$security")
+[ -n "$score" ] || fail "systemd-analyze security gave no score: $security"
+awk -v s="$score" 'BEGIN { exit !(s < 4) }' ||
+  fail "$unit: exposure $score, 4 or more: harden it (systemd-analyze security --offline=true $unit)"
+pass "$unit: exposure $score, under 4"
+# ---- end of the exposure check ----
+
 help=$("$bin" validate --help)
 for flag in $(cat "$unit" deploy/run_validator.sh | grep -v '^ *#' | grep -oE -- '--[a-z][a-z._-]+' | sort -u); do
   case "$flag" in --kill-timeout|--name|--stop-exit-codes|--silent) continue ;; esac

@@ -158,7 +158,7 @@ impl FakeHub {
             snapshot: std::sync::RwLock::new(Arc::new(snapshot)),
             latency,
             faults,
-            recording: AtomicBool::new(true),
+            recording: AtomicBool::new(false),
             log: Mutex::new(Vec::new()),
         });
         let shared = state.clone();
@@ -183,16 +183,26 @@ impl FakeHub {
         format!("http://{}", self.server.addr())
     }
 
-    /// Whether requests are kept for [`FakeHub::requests`]. On by default;
-    /// a long soak turns it off so the log does not grow without end.
+    /// Whether requests are kept for [`FakeHub::requests`]. Off by
+    /// default: a test that looks at the requests asks for them, and a
+    /// replay or a soak that runs for hours keeps nothing (each request
+    /// kept, with its body, is memory that only grows).
     #[cfg(feature = "testkit")]
     pub fn set_recording(&self, on: bool) {
         self.state.recording.store(on, Ordering::SeqCst);
     }
 
-    /// Every request seen so far (while recording).
+    /// Every request seen while recording ([`FakeHub::set_recording`]).
+    ///
+    /// # Panics
+    /// When recording is off: a test that forgot to ask would see no
+    /// requests and could pass for the wrong reason.
     #[cfg(feature = "testkit")]
     pub fn requests(&self) -> Vec<RequestInfo> {
+        assert!(
+            self.state.recording.load(Ordering::SeqCst),
+            "FakeHub::requests: call set_recording(true) first"
+        );
         self.state
             .log
             .lock()

@@ -141,6 +141,8 @@ pub struct FileStore {
     entries: Mutex<HashMap<Key, Entry>>,
     hits: AtomicU64,
     changed: AtomicBool,
+    /// Why the last save failed, until one succeeds.
+    save_error: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for FileStore {
@@ -169,6 +171,7 @@ impl FileStore {
             entries: Mutex::new(HashMap::new()),
             hits: AtomicU64::new(0),
             changed: AtomicBool::new(false),
+            save_error: Mutex::new(None),
         };
         let file = match std::fs::File::open(path) {
             Ok(file) => file,
@@ -281,6 +284,21 @@ impl FileStore {
         self.changed.store(true, Ordering::Relaxed);
     }
 
+    /// The file it is kept in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Why the last [`FileStore::save`] failed (the OS error), or `None`
+    /// when it succeeded or none was tried: the loop shows it on
+    /// `/readyz`.
+    pub fn save_error(&self) -> Option<String> {
+        self.save_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Lists taken from the store since it was opened.
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::Relaxed)
@@ -335,6 +353,8 @@ impl FileStore {
         if written.is_err() {
             self.changed.store(true, Ordering::Relaxed);
         }
+        *self.save_error.lock().unwrap_or_else(|e| e.into_inner()) =
+            written.as_ref().err().map(ToString::to_string);
         written
     }
 }
@@ -390,6 +410,24 @@ mod tests {
 
     fn days_ago(d: i64) -> OffsetDateTime {
         NOW - time::Duration::days(d)
+    }
+
+    #[test]
+    fn a_save_that_fails_is_said_until_one_succeeds() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the store's folder should be: nothing can be written.
+        let blocker = dir.path().join("state");
+        std::fs::write(&blocker, "").unwrap();
+        let store = FileStore::open(&blocker.join(FILE_NAME));
+        store.put("acme/widgets", 7, days_ago(1), false, &files(1, 10));
+        assert!(store.save(NOW).is_err());
+        let why = store.save_error().expect("the failure is kept");
+        assert!(why.contains("os error"), "{why}");
+        std::fs::remove_file(&blocker).unwrap();
+        // Kept in memory, written at the next save.
+        store.save(NOW).unwrap();
+        assert_eq!(store.save_error(), None);
+        assert_eq!(FileStore::open(&blocker.join(FILE_NAME)).len(), 1);
     }
 
     #[test]

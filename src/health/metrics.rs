@@ -34,6 +34,8 @@ pub(super) struct Metrics {
     pub(super) validator_trust: Gauge<f64, AtomicU64>,
     pub(super) predicted_trust: Gauge<f64, AtomicU64>,
     pub(super) consensus_distance: Gauge<f64, AtomicU64>,
+    pub(super) write_failures: Counter,
+    pub(super) writes_failing: Gauge,
 }
 
 impl Metrics {
@@ -63,6 +65,8 @@ impl Metrics {
             validator_trust: Gauge::default(),
             predicted_trust: Gauge::default(),
             consensus_distance: Gauge::default(),
+            write_failures: Counter::default(),
+            writes_failing: Gauge::default(),
         };
         let mut r = Registry::with_prefix("gittensor");
         r.register(
@@ -182,6 +186,16 @@ impl Metrics {
             "consensus_distance",
             "Share of the last weights set above the chain's consensus",
             m.consensus_distance.clone(),
+        );
+        r.register(
+            "write_failures",
+            "Writes of the state folder that failed (state, weights, report, PR-files store)",
+            m.write_failures.clone(),
+        );
+        r.register(
+            "writes_failing",
+            "Files of the state folder whose last write failed",
+            m.writes_failing.clone(),
         );
         (metrics, r)
     }

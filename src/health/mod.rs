@@ -17,6 +17,7 @@ mod metrics;
 mod serve;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -152,6 +153,8 @@ struct Watch {
     concerns: BTreeMap<Concern, String>,
     /// Since when the chain has been unreachable.
     chain_down_since: Option<Instant>,
+    /// Files of the state folder whose last write failed, and why.
+    failed_writes: BTreeMap<PathBuf, String>,
 }
 
 /// The shared board: the loop writes, the endpoint reads.
@@ -223,6 +226,12 @@ impl Board {
     pub fn readiness_problems(&self) -> Vec<String> {
         let watch = self.watch_mut();
         let mut problems: Vec<String> = watch.concerns.values().cloned().collect();
+        problems.extend(watch.failed_writes.iter().map(|(path, why)| {
+            format!(
+                "cannot write {}: {why}; the state in memory is kept and written again at the next round",
+                path.display()
+            )
+        }));
         if let Some(since) = watch.chain_down_since {
             let down = since.elapsed();
             if down > CHAIN_GRACE {
@@ -255,6 +264,31 @@ impl Board {
             Some(p) => watch.concerns.insert(concern, p),
             None => watch.concerns.remove(&concern),
         };
+    }
+
+    /// A write of `path` failed (`why`, the OS error): a readiness problem
+    /// naming the path until a later write of it succeeds, and one more
+    /// in `gittensor_write_failures_total`.
+    pub fn write_failed(&self, path: &Path, why: &str) {
+        self.metrics.write_failures.inc();
+        let mut watch = self.watch_mut();
+        watch
+            .failed_writes
+            .insert(path.to_path_buf(), why.to_string());
+        self.metrics
+            .writes_failing
+            .set(i64::try_from(watch.failed_writes.len()).unwrap_or(i64::MAX));
+    }
+
+    /// A write of `path` succeeded: its problem, if any, is over. True
+    /// when it was failing until now.
+    pub fn written(&self, path: &Path) -> bool {
+        let mut watch = self.watch_mut();
+        let was = watch.failed_writes.remove(path).is_some();
+        self.metrics
+            .writes_failing
+            .set(i64::try_from(watch.failed_writes.len()).unwrap_or(i64::MAX));
+        was
     }
 
     /// The number of refused weight tables, for `/metrics`.
@@ -417,6 +451,25 @@ mod tests {
             "{p:?}"
         );
         assert!(board.metrics_text().contains("gittensor_alive 0"));
+    }
+
+    #[test]
+    fn a_failed_write_is_a_readiness_problem_naming_the_path_until_a_write_succeeds() {
+        let board = Board::new();
+        let path = Path::new("/var/lib/v/report.json");
+        board.write_failed(path, "Is a directory (os error 21)");
+        board.write_failed(path, "No space left on device (os error 28)");
+        assert_eq!(
+            board.readiness_problems(),
+            vec!["cannot write /var/lib/v/report.json: No space left on device (os error 28); the state in memory is kept and written again at the next round"]
+        );
+        let text = board.metrics_text();
+        assert!(text.contains("gittensor_write_failures_total 2"), "{text}");
+        assert!(text.contains("gittensor_writes_failing 1"), "{text}");
+        assert!(board.written(path));
+        assert!(!board.written(path), "already cleared");
+        assert!(board.readiness_problems().is_empty());
+        assert!(board.metrics_text().contains("gittensor_writes_failing 0"));
     }
 
     #[test]

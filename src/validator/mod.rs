@@ -61,6 +61,55 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure::Other(format!("cannot start the runtime: {e}")))
 }
 
+/// Raises the soft limit of open files to the hard one, as long-running
+/// servers do: systemd and most shells start a process at a soft 1024,
+/// which 256 miners' GitHub and axon connections can reach. Logs both
+/// figures; a limit that cannot be read or raised is a warning, not a
+/// reason to stop.
+pub(crate) fn raise_open_files_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one plain struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        let e = std::io::Error::last_os_error();
+        log::warn!("open files: cannot read the limit ({e})");
+        return;
+    }
+    let figure = |n: libc::rlim_t| {
+        if n == libc::RLIM_INFINITY {
+            "unlimited".to_string()
+        } else {
+            n.to_string()
+        }
+    };
+    let (soft, hard) = (limit.rlim_cur, limit.rlim_max);
+    if soft == hard {
+        log::info!("open files: soft limit {} (the hard limit)", figure(soft));
+        return;
+    }
+    let raised = libc::rlimit {
+        rlim_cur: hard,
+        rlim_max: hard,
+    };
+    // SAFETY: setrlimit reads one plain struct we own.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+        log::info!(
+            "open files: soft limit raised from {} to the hard limit {}",
+            figure(soft),
+            figure(hard)
+        );
+    } else {
+        let e = std::io::Error::last_os_error();
+        log::warn!(
+            "open files: cannot raise the soft limit {} to the hard limit {} ({e})",
+            figure(soft),
+            figure(hard)
+        );
+    }
+}
+
 /// A wait as a person reads it (`1h55m`, `7m`, `40s`), and the UTC clock
 /// time it ends at (`16:35 UTC`).
 pub(crate) fn when(wait: Duration) -> (String, String) {

@@ -1,12 +1,24 @@
 //! What the loops keep on disk: `state.json`, `weights.json` and
 //! `report.json`, each written atomically (temp file, fsync, rename), the
 //! error naming the path.
+//!
+//! In the loops a write that fails (out of file descriptors, a full disk,
+//! an I/O error, a read-only remount) ends nothing: an unattended
+//! validator that stopped over it would be off the chain until someone
+//! came. It is logged with the path and the OS error, shown on `/readyz`
+//! and counted (`gittensor_write_failures_total`) until a later write of
+//! the same file succeeds; the loop keeps its state in memory and writes
+//! it again at its next save. The file on disk stays the last one written
+//! whole (the writes are atomic).
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use gittensor_validator::github::Client;
+use gittensor_validator::health::Board;
 use gittensor_validator::inputs;
+use gittensor_validator::pipeline::bridge;
 use gittensor_validator::scoring::state::ValidatorState;
 use gittensor_validator::scoring::RoundReport;
 
@@ -30,16 +42,70 @@ pub(crate) fn write_report(report: &RoundReport, target: &str) -> Result<(), Fai
     writeln!(out, "{json}").map_err(|e| Failure::Other(format!("stdout: {e}")))
 }
 
-/// Writes a `run` round's outcome: the report, the weights, then
-/// `state.json` last (its round counter is the commit point).
-pub(crate) fn save_round(
+/// A loop's write of `value` to `path` (pretty JSON, atomic, off the event
+/// loop). A failure is logged, shown on the board and counted, never
+/// returned: see the module's doc. True when written.
+pub(crate) async fn save_json<T>(board: &Board, path: PathBuf, value: T) -> bool
+where
+    T: serde::Serialize + Send + 'static,
+{
+    let p = path.clone();
+    let written =
+        bridge::blocking(move || inputs::write_json_atomic(&p, &value).map_err(|e| e.message))
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+    if let Err(why) = &written {
+        log::error!(
+            "{}: cannot write ({why}); the state in memory is kept and written again at the next round",
+            path.display()
+        );
+    }
+    noted(board, &path, written)
+}
+
+/// Puts the outcome of a write of `path` on the board; says when a file
+/// that could not be written is written again. True when written.
+fn noted(board: &Board, path: &Path, written: Result<(), String>) -> bool {
+    match written {
+        Ok(()) => {
+            if board.written(path) {
+                log::info!("{}: written again", path.display());
+            }
+            true
+        }
+        Err(why) => {
+            board.write_failed(path, &why);
+            false
+        }
+    }
+}
+
+/// Puts the last save of the client's PR-files store on the board (the
+/// pipeline saves it after each round and logs a failure itself).
+pub(crate) fn note_file_store(board: &Board, client: &Client) {
+    if let Some(store) = client.file_store() {
+        noted(board, store.path(), store.save_error().map_or(Ok(()), Err));
+    }
+}
+
+/// Writes a `run` round's outcome: the report, then the weights and the
+/// state ([`save_state`]). Each is tried whatever became of the others.
+/// True when the weights and the state were written.
+pub(crate) async fn save_round(
+    board: &Board,
     dir: &Path,
     state: &ValidatorState,
-    weights: &BTreeMap<u16, f64>,
-    report: &RoundReport,
-) -> Result<(), Failure> {
-    write_json(&dir.join("report.json"), report)?;
-    write_json(&dir.join("weights.json"), weights)?;
-    // Last: state.json names the round counter, so it is the commit point.
-    write_json(&dir.join("state.json"), state)
+    report: RoundReport,
+) -> bool {
+    save_json(board, dir.join("report.json"), report).await;
+    save_state(board, dir, state).await
+}
+
+/// Writes `run`'s weights, then `state.json` last (its round counter is the
+/// commit point), the latter tried even when the former failed: the state
+/// matters most. True when both were written.
+pub(crate) async fn save_state(board: &Board, dir: &Path, state: &ValidatorState) -> bool {
+    let weights: BTreeMap<u16, f64> = state.normalized();
+    let weights = save_json(board, dir.join("weights.json"), weights).await;
+    save_json(board, dir.join("state.json"), state.clone()).await && weights
 }

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use gittensor_validator::health::{Board, Concern, Due};
 use gittensor_validator::inputs;
-use gittensor_validator::pipeline::{bridge, MinerInput};
+use gittensor_validator::pipeline::MinerInput;
 use gittensor_validator::scoring::state::ValidatorState;
 
 use super::config::RunConfig;
-use super::persist::{save_round, write_json};
+use super::persist::{note_file_store, save_json, save_round, save_state};
 use super::round::print_table;
 use super::round::{round_budget, round_until_stopped, Round, RoundMiners, INTERRUPTED};
 use super::startup::following;
@@ -20,6 +20,7 @@ use super::{runtime, serve_board, systemd, when, Failure, Shutdown};
 
 /// Runs rounds on an interval until `--rounds` is reached or a signal.
 pub(crate) fn run_rounds(config: RunConfig) -> Result<(), Failure> {
+    super::raise_open_files_limit();
     let dir = &config.state_dir;
     std::fs::create_dir_all(dir).map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
     inputs::remove_stale_temps(dir, &["state.json", "weights.json", "report.json"]);
@@ -35,6 +36,7 @@ pub(crate) fn run_rounds(config: RunConfig) -> Result<(), Failure> {
             state,
             board,
             shutdown,
+            unsaved: false,
         };
         rounds.run().await
     });
@@ -51,6 +53,9 @@ struct Rounds {
     state: Option<ValidatorState>,
     board: Arc<Board>,
     shutdown: Shutdown,
+    /// The last save of the state failed: it is tried again at the next
+    /// round, even a discarded one.
+    unsaved: bool,
 }
 
 impl Rounds {
@@ -147,23 +152,26 @@ impl Rounds {
             return Ok(false);
         }
         let dir = self.config.state_dir.clone();
+        note_file_store(&self.board, &self.config.github.client);
+        // A write that fails is on /readyz and tried again at the next
+        // round; the round counts all the same.
         match self.config.github.judge(&mut report) {
             Err(why) => {
                 self.board.round_discarded(&why);
-                let rep = report.clone();
-                bridge::blocking(move || write_json(&dir.join("report.json"), &rep))
-                    .await
-                    .map_err(|e| Failure::Other(e.to_string()))??;
+                save_json(&self.board, dir.join("report.json"), report.clone()).await;
+                // The scores stay as they were, but a save of them that
+                // failed is tried again.
+                if self.unsaved {
+                    if let Some(state) = &self.state {
+                        self.unsaved = !save_state(&self.board, &dir, state).await;
+                    }
+                }
             }
             Ok(()) => {
                 // Every reward's uid is a miners-file uid, below n.
                 next.fold_round(&report.rewards, self.config.alpha)
                     .map_err(|e| Failure::Other(format!("moving average: {e}")))?;
-                let weights = next.normalized();
-                let (snapshot, rep) = (next.clone(), report.clone());
-                bridge::blocking(move || save_round(&dir, &snapshot, &weights, &rep))
-                    .await
-                    .map_err(|e| Failure::Other(e.to_string()))??;
+                self.unsaved = !save_round(&self.board, &dir, &next, report.clone()).await;
                 self.state = Some(next);
                 self.board.round(&report);
             }

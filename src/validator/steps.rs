@@ -7,10 +7,9 @@
 use std::time::Duration;
 
 use gittensor_validator::health::Due;
-use gittensor_validator::pipeline::bridge;
 
 use super::neurons::Neurons;
-use super::persist::write_json;
+use super::persist::{note_file_store, save_json};
 use super::round::print_table;
 use super::round::{round_budget, round_until_stopped, Round, RoundMiners, INTERRUPTED};
 use super::state::{Attempt, Validator};
@@ -43,7 +42,7 @@ impl<N: Neurons> Validator<N> {
                     return Ok(());
                 }
                 // A finished round is saved before anything waits.
-                self.save().await?;
+                self.save().await;
                 self.announce(true);
             }
             self.board.expect_progress(
@@ -61,12 +60,12 @@ impl<N: Neurons> Validator<N> {
                 attempt = N::end_step(self) => attempt?,
                 name = shutdown.wait() => {
                     log::info!("{name} during the chain sync: it is cut short, the state is saved, exiting");
-                    self.save().await?;
+                    self.save().await;
                     return Ok(());
                 }
             };
             self.state.step += 1;
-            self.save().await?;
+            self.save().await;
             if let Some(name) = self.shutdown.requested() {
                 log::info!("{name}: the step is finished and the state is saved, exiting");
                 return Ok(());
@@ -196,17 +195,14 @@ impl<N: Neurons> Validator<N> {
             },
         }
         print_table(&report);
-        let (dir, rep) = (self.dir.clone(), report);
-        bridge::blocking(move || write_json(&dir.join("report.json"), &rep))
-            .await
-            .map_err(|e| Failure::Other(e.to_string()))??;
+        note_file_store(&self.board, &self.github.client);
+        save_json(&self.board, self.dir.join("report.json"), report).await;
         Ok(RoundEnd::Done)
     }
 
-    pub(super) async fn save(&self) -> Result<(), Failure> {
-        let (dir, state) = (self.dir.clone(), self.state.clone());
-        bridge::blocking(move || write_json(&dir.join("state.json"), &state))
-            .await
-            .map_err(|e| Failure::Other(e.to_string()))?
+    /// Writes `state.json`. A failure ends nothing (`persist.rs`): the
+    /// state stays in memory and every later save writes it again.
+    pub(super) async fn save(&self) {
+        save_json(&self.board, self.dir.join("state.json"), self.state.clone()).await;
     }
 }

@@ -15,7 +15,7 @@ use gittensor_validator::scoring::weights::{weights_for_chain, WeightLimits};
 
 use super::neurons::Neurons;
 use super::on_chain::OnChain;
-use super::persist::write_json;
+use super::persist::save_json;
 use super::state::{Attempt, Validator};
 
 impl Validator<OnChain> {
@@ -296,12 +296,7 @@ impl<N: Neurons> Validator<N> {
             "max_weight_limit": limits.max_weight_limit,
             "version_key": self.args.version_key,
         });
-        let path = self.dir.join("weights.json");
-        match bridge::blocking(move || write_json(&path, &json)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => log::warn!("{e}"),
-            Err(e) => log::warn!("writing weights.json: {e}"),
-        }
+        save_json(&self.board, self.dir.join("weights.json"), json).await;
         Some((w.uids, w.weights))
     }
 }

@@ -63,6 +63,7 @@ fn validate_with<N: Neurons>(neurons: N, config: ValidateConfig) -> Result<(), F
         dendrite_timeout,
         ..
     } = settings;
+    super::raise_open_files_limit();
     std::fs::create_dir_all(&dir).map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
     inputs::remove_stale_temps(&dir, &["state.json", "weights.json", "report.json"]);
     gittensor_validator::filestore::keep_in_state_dir(&github.client, &dir);
@@ -121,7 +122,7 @@ fn validate_with<N: Neurons>(neurons: N, config: ValidateConfig) -> Result<(), F
         if let Some(block) = v.state.last_weights_block {
             v.board.last_weights_block(block);
         }
-        v.save().await?;
+        v.save().await;
         v.steps().await
     });
     systemd::stopping();

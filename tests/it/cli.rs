@@ -159,7 +159,7 @@ fn healthz(addr: SocketAddr) -> Option<(String, Duration)> {
     let started = Instant::now();
     let mut conn = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
     conn.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    conn.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
         .ok()?;
     let mut reply = String::new();
     conn.read_to_string(&mut reply).ok()?;
@@ -201,6 +201,7 @@ fn score_writes_the_report_of_a_slow_round() {
 #[test]
 fn healthz_answers_at_once_throughout_a_round() {
     let hub = FakeHub::start(round_snapshot(16), Duration::from_millis(100), None).unwrap();
+    hub.set_recording(true);
     let inputs = Inputs::new(16);
     let state = inputs.path("state");
     // Fewer miners at once than miners: the round takes several 100 ms turns.
@@ -597,6 +598,7 @@ fn score_record_then_replay_gives_the_same_rewards() {
 fn ctrl_c_ends_a_score_round_cleanly_with_status_1() {
     // Every answer takes 3 s: the round is in flight when SIGINT arrives.
     let hub = FakeHub::start(round_snapshot(4), Duration::from_secs(3), None).unwrap();
+    hub.set_recording(true);
     let inputs = Inputs::new(4);
     let report_path = inputs.path("report.json");
     let report_path_text = report_path.display().to_string();

@@ -50,6 +50,7 @@ fn collect(client: &Client, id: &str) -> (Result<Stop, Error>, usize) {
 #[test]
 fn pages_through_three_graphql_pages_with_cursors() {
     let hub = FakeHub::start(snapshot(TOKEN, 7, prs(250), vec![]), Duration::ZERO, None).unwrap();
+    hub.set_recording(true);
     let client = fast_client(&hub.url());
     assert_eq!(collect(&client, "7"), (Ok(Stop::LastPage), 250));
     // `first` is min(100, 1000 - accepted): 100 each time; the last page holds 50.
@@ -104,6 +105,7 @@ fn graphql_502_is_retried_at_half_the_page_size() {
             .then(|| Fault::Respond(Response::json(504, &json!({}))))
     });
     let hub = FakeHub::start(snapshot(TOKEN, 7, prs(120), vec![]), Duration::ZERO, f).unwrap();
+    hub.set_recording(true);
     let client = fast_client(&hub.url());
     assert_eq!(collect(&client, "7"), (Ok(Stop::LastPage), 120));
     // 100 -> 50 -> 25, and 25 for the pages after.
@@ -117,6 +119,7 @@ fn graphql_504_at_the_smallest_page_is_retried_within_the_budget() {
     let f =
         faults(|r| (r.path == "/graphql").then(|| Fault::Respond(Response::json(504, &json!({})))));
     let hub = FakeHub::start(snapshot(TOKEN, 7, prs(120), vec![]), Duration::ZERO, f).unwrap();
+    hub.set_recording(true);
     let client = Client::new(
         fast_config(&hub.url())
             .min_page_size(25)
@@ -139,6 +142,7 @@ fn graphql_resource_limits_exceeded_halves_the_page() {
         })
     });
     let hub = FakeHub::start(snapshot(TOKEN, 7, prs(60), vec![]), Duration::ZERO, f).unwrap();
+    hub.set_recording(true);
     assert_eq!(
         collect(&fast_client(&hub.url()), "7"),
         (Ok(Stop::LastPage), 60)
@@ -401,6 +405,7 @@ fn bad_json_is_a_typed_error() {
 #[test]
 fn redirect_to_another_host_carries_no_token() {
     let other = FakeHub::start(snapshot(TOKEN, 7, vec![], vec![]), Duration::ZERO, None).unwrap();
+    other.set_recording(true);
     // Same host name, another port: still another origin.
     let target = format!("{}/user", other.url());
     let f = faults(move |_| {
@@ -409,6 +414,7 @@ fn redirect_to_another_host_carries_no_token() {
         ))
     });
     let hub = FakeHub::start(Snapshot::default(), Duration::ZERO, f).unwrap();
+    hub.set_recording(true);
     let client = fast_client(&hub.url());
     // The other server sees no token, so it answers 401.
     assert_eq!(
@@ -438,6 +444,7 @@ fn redirect_within_the_origin_keeps_the_token() {
         vec![("acme/widgets#1", vec![file_entry("a.rs", 1, None)])],
     );
     let hub = FakeHub::start(snap, Duration::ZERO, f).unwrap();
+    hub.set_recording(true);
     let client = fast_client(&hub.url());
     let files = client
         .pull_request_files(&token(), "acme/old", 1, &Cancel::new())
@@ -457,6 +464,7 @@ fn complete_user_is_cached_incomplete_is_fetched_again() {
     snap.users
         .insert("incomplete".into(), json!({"login": "x", "id": 2}));
     let hub = FakeHub::start(snap, Duration::ZERO, None).unwrap();
+    hub.set_recording(true);
     let client = fast_client(&hub.url());
     let cancel = Cancel::new();
     for _ in 0..3 {
@@ -545,6 +553,7 @@ fn files_pages_forever_is_bounded() {
 #[test]
 fn bad_repository_names_are_not_put_in_a_url() {
     let hub = FakeHub::start(Snapshot::default(), Duration::ZERO, None).unwrap();
+    hub.set_recording(true);
     let client = fast_client(&hub.url());
     for repo in ["../../user", "acme/../x", "acme/wid gets", "noslash"] {
         assert!(matches!(
@@ -686,6 +695,7 @@ fn forbidden_without_access_stays_final_with_remaining_rate_limit() {
 #[test]
 fn rest_requests_send_the_api_version_they_are_written_for() {
     let hub = hub_limiting_once("/nothing");
+    hub.set_recording(true);
     let client = fast_client(&hub.url());
     let cancel = Cancel::new();
     client.user(&token(), &cancel).unwrap();
@@ -709,6 +719,7 @@ fn user_asked_again_carries_its_etag_and_a_304_reuses_the_answer() {
     snap.users
         .insert("incomplete".into(), json!({"login": "x", "id": 2}));
     let hub = FakeHub::start(snap, Duration::ZERO, None).unwrap();
+    hub.set_recording(true);
     let client = fast_client(&hub.url());
     let token = Token::new("incomplete").unwrap();
     let answers: Vec<_> = (0..3)

@@ -54,6 +54,7 @@ fn pats_that_cannot_be_headers_are_never_sent() {
         None,
     )
     .unwrap();
+    hub.set_recording(true);
     let ctx = empty_ctx();
     let report = runtime().block_on(run_round(
         fast_client(&hub.url()),

@@ -29,6 +29,7 @@ fn check_refused_at_start(write: &[(&str, &str)], names: &str, says: &str) {
         std::fs::write(inputs.path(file), text).unwrap();
     }
     let hub = FakeHub::start(round_snapshot(2), Duration::ZERO, None).unwrap();
+    hub.set_recording(true);
     for args in [
         inputs.score_args(&hub.url(), &[]),
         inputs.run_args(&hub.url(), &inputs.path("state"), &["--rounds", "1"]),

@@ -172,7 +172,11 @@ fn a_hotkey_missing_from_the_metagraph_file_exits_2_saying_to_add_it() {
 pub(crate) fn get(addr: SocketAddr, path: &str) -> Option<String> {
     let mut conn = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
     conn.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(conn, "GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").ok()?;
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut reply = String::new();
     conn.read_to_string(&mut reply).ok()?;
     reply
