@@ -476,6 +476,9 @@ fn a_report_that_cannot_be_written_is_on_readyz_and_written_again_once_mended() 
     std::fs::remove_dir(&report).unwrap();
     let mended_round = v.rounds();
     v.wait_for("report.json: written again", failed);
+    // report.json is written first and state.json last: the next round's
+    // start says this one's state.json is saved too.
+    v.wait_for_round(mended_round + 1);
     let (code, body, _) = get(addr, "/readyz");
     assert_eq!(code, 200, "{body}");
     let (_, metrics, _) = get(addr, "/metrics");
