@@ -134,13 +134,49 @@ pub(crate) fn replay_args(dir: &Path, now: &str) -> Vec<String> {
     ]
 }
 
+/// Runs the binary to its end. A process still running after 5 minutes
+/// (far past anything a test asks of it) is killed and fails the test,
+/// rather than hang the suite.
 pub(crate) fn run(args: &[String], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(BIN);
-    cmd.args(args).env_remove("RUST_LOG");
+    cmd.args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().unwrap()
+    let mut child = cmd.spawn().unwrap();
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let said = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+            let from = said.char_indices().rev().nth(4000).map_or(0, |(i, _)| i);
+            let tail = &said[from..];
+            panic!("{args:?} still running after 5 minutes; killed. stderr ends:\n{tail}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
 }
 
 /// `run`, failing the test with the process's stderr unless it succeeded.
@@ -437,18 +473,23 @@ fn bad_input_exits_2_naming_the_file_and_writes_nothing() {
 #[test]
 fn a_secret_in_a_bad_miners_file_is_not_echoed() {
     let inputs = Inputs::new(1);
+    let pat = realistic_pat();
     std::fs::write(
         inputs.path("m.json"),
-        r#"[{"uid": 1, "hotkey": 5, "github_access_token": "ghp_echoMe123"}]"#,
+        json!([{"uid": 1, "hotkey": 5, "github_access_token": pat}]).to_string(),
     )
     .unwrap();
     let mut args = vec!["score".to_string()];
     args.extend(inputs.common("http://127.0.0.1:9"));
     let i = args.iter().position(|x| x == "--miners").unwrap();
     args[i + 1] = inputs.path("m.json").display().to_string();
-    let out = run(&args, &[]);
+    let out = run(&args, &[("RUST_LOG", "trace")]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("ghp_echoMe123"));
+    let all = everything(&[&out], &[]);
+    assert!(all.contains("hotkey"), "{all}");
+    if let Some(piece) = find_leak(&all, &pat[4..], 8) {
+        panic!("a piece of the PAT was echoed: {piece}");
+    }
 }
 
 /// Everything a process left behind: its output and every file below `dirs`.
