@@ -256,12 +256,11 @@ fn s11_9_7_run_discards_a_round_github_half_fails_and_keeps_the_state() {
     assert_eq!(metric(&metrics, "gittensor_rounds_total"), 0.0);
     assert_eq!(metric(&metrics, "gittensor_ready"), 0.0);
     assert_eq!(metric(&metrics, "gittensor_alive"), 1.0);
-    // SIGTERM between rounds: a clean exit at once.
-    let started = Instant::now();
+    // SIGTERM between rounds: a clean exit, the hour's wait cut short.
     p.signal("TERM");
+    assert!(p.exit_within(Duration::from_secs(60)).is_some(), "no exit");
     let (code, said) = p.finish();
     assert_eq!(code, Some(0), "{said}");
-    assert!(started.elapsed() < Duration::from_secs(5), "{said}");
     assert!(said.contains("SIGTERM between rounds"), "{said}");
     assert_eq!(
         std::fs::read_to_string(state.join("state.json")).unwrap(),
@@ -278,7 +277,10 @@ fn s11_9_7_run_discards_a_round_github_half_fails_and_keeps_the_state() {
 fn sigterm_during_a_run_round_discards_it_and_exits_0() {
     let inputs = Inputs::new(3);
     let state = inputs.path("state");
-    let slow = FakeHub::start(round_snapshot(3), Duration::from_secs(3), None).unwrap();
+    // GitHub answers after 10 s: an exit that waited for the round would
+    // take that long.
+    let late = Duration::from_secs(10);
+    let slow = FakeHub::start(round_snapshot(3), late, None).unwrap();
     let mut p = Running::start(
         &inputs.run_args(&slow.url(), &state, &["--rounds", "1"]),
         &[],
@@ -288,7 +290,7 @@ fn sigterm_during_a_run_round_discards_it_and_exits_0() {
     p.signal("TERM");
     let (code, said) = p.finish();
     assert_eq!(code, Some(0), "{said}");
-    assert!(started.elapsed() < Duration::from_secs(5), "{said}");
+    assert!(started.elapsed() < late, "{said}");
     assert!(said.contains("SIGTERM: stopping"), "{said}");
     assert!(
         said.contains("discarded and the saved state is unchanged"),
