@@ -735,3 +735,30 @@ fn score_evaluates_the_miners_at_once_up_to_concurrency() {
     let peak = peak_in_flight(&[]);
     assert!(3 < peak && peak <= 8, "{peak} miners in flight at most");
 }
+
+#[test]
+fn the_report_counts_the_user_asks_github_answered_304() {
+    // Miner 2's account answer lacks created_at: not cached, so each round
+    // asks again with the ETag it came with, and GitHub answers 304.
+    let mut snap = round_snapshot(2);
+    let incomplete = snap.users.get_mut(&token(2)).unwrap();
+    incomplete.as_object_mut().unwrap().remove("created_at");
+    let hub = FakeHub::start(snap, Duration::ZERO, None).unwrap();
+    let inputs = Inputs::new(2);
+    let state = inputs.path("state");
+    let args = inputs.run_args(&hub.url(), &state, &["--rounds", "2", "--interval", "10ms"]);
+    run_ok(&args, &[]);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["stats"]["github_not_modified"], 1,
+        "{}",
+        report["stats"]
+    );
+    let conditional = hub
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/user" && r.if_none_match.is_some())
+        .count();
+    assert_eq!(conditional, 1);
+}

@@ -665,3 +665,36 @@ fn dry_run_is_a_field_not_a_problem_and_healthz_says_when_the_next_round_is() {
     let (code, said) = p.finish();
     assert_eq!(code, Some(0), "{said}");
 }
+
+#[test]
+fn s11_9_6_the_tables_of_release_2_0_7_load_as_they_are() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let repos_path = data.join("master_repositories-2.0.7.json");
+    let langs_path = data.join("programming_languages-2.0.7.json");
+    let repos = gittensor_validator::inputs::load_repositories(&repos_path).unwrap();
+    let langs = gittensor_validator::inputs::load_languages(&langs_path).unwrap();
+    assert_eq!((repos.len(), langs.len()), (3199, 67));
+    // 1859 entries are inactive since a time with milliseconds, as
+    // GitHub's API and JavaScript write it.
+    let acode = repos.get("acode-foundation/acode").unwrap();
+    assert_eq!(
+        acode.inactive_at,
+        Some(time::macros::datetime!(2025-11-29 17:45:38.525 UTC))
+    );
+    assert!(!repos.is_active("acode-foundation/acode"));
+    assert!(repos.is_active("2factorauth/twofactorauth"));
+    assert_eq!(langs.weight("rs"), 2.0);
+    // And the binary scores a round with them, reading them at start.
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample");
+    let mut args = crate::cli::replay_args(&sample, "2025-12-20T12:00:00Z");
+    for (flag, path) in [
+        ("--repositories", &repos_path),
+        ("--languages", &langs_path),
+    ] {
+        let at = args.iter().position(|a| a == flag).unwrap();
+        args[at + 1] = path.display().to_string();
+    }
+    let out = crate::cli::run_ok(&args, &[]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rewards"].as_object().unwrap().len(), 11);
+}
