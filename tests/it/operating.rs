@@ -551,7 +551,14 @@ fn a_stuck_loop_stops_the_watchdog_and_fails_healthz() {
         .unwrap();
     let mut buf = [0u8; 512];
     let mut heard = Vec::new();
+    // Far past the budget: pings that go on mean the watchdog is fed.
+    let deadline = Instant::now() + Duration::from_secs(120);
     let status = loop {
+        assert!(
+            Instant::now() < deadline,
+            "still fed 120 s into a stuck loop: {} pings",
+            heard.len()
+        );
         let n = socket.recv(&mut buf).expect("no STATUS= from a stuck loop");
         let message = String::from_utf8_lossy(&buf[..n]).trim().to_string();
         if message.starts_with("STATUS=") {
