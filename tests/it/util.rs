@@ -398,6 +398,8 @@ pub fn signal(pid: u32, name: &str) {
 pub fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        // The board is on 127.0.0.1: no HTTP_PROXY of the machine between.
+        .proxy(None)
         .timeout_global(Some(Duration::from_secs(30)))
         .build()
         .into();
