@@ -344,3 +344,142 @@ fn render(s: &Status) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    //! What `status` prints, from a subnet as the chain client reads it.
+
+    use super::*;
+    use clap::Parser;
+    use gittensor_validator::metagraph::{AxonInfo, Neuron};
+
+    const US: &str = "5HZD9gqgtYECdwhMvwZrpip5nifo64wwQUPr5JSQ8im85Nwj";
+
+    fn args(extra: &[&str]) -> StatusArgs {
+        let mut argv = vec!["gittensor-validator", "status", "--ss58", US];
+        argv.extend(extra);
+        match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+            crate::cli::Command::Status(a) => a,
+            _ => unreachable!("a status command line"),
+        }
+    }
+
+    /// uid 0 (us) and uid 1 validate; uid 2 mines. The consensus is all on
+    /// uid 2; our row is `ours`, set at block 100.
+    fn subnet(ours: Vec<(u16, u16)>) -> (Metagraph, ConsensusView) {
+        let neuron = |uid: u16, hotkey: &str| Neuron {
+            uid,
+            hotkey: hotkey.into(),
+            coldkey: String::new(),
+            axon: AxonInfo::default(),
+            validator_permit: uid < 2,
+            last_update: 100,
+        };
+        let metagraph = Metagraph {
+            neurons: vec![
+                neuron(0, US),
+                neuron(1, "5HRKeWs38yMY7PbkdGkykazhE59n5LfXai35Ze6szsnpBFSL"),
+                neuron(2, "5GUKP4pKtESCZ7vZ1Q1aEYDpwEoP4VkuuPrmm5YwXrWiipnh"),
+            ],
+        };
+        let view = ConsensusView {
+            block: 150,
+            consensus: vec![0, 0, 65535],
+            validator_trust: vec![60000, 65535, 0],
+            weights: [(0, ours), (1, vec![(2, 65535)])].into(),
+            stakes: vec![2_000_000_000_000, 1_000_000_000_000, 0],
+            permits: vec![true, true, false],
+            last_update: vec![100, 100, 0],
+            block_at_registration: vec![0, 0, 0],
+        };
+        (metagraph, view)
+    }
+
+    fn shown(extra: &[&str], ours: Vec<(u16, u16)>, commit_reveal: bool) -> String {
+        let (metagraph, view) = subnet(ours);
+        let hyper = Hyperparameters {
+            min_allowed_weights: 1,
+            max_weight_limit: u16::MAX,
+            weights_version_key: 1000,
+            weights_rate_limit: 100,
+            tempo: 360,
+            commit_reveal: Some(commit_reveal),
+            reveal_period_epochs: Some(2),
+            commit_reveal_version: Some(4),
+        };
+        let a = args(extra);
+        let head = Head {
+            number: 150,
+            hash: Default::default(),
+        };
+        let Ok(limits) = a.watch.limits() else {
+            panic!("limits out of range");
+        };
+        render(&build(
+            &a,
+            "ws://node",
+            US,
+            head,
+            &metagraph,
+            &hyper,
+            &view,
+            None,
+            &limits,
+        ))
+    }
+
+    #[test]
+    fn status_shows_our_uid_trust_and_the_validators_by_stake() {
+        let text = shown(&[], vec![(2, 65535)], false);
+        for line in [
+            "netuid 74 at block 150 (ws://node)",
+            &format!("hotkey {US}  uid 0  permit yes  stake 2000.0000"),
+            "last weights block 100  next due 200  commit-reveal off  tempo 360",
+            "trust 0.9155  our weights on chain would get 1.0000  (0.0% of them above consensus)",
+        ] {
+            assert!(text.contains(line), "{line:?} missing from:\n{text}");
+        }
+        assert!(
+            !text.contains("warning") && !text.contains("note"),
+            "{text}"
+        );
+        // By stake: uid 0, then uid 1; uid 2 has no permit.
+        let rows: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with("uid "))
+            .skip(1)
+            .collect();
+        assert!(
+            rows[0].trim_start().starts_with("0 ") && rows[1].trim_start().starts_with("1 "),
+            "{text}"
+        );
+        assert_eq!(rows.len(), 2, "{text}");
+    }
+
+    #[test]
+    fn with_commit_reveal_on_status_says_the_trust_is_a_reveal_period_old() {
+        let text = shown(&[], vec![(2, 65535)], true);
+        assert!(text.contains("commit-reveal on"), "{text}");
+        assert!(
+            text.contains("note: commit-reveal is on: the chain's weights and trust lag by the reveal period (2 epochs of 360 blocks)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn status_warns_under_the_trust_threshold_it_is_given() {
+        // Half our weight on uid 1, whose column has no consensus: 0.5.
+        let half = vec![(1, 65535), (2, 65535)];
+        let text = shown(&[], half.clone(), false);
+        assert!(
+            text.contains("our weights on chain would get 0.5000"),
+            "{text}"
+        );
+        assert!(
+            text.contains("warning: "),
+            "under the default 0.80:\n{text}"
+        );
+        let text = shown(&["--trust-threshold", "0.4"], half, false);
+        assert!(!text.contains("warning"), "above 0.4:\n{text}");
+    }
+}

@@ -110,6 +110,17 @@ pub(crate) fn raise_open_files_limit() {
     }
 }
 
+/// The time a wait ends at, RFC 3339 in UTC to the second: what
+/// `/healthz` promises in `next_round.at` and `next_weights.at` (a
+/// program reads it; the log keeps [`when`]'s clock time).
+pub(crate) fn due_at(wait: Duration) -> String {
+    let at = OffsetDateTime::now_utc() + wait;
+    at.replace_nanosecond(0)
+        .unwrap_or(at)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// A wait as a person reads it (`1h55m`, `7m`, `40s`), and the UTC clock
 /// time it ends at (`16:35 UTC`).
 pub(crate) fn when(wait: Duration) -> (String, String) {

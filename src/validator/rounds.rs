@@ -16,7 +16,7 @@ use super::persist::{note_file_store, save_json, save_round, save_state};
 use super::round::print_table;
 use super::round::{round_budget, round_until_stopped, Round, RoundMiners, INTERRUPTED};
 use super::startup::following;
-use super::{runtime, serve_board, systemd, when, Failure, Shutdown};
+use super::{due_at, runtime, serve_board, systemd, when, Failure, Shutdown};
 
 /// Runs rounds on an interval until `--rounds` is reached or a signal.
 pub(crate) fn run_rounds(config: RunConfig) -> Result<(), Failure> {
@@ -93,7 +93,7 @@ impl Rounds {
                 Some(Due {
                     step: Some(done),
                     block: None,
-                    at: at.clone(),
+                    at: due_at(wait),
                 }),
                 None,
             );

@@ -13,7 +13,7 @@ use super::persist::{note_file_store, save_json};
 use super::round::print_table;
 use super::round::{round_budget, round_until_stopped, Round, RoundMiners, INTERRUPTED};
 use super::state::{Attempt, Validator};
-use super::{plural, when, Failure};
+use super::{due_at, plural, when, Failure};
 /// Subtensor's block time, for "when" estimates only.
 const BLOCK_TIME: Duration = Duration::from_secs(12);
 
@@ -105,7 +105,7 @@ impl<N: Neurons> Validator<N> {
         let due = Due {
             step: Some(round_step),
             block: None,
-            at: at.clone(),
+            at: due_at(wait),
         };
         let (round, round_text) = if self.limit_reached() {
             (None, "no more rounds (--rounds)".to_string())
@@ -123,7 +123,7 @@ impl<N: Neurons> Validator<N> {
                 Due {
                     step: None,
                     block: Some(due),
-                    at: when(wait).1,
+                    at: due_at(wait),
                 },
                 blocks,
                 wait,
@@ -141,7 +141,7 @@ impl<N: Neurons> Validator<N> {
                 self.head.unwrap_or(0),
                 plural(*blocks, "block", "blocks"),
                 when(*wait).0,
-                d.at
+                when(*wait).1
             ),
             None => self.neurons.weights_pending().into(),
         };

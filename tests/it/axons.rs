@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use gittensor_validator::fakehub::{FakeHub, Snapshot};
+use gittensor_validator::fakehub::{FakeHub, FaultFn, Snapshot};
 use gittensor_validator::testaxon::{Behaviour, TestAxon};
 use gittensor_validator::wallet::Hotkey;
 use serde_json::{json, Value};
@@ -59,6 +59,11 @@ pub(crate) struct Subnet {
 
 impl Subnet {
     pub(crate) fn new(n: u8) -> Subnet {
+        Subnet::with_faults(n, None)
+    }
+
+    /// [`Subnet::new`], its GitHub answering through `faults`.
+    pub(crate) fn with_faults(n: u8, faults: Option<FaultFn>) -> Subnet {
         let dir = tempfile::tempdir().unwrap();
         let seed = seed();
         // The validator is uid 0 (the recycle uid), without an axon.
@@ -104,7 +109,7 @@ impl Subnet {
         )
         .unwrap();
         write_tables(dir.path());
-        let hub = FakeHub::start(snap, Duration::ZERO, None).unwrap();
+        let hub = FakeHub::start(snap, Duration::ZERO, faults).unwrap();
         Subnet {
             dir,
             hub,

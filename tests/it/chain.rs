@@ -366,3 +366,33 @@ fn the_watch_input_compares_the_weights_about_to_be_set_with_the_chains_consensu
     fresh.consensus = vec![0; 4];
     assert!(!fresh.watch_input(0, &[(1, 1)], None, false).consensus_known);
 }
+
+#[test]
+fn a_storage_item_that_cannot_be_read_is_named_and_no_reason_to_reconnect() {
+    use gittensor_validator::chain::ChainError;
+    let changed = ChainError::Storage {
+        item: "SubtensorModule.ValidatorPermit".into(),
+        message: "cannot decode".into(),
+    };
+    // The runtime changed: connecting again cannot mend it.
+    assert!(!changed.is_connection_problem() && !changed.is_disconnected());
+    assert_eq!(
+        changed.to_string(),
+        "storage item SubtensorModule.ValidatorPermit cannot be read: cannot decode"
+    );
+    // A refusal names the chain's error, and says nothing of the connection.
+    let refused = ChainError::Refused {
+        name: "SettingWeightsTooFast".into(),
+        block: 7,
+    };
+    assert!(!refused.is_connection_problem());
+    assert!(refused.to_string().contains("SettingWeightsTooFast"));
+    // What the network does is mended by a new connection.
+    for e in [
+        ChainError::Connect("refused".into()),
+        ChainError::Timeout("reading the metagraph"),
+        ChainError::Rpc("connection closed".into()),
+    ] {
+        assert!(e.is_connection_problem(), "{e}");
+    }
+}

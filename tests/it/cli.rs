@@ -134,13 +134,49 @@ pub(crate) fn replay_args(dir: &Path, now: &str) -> Vec<String> {
     ]
 }
 
+/// Runs the binary to its end. A process still running after 5 minutes
+/// (far past anything a test asks of it) is killed and fails the test,
+/// rather than hang the suite.
 pub(crate) fn run(args: &[String], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(BIN);
-    cmd.args(args).env_remove("RUST_LOG");
+    cmd.args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().unwrap()
+    let mut child = cmd.spawn().unwrap();
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let said = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+            let from = said.char_indices().rev().nth(4000).map_or(0, |(i, _)| i);
+            let tail = &said[from..];
+            panic!("{args:?} still running after 5 minutes; killed. stderr ends:\n{tail}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
 }
 
 /// `run`, failing the test with the process's stderr unless it succeeded.
@@ -157,8 +193,8 @@ pub(crate) fn run_ok(args: &[String], env: &[(&str, &str)]) -> Output {
 /// One `GET /healthz`; its status line and how long it took.
 fn healthz(addr: SocketAddr) -> Option<(String, Duration)> {
     let started = Instant::now();
-    let mut conn = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
-    conn.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(30)).ok()?;
+    conn.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
     conn.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
         .ok()?;
     let mut reply = String::new();
@@ -200,11 +236,14 @@ fn score_writes_the_report_of_a_slow_round() {
 
 #[test]
 fn healthz_answers_at_once_throughout_a_round() {
-    let hub = FakeHub::start(round_snapshot(16), Duration::from_millis(100), None).unwrap();
+    // Every GitHub answer takes LATENCY: a loop blocked on GitHub would
+    // hold /healthz for about that long.
+    const LATENCY: Duration = Duration::from_millis(200);
+    let hub = FakeHub::start(round_snapshot(8), LATENCY, None).unwrap();
     hub.set_recording(true);
-    let inputs = Inputs::new(16);
+    let inputs = Inputs::new(8);
     let state = inputs.path("state");
-    // Fewer miners at once than miners: the round takes several 100 ms turns.
+    // Fewer miners at once than miners: the round takes several turns.
     let args = inputs.run_args(
         &hub.url(),
         &state,
@@ -220,35 +259,36 @@ fn healthz_answers_at_once_throughout_a_round() {
     let mut p = Running::start(&args, &[]);
     let addr = p.health_addr();
     let mut answered = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !state.join("state.json").exists() && Instant::now() < deadline {
-        if let Some(answer) = healthz(addr) {
-            answered.push(answer);
-        }
+    while !state.join("state.json").exists() {
+        // An answer that does not come fails the test: none is skipped.
+        let answer = healthz(addr).expect("/healthz did not answer");
+        answered.push(answer);
         std::thread::sleep(Duration::from_millis(10));
     }
     let (code, said) = p.finish();
     assert_eq!(code, Some(0), "{said}");
-    // The round made 80 requests of 100 ms, 4 miners at a time: about 2 s.
-    assert!(answered.len() >= 20, "only {} answers", answered.len());
+    // 40 requests of 200 ms, 4 miners at a time: about 2 s of asking.
+    assert!(answered.len() >= 10, "only {} answers", answered.len());
     for (line, _) in &answered {
         assert_eq!(line, "HTTP/1.1 200 OK");
     }
     // The whole suite runs beside this test on two cores: a single answer
-    // may wait for a CPU, so the bound is on the median, and every answer
-    // is well under one 100 ms request (a loop blocked on GitHub would
-    // hold most answers for one).
+    // may wait for a CPU, so the bound is on the median, against what an
+    // answer held behind a GitHub request would take.
     let mut took: Vec<Duration> = answered.iter().map(|(_, t)| *t).collect();
     took.sort();
-    assert!(took[took.len() / 2] < Duration::from_millis(50), "{took:?}");
-    assert!(took[took.len() - 1] < Duration::from_secs(1), "{took:?}");
-    // The binary's own measure of the loop: no tick held up for long.
+    assert!(took[took.len() / 2] < LATENCY / 2, "{took:?}");
+    // The binary's own measure of the loop: no tick held up for several
+    // GitHub answers.
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(state.join("report.json")).unwrap()).unwrap();
     let lag = report["stats"]["max_event_loop_lag_ms"].as_f64().unwrap();
-    assert!(lag < 1000.0, "event-loop lag {lag} ms");
+    assert!(
+        lag < 5.0 * LATENCY.as_millis() as f64,
+        "event-loop lag {lag} ms"
+    );
     // The requests to GitHub overlapped the health checks: the round really ran.
-    assert_eq!(hub.requests().len(), 80);
+    assert_eq!(hub.requests().len(), 40);
 }
 
 #[test]
@@ -280,19 +320,16 @@ fn the_event_loop_does_not_wait_for_a_stderr_nobody_reads() {
         said.push_str(&line);
     }
     let addr = bound_addr(&line);
-    let mut slowest = Duration::ZERO;
+    // A loop that waited for the full pipe would answer nothing until the
+    // test reads again, which it does only once the round is over: the
+    // round would never end, and the first /healthz would time out.
     let deadline = Instant::now() + Duration::from_secs(60);
     while !state.join("state.json").exists() {
         assert!(Instant::now() < deadline, "the round did not finish");
-        let (status, took) = healthz(addr).expect("/healthz did not answer");
+        let (status, _) = healthz(addr).expect("/healthz did not answer");
         assert_eq!(status, "HTTP/1.1 200 OK");
-        slowest = slowest.max(took);
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert!(
-        slowest < Duration::from_secs(1),
-        "/healthz took {slowest:?}"
-    );
     // Reading again: everything the round logged comes out, far more than
     // the pipe holds, so the binary went on while its stderr was full.
     let reader = std::thread::spawn(move || {
@@ -438,18 +475,23 @@ fn bad_input_exits_2_naming_the_file_and_writes_nothing() {
 #[test]
 fn a_secret_in_a_bad_miners_file_is_not_echoed() {
     let inputs = Inputs::new(1);
+    let pat = realistic_pat();
     std::fs::write(
         inputs.path("m.json"),
-        r#"[{"uid": 1, "hotkey": 5, "github_access_token": "ghp_echoMe123"}]"#,
+        json!([{"uid": 1, "hotkey": 5, "github_access_token": pat}]).to_string(),
     )
     .unwrap();
     let mut args = vec!["score".to_string()];
     args.extend(inputs.common("http://127.0.0.1:9"));
     let i = args.iter().position(|x| x == "--miners").unwrap();
     args[i + 1] = inputs.path("m.json").display().to_string();
-    let out = run(&args, &[]);
+    let out = run(&args, &[("RUST_LOG", "trace")]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("ghp_echoMe123"));
+    let all = everything(&[&out], &[]);
+    assert!(all.contains("hotkey"), "{all}");
+    if let Some(piece) = find_leak(&all, &pat[4..], 8) {
+        panic!("a piece of the PAT was echoed: {piece}");
+    }
 }
 
 /// Everything a process left behind: its output and every file below `dirs`.
@@ -596,8 +638,10 @@ fn score_record_then_replay_gives_the_same_rewards() {
 
 #[test]
 fn ctrl_c_ends_a_score_round_cleanly_with_status_1() {
-    // Every answer takes 3 s: the round is in flight when SIGINT arrives.
-    let hub = FakeHub::start(round_snapshot(4), Duration::from_secs(3), None).unwrap();
+    // Every answer takes 10 s: the round is in flight when SIGINT arrives,
+    // and an exit that waited for it would take that long.
+    let late = Duration::from_secs(10);
+    let hub = FakeHub::start(round_snapshot(4), late, None).unwrap();
     hub.set_recording(true);
     let inputs = Inputs::new(4);
     let report_path = inputs.path("report.json");
@@ -616,11 +660,7 @@ fn ctrl_c_ends_a_score_round_cleanly_with_status_1() {
     let (code, stderr) = p.finish();
     // Not a finished round: status 1, but the report shows what was done.
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < late, "took {:?}", started.elapsed());
     assert!(
         stderr.contains("SIGINT: stopping") && stderr.contains("cancelling the round in flight"),
         "{stderr}"
@@ -660,4 +700,67 @@ fn ctrl_c_during_a_run_round_leaves_the_state_unchanged() {
         std::fs::read_to_string(state.join("state.json")).unwrap(),
         before
     );
+}
+
+/// The most requests the hub held at once during a `score` round of 8
+/// miners, each `/user` answer held 500 ms, with `extra` flags.
+fn peak_in_flight(extra: &[&str]) -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let (now, top) = (in_flight.clone(), peak.clone());
+    // One PAT's requests are serial, so requests in flight at the hub are
+    // at most the miners in flight.
+    let hold = crate::util::faults(move |info| {
+        if info.path == "/user" {
+            let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+            top.fetch_max(n, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(500));
+            now.fetch_sub(1, Ordering::SeqCst);
+        }
+        None
+    });
+    let hub = FakeHub::start(round_snapshot(8), Duration::ZERO, hold).unwrap();
+    let inputs = Inputs::new(8);
+    let out = run_ok(&inputs.score_args(&hub.url(), extra), &[]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["rewards"]["8"].as_f64().unwrap() > 0.0, "{report}");
+    peak.load(Ordering::SeqCst)
+}
+
+#[test]
+fn score_evaluates_the_miners_at_once_up_to_concurrency() {
+    let peak = peak_in_flight(&["--concurrency", "3"]);
+    assert!(1 < peak && peak <= 3, "{peak} miners in flight at most");
+    // The default is a whole subnet at once.
+    let peak = peak_in_flight(&[]);
+    assert!(3 < peak && peak <= 8, "{peak} miners in flight at most");
+}
+
+#[test]
+fn the_report_counts_the_user_asks_github_answered_304() {
+    // Miner 2's account answer lacks created_at: not cached, so each round
+    // asks again with the ETag it came with, and GitHub answers 304.
+    let mut snap = round_snapshot(2);
+    let incomplete = snap.users.get_mut(&token(2)).unwrap();
+    incomplete.as_object_mut().unwrap().remove("created_at");
+    let hub = FakeHub::start(snap, Duration::ZERO, None).unwrap();
+    let inputs = Inputs::new(2);
+    let state = inputs.path("state");
+    let args = inputs.run_args(&hub.url(), &state, &["--rounds", "2", "--interval", "10ms"]);
+    run_ok(&args, &[]);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["stats"]["github_not_modified"], 1,
+        "{}",
+        report["stats"]
+    );
+    let conditional = hub
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/user" && r.if_none_match.is_some())
+        .count();
+    assert_eq!(conditional, 1);
 }

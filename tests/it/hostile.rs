@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gittensor_validator::fakehub::FakeHub;
 use gittensor_validator::github::Cancel;
@@ -115,7 +115,6 @@ fn ten_thousand_miners_are_one_round() {
             _ => json!({"uid": uid, "hotkey": format!("hk{uid}"), "github_access_token": "unknown-token"}),
         })
         .collect();
-    let started = Instant::now();
     let miners = parse_miners(&miners_text(&entries), Path::new("m.json")).unwrap();
     assert_eq!(miners.len(), 10_000);
     let hub = FakeHub::start(
@@ -144,5 +143,4 @@ fn ten_thousand_miners_are_one_round() {
     );
     // One cached-nothing /user per PAT miner: the 401 is not cached.
     assert_eq!(report.stats.github_requests, 3333);
-    assert!(started.elapsed() < Duration::from_secs(60));
 }

@@ -259,3 +259,60 @@ fn run_keeps_the_file_store_in_its_state_folder() {
         serde_json::from_slice(&std::fs::read(state.join("report.json")).unwrap()).unwrap();
     assert!(report["stats"]["files_from_store"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn with_all_file_pages_an_entry_is_kept_only_when_every_page_was_read() {
+    // 150 files: two pages of 100.
+    let files: Vec<Value> = (0..150)
+        .map(|i| crate::util::file_entry(&format!("src/f{i}.rs"), 1, None))
+        .collect();
+    let snap = crate::util::snapshot("tok", 7, vec![], vec![("acme/widgets#3", files)]);
+    let token = gittensor_validator::github::Token::new("tok").unwrap();
+    let merged = crate::util::NOW - time::Duration::days(1);
+    let dir = tempfile::tempdir().unwrap();
+    let all_pages = |hub: &FakeHub| {
+        let c = Client::new(
+            crate::util::fast_config(&hub.url())
+                .all_file_pages(true)
+                .build(),
+        );
+        assert!(c.keep_files_in(FileStore::open(&store_path(&dir))));
+        c
+    };
+    let read =
+        |c: &Client| c.merged_pull_request_files(&token, "acme/widgets", 3, merged, &Cancel::new());
+    // The second page fails (a 404 is not retried): the first page's 100
+    // files are not a complete list, and nothing is kept.
+    let second_page_fails = faults(|r| {
+        r.path
+            .contains("page=2")
+            .then(|| Fault::Respond(Response::json(404, &json!({"message": "Not Found"}))))
+    });
+    let failing = FakeHub::start(snap.clone(), Duration::ZERO, second_page_fails).unwrap();
+    let c = all_pages(&failing);
+    assert!(read(&c).is_err());
+    assert!(c.file_store().unwrap().is_empty());
+    // Saved: a partial entry would be read back by the client below.
+    c.file_store().unwrap().save(crate::util::NOW).unwrap();
+    // Whole, it is kept, and the next read asks GitHub nothing.
+    let hub = FakeHub::start(snap, Duration::ZERO, None).unwrap();
+    let c = all_pages(&hub);
+    assert_eq!(read(&c).unwrap().len(), 150);
+    assert_eq!(c.stats().files, 2);
+    assert_eq!(c.file_store().unwrap().len(), 1);
+    assert_eq!(read(&c).unwrap().len(), 150);
+    assert_eq!((c.stats().files, c.stats().files_from_store), (2, 1));
+}
+
+#[test]
+fn the_store_is_bounded_at_64_mib() {
+    use gittensor_validator::filestore::StoreConfig;
+    assert_eq!(
+        StoreConfig::default(),
+        StoreConfig::default().max_bytes(64 * 1024 * 1024)
+    );
+    assert_ne!(
+        StoreConfig::default(),
+        StoreConfig::default().max_bytes(64 * 1024 * 1024 + 1)
+    );
+}

@@ -332,6 +332,26 @@ impl Running {
         signal(self.child.id(), name);
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits at most `within` for the exit: `Some` of its status, or `None`
+    /// while the process still runs.
+    pub fn exit_within(&mut self, within: Duration) -> Option<Option<i32>> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status.code());
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Waits for the exit; its status and everything it said.
     pub fn finish(mut self) -> (Option<i32>, String) {
         let status = self.child.wait().unwrap();
@@ -339,6 +359,17 @@ impl Running {
             self.seen.push(line);
         }
         (status.code(), self.seen.join("\n"))
+    }
+}
+
+/// A test that fails leaves no process behind (one stuck on purpose
+/// would otherwise outlive the suite).
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -359,4 +390,90 @@ pub fn signal(pid: u32, name: &str) {
         .unwrap()
         .success();
     assert!(ok, "kill -{name} {pid}");
+}
+
+/// One `GET path` on the board at `addr`: the status and the body. A board
+/// that does not answer fails the test: a timeout is never skipped. (The
+/// 30 s bound only keeps a hung board from hanging the suite.)
+pub fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        // The board is on 127.0.0.1: no HTTP_PROXY of the machine between.
+        .proxy(None)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut answer = agent
+        .get(format!("http://{addr}{path}"))
+        .call()
+        .unwrap_or_else(|e| panic!("GET {path} on {addr}: {e}"));
+    let body = answer
+        .body_mut()
+        .read_to_string()
+        .unwrap_or_else(|e| panic!("GET {path} on {addr}: {e}"));
+    (answer.status().as_u16(), body)
+}
+
+/// [`get`] of a JSON answer (`/healthz`, `/readyz`).
+pub fn get_json(addr: std::net::SocketAddr, path: &str) -> (u16, Value) {
+    let (status, body) = get(addr, path);
+    let value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
+    (status, value)
+}
+
+/// The value of the sample `name` (a metric without labels) in `/metrics`
+/// text; fails the test when the metric is missing.
+pub fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Replaces `path` with `text` at once (written beside it, then renamed),
+/// as an editor or a deploy does: a reader sees the old file or the new
+/// one, never half of it.
+pub fn replace_file(path: &std::path::Path, text: &str) {
+    let tmp = path.with_extension("new");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+/// A named pipe at `path` (`mkfifo`): opening it blocks until the other
+/// end is opened: a process that opens it to write is stuck there for
+/// good.
+pub fn fifo(path: &std::path::Path) {
+    let ok = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+/// A gate the test opens: a server's fault hook waits at it, so a round
+/// cannot end before the test has done what it must do first.
+#[derive(Default)]
+pub struct Gate {
+    open: std::sync::Mutex<bool>,
+    opened: std::sync::Condvar,
+}
+
+impl Gate {
+    /// Waits until the gate is open (at most 60 s, so a failed test ends).
+    pub fn pass(&self) {
+        let open = self.open.lock().unwrap();
+        let _ = self
+            .opened
+            .wait_timeout_while(open, Duration::from_secs(60), |open| !*open)
+            .unwrap();
+    }
+
+    /// Opens it for good.
+    pub fn open(&self) {
+        *self.open.lock().unwrap() = true;
+        self.opened.notify_all();
+    }
 }

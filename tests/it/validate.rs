@@ -4,18 +4,15 @@
 //! `/healthz` and `/metrics` during a run. The same loop on a real chain is
 //! `scripts/chain-testbed.sh`.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use gittensor_validator::scoring::state::ValidatorState;
 use gittensor_validator::scoring::weights::{weights_for_chain, Scores, WeightLimits};
 use serde_json::{json, Value};
 
 use crate::axons::Subnet;
-use crate::cli::{run, run_ok};
-use crate::util::Running;
+use crate::cli::{everything, run, run_ok};
+use crate::util::{find_leak, get, get_json, metric, Running};
 
 const NOW: &str = "2025-12-20T12:00:00Z";
 
@@ -97,7 +94,7 @@ fn validate_scores_a_round_folds_it_and_computes_the_weights() {
 }
 
 #[test]
-fn a_python_validators_state_npz_is_imported_on_the_first_start() {
+fn a_python_validators_state_npz_is_imported_at_the_first_start_only() {
     let net = Subnet::new(1);
     // The metagraph of the npz's hotkeys, our hotkey at uid 0, no axons.
     let npz_hotkeys = [
@@ -114,7 +111,10 @@ fn a_python_validators_state_npz_is_imported_on_the_first_start() {
             .map(|(i, h)| json!({"uid": i + 1, "hotkey": h})),
     );
     std::fs::write(net.path("metagraph.json"), Value::from(neurons).to_string()).unwrap();
-    let state = net.path("state");
+    // The Python validator's own folder, under HOME, and no --state: as an
+    // operator switching over runs it.
+    let home = net.path("home");
+    let state = home.join(".bittensor/miners/val/hk/netuid7/validator");
     std::fs::create_dir_all(&state).unwrap();
     std::fs::copy(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/state.npz"),
@@ -122,34 +122,118 @@ fn a_python_validators_state_npz_is_imported_on_the_first_start() {
     )
     .unwrap();
     // A round at every step, so the imported step 1234 scores at once.
-    let out = run_ok(
-        &validate_args(
-            &net,
-            &state,
-            &["--rounds", "1", "--scoring-interval", "50ms"],
-        ),
-        &[],
+    let mut args = validate_args(
+        &net,
+        &net.path("unused"),
+        &["--rounds", "1", "--scoring-interval", "50ms"],
     );
+    let at = args.iter().position(|a| a == "--state").unwrap();
+    args.drain(at..at + 2);
+    let home_text = home.display().to_string();
+    let env = [("HOME", home_text.as_str())];
+    let out = run_ok(&args, &env);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("imported the Python validator's"),
         "{stderr}"
     );
-    let saved: ValidatorState = serde_json::from_value(read(&state.join("state.json"))).unwrap();
-    assert!(saved.step > 1234, "{}", saved.step);
-    assert_eq!(saved.rounds, 1);
+    let first: ValidatorState = serde_json::from_value(read(&state.join("state.json"))).unwrap();
+    assert!(first.step > 1234, "{}", first.step);
+    assert_eq!(first.rounds, 1);
     // uid 0's hotkey changed (ours replaced the npz's), so it restarted at
     // 0; uids 1-3 kept their scores and decayed by one round without PATs.
-    let Scores::Float32(s) = saved.scores else {
+    let decayed = |old: f32| 0.3f32 * old + 0.7f32 * 0.0;
+    let imported = [0.664_019_6, 4.211_613e-5, 0.1];
+    let Scores::Float32(s) = &first.scores else {
         panic!("float32 scores stay float32");
     };
-    let decayed = |old: f32| 0.3f32 * old + 0.7f32 * 0.0;
-    assert_eq!(
-        s[1..],
-        [decayed(0.664_019_6), decayed(4.211_613e-5), decayed(0.1)]
+    assert_eq!(s[1..], imported.map(decayed));
+    // The next start reads state.json, not the npz again: the rounds go
+    // on from there.
+    let out = run_ok(&args, &env);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("imported the Python validator's"),
+        "{stderr}"
     );
-    // Imported once: state.json is what the next start reads.
-    assert!(state.join("state.json").exists());
+    let second: ValidatorState = serde_json::from_value(read(&state.join("state.json"))).unwrap();
+    assert_eq!(second.rounds, 2, "{stderr}");
+    assert!(second.step > first.step, "{} {}", second.step, first.step);
+    let Scores::Float32(s) = &second.scores else {
+        panic!("float32 scores stay float32");
+    };
+    assert_eq!(s[1..], imported.map(decayed).map(decayed));
+}
+
+#[test]
+fn validate_keeps_its_state_and_the_prs_files_across_a_restart() {
+    let net = Subnet::new(2);
+    let state = net.path("state");
+    // A round at every step: the second start scores at its first step.
+    let args = validate_args(
+        &net,
+        &state,
+        &["--rounds", "1", "--scoring-interval", "50ms"],
+    );
+    run_ok(&args, &[]);
+    let first: ValidatorState = serde_json::from_value(read(&state.join("state.json"))).unwrap();
+    assert_eq!(first.rounds, 1);
+    let store = read(&state.join("pr-files.json")).to_string();
+    assert!(store.contains("src/a.rs"), "{store}");
+    let out = run_ok(&args, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let second: ValidatorState = serde_json::from_value(read(&state.join("state.json"))).unwrap();
+    assert_eq!(second.rounds, 2, "{stderr}");
+    assert!(second.step > first.step);
+    // The same reward r both rounds: 0.7r, then 0.7r + 0.3 * 0.7r (float32).
+    let report = read(&state.join("report.json"));
+    let (Scores::Float32(a), Scores::Float32(b)) = (&first.scores, &second.scores) else {
+        panic!("float32 scores stay float32");
+    };
+    for uid in [1usize, 2] {
+        let r = report["rewards"][uid.to_string()].as_f64().unwrap() as f32;
+        assert!(r > 0.0);
+        assert_eq!(a[uid], 0.7f32 * r + 0.3f32 * 0.0);
+        assert_eq!(b[uid], 0.7f32 * r + 0.3f32 * a[uid], "uid {uid}");
+    }
+    // The second round's files came from the first's store: GitHub was
+    // asked for each PR's files once, by the first process.
+    assert_eq!(report["stats"]["files_from_store"], 2, "{report}");
+    let files_asked = net
+        .hub
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/files"))
+        .count();
+    assert_eq!(files_asked, 2);
+}
+
+#[test]
+fn no_piece_of_a_pat_or_the_wallet_seed_leaks_from_validate_at_trace_level() {
+    let net = Subnet::new(2);
+    let state = net.path("state");
+    let out = run_ok(
+        &validate_args(&net, &state, &["--rounds", "1"]),
+        &[("RUST_LOG", "trace")],
+    );
+    for file in ["state.json", "report.json", "weights.json", "pr-files.json"] {
+        assert!(state.join(file).exists(), "no {file}");
+    }
+    // stdout, stderr, and every file the run left.
+    let all = everything(&[&out], &[&state]);
+    assert!(all.contains("DEBUG"), "debug logging was not on");
+    for pat in &net.pats {
+        if let Some(piece) = find_leak(&all, &pat[4..], 8) {
+            panic!("a piece of a PAT leaked: {piece}");
+        }
+    }
+    let seed_hex: String = net.seed.iter().map(|b| format!("{b:02x}")).collect();
+    let seed_text = String::from_utf8(net.seed.to_vec()).unwrap();
+    for secret in [&seed_hex, &seed_text] {
+        if let Some(piece) = find_leak(&all, secret, 8) {
+            panic!("a piece of the wallet seed leaked: {piece}");
+        }
+    }
 }
 
 #[test]
@@ -169,69 +253,55 @@ fn a_hotkey_missing_from_the_metagraph_file_exits_2_saying_to_add_it() {
     );
 }
 
-pub(crate) fn get(addr: SocketAddr, path: &str) -> Option<String> {
-    let mut conn = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
-    conn.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(
-        conn,
-        "GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut reply = String::new();
-    conn.read_to_string(&mut reply).ok()?;
-    reply
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_string())
-}
-
 #[test]
 fn healthz_and_metrics_tell_the_operator_what_happened() {
     let net = Subnet::new(2);
+    let state = net.path("state");
+    // One round, at step 0; then steps of 50 ms with nothing to count.
     let args = validate_args(
         &net,
-        &net.path("state"),
-        &[
-            "--scoring-interval",
-            "300ms",
-            "--health-addr",
-            "127.0.0.1:0",
-        ],
+        &state,
+        &["--scoring-interval", "1h", "--health-addr", "127.0.0.1:0"],
     );
     let mut p = Running::start(&args, &[]);
     let addr = p.health_addr();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let health = loop {
-        if let Some(body) = get(addr, "/healthz") {
-            let v: Value = serde_json::from_str(&body).unwrap();
-            if v["rounds"].as_u64() >= Some(1) {
-                break v;
-            }
-        }
-        assert!(Instant::now() < deadline, "no round seen on /healthz");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    p.wait_for("step 0: ");
+    p.wait_for("step 0: ");
+    let (code, health) = get_json(addr, "/healthz");
+    assert_eq!(code, 200, "{health}");
+    assert_eq!(health["rounds"], 1, "{health}");
+    // uid 0, two miners, a blacklisting axon, a closed port, an unserved uid.
     assert_eq!(health["last_round"]["miners"], 6, "{health}");
+    assert_eq!(health["last_round"]["scored"], 2, "{health}");
     assert_eq!(health["last_round"]["now"], NOW);
-    let metrics = get(addr, "/metrics").unwrap();
-    for line in [
-        "gittensor_rounds_total ",
-        "gittensor_dendrite_answered_total ",
-        "gittensor_dendrite_failed_total ",
-        "gittensor_github_requests_total ",
-        "gittensor_github_rate_limit_waits_total ",
-        "gittensor_weights_submitted_total ",
-        "gittensor_event_loop_lag_max_seconds ",
-        "# EOF",
+    assert_eq!(health["problems"], json!([]), "{health}");
+    let (code, ready) = get_json(addr, "/readyz");
+    assert_eq!((code, &ready["problems"]), (200, &json!([])), "{ready}");
+    let metrics = get(addr, "/metrics").1;
+    assert!(metrics.ends_with("# EOF\n"), "{metrics}");
+    for (name, value) in [
+        ("gittensor_rounds_total", 1.0),
+        ("gittensor_rounds_discarded_total", 0.0),
+        // Two axons gave a PAT; uid 0 and uid 5 serve none, uid 3
+        // blacklists, uid 4 is a closed port.
+        ("gittensor_dendrite_answered_total", 2.0),
+        ("gittensor_dendrite_failed_total", 4.0),
+        // Each miner: /user, one GraphQL page, one PR's files.
+        ("gittensor_github_requests_total", 6.0),
+        ("gittensor_github_rate_limit_waits_total", 0.0),
+        ("gittensor_miners_scored_total", 2.0),
+        ("gittensor_miners_failed_total", 4.0),
+        ("gittensor_weights_submitted_total", 0.0),
+        ("gittensor_tables_refused", 0.0),
+        ("gittensor_ready", 1.0),
+        ("gittensor_alive", 1.0),
     ] {
-        assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
+        assert_eq!(metric(&metrics, name), value, "{name}:\n{metrics}");
     }
-    assert!(
-        metrics.contains("gittensor_dendrite_answered_total "),
-        "{metrics}"
-    );
+    assert!(metric(&metrics, "gittensor_event_loop_lag_max_seconds") >= 0.0);
     // Ctrl-C between steps: the state is saved and the process ends well.
     p.signal("INT");
     let (code, said) = p.finish();
     assert_eq!(code, Some(0), "{said}");
-    assert!(net.path("state").join("state.json").exists());
+    assert!(state.join("state.json").exists());
 }
