@@ -384,6 +384,7 @@ mod tests {
                 filename: format!("src/f{i}.rs"),
                 changes: i as i64,
                 patch: Some("x".repeat(patch_len)),
+                ..FileChange::default()
             })
             .collect()
     }

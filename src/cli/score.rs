@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use gittensor_validator::health::Board;
 use gittensor_validator::inputs;
 use gittensor_validator::metagraph::Metagraph;
 use gittensor_validator::pipeline::Recorder;
@@ -49,22 +50,24 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     });
     let rt = runtime()?;
     let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::new()));
-    let Round {
-        mut report,
-        interrupted,
-    } = rt.block_on(async {
+    let (
+        Round {
+            mut report,
+            interrupted,
+        },
+        shutdown,
+    ) = rt.block_on(async {
         let shutdown = Shutdown::install()?;
-        Ok::<_, Failure>(
-            round_until_stopped(
-                p.github.client.clone(),
-                p.source.miners.clone(),
-                ctx.clone(),
-                p.github.options,
-                recorder.clone(),
-                &shutdown,
-            )
-            .await,
+        let round = round_until_stopped(
+            p.github.client.clone(),
+            p.source.miners.clone(),
+            ctx.clone(),
+            p.github.options,
+            recorder.clone(),
+            &shutdown,
         )
+        .await;
+        Ok::<_, Failure>((round, shutdown))
     })?;
     print_table(&report);
     // A round that failed on our side says nothing about the miners: its
@@ -74,6 +77,16 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     } else {
         p.github.judge(&mut report).err()
     };
+    if !interrupted {
+        // `score` has no board to serve; the writer reports to one anyway.
+        let board = Arc::new(Board::new());
+        rt.block_on(async {
+            p.github.store_round(&report, &board);
+            p.github
+                .finish_results(shutdown.requested().is_some())
+                .await;
+        });
+    }
     if let (Some(dir), Some(recorder)) = (&args.record, &recorder) {
         let metagraph = match &p.source.miners {
             RoundMiners::Axons(_, metagraph) => Some(metagraph),

@@ -33,6 +33,10 @@ pub(super) struct Metrics {
     pub(super) validator_trust: Gauge<f64, AtomicU64>,
     pub(super) predicted_trust: Gauge<f64, AtomicU64>,
     pub(super) consensus_distance: Gauge<f64, AtomicU64>,
+    pub(super) db_writes: Counter,
+    pub(super) db_writes_failed: Counter,
+    pub(super) db_rounds_pending: Gauge,
+    pub(super) db_rounds_dropped: Counter,
 }
 
 impl Metrics {
@@ -62,6 +66,10 @@ impl Metrics {
             validator_trust: Gauge::default(),
             predicted_trust: Gauge::default(),
             consensus_distance: Gauge::default(),
+            db_writes: Counter::default(),
+            db_writes_failed: Counter::default(),
+            db_rounds_pending: Gauge::default(),
+            db_rounds_dropped: Counter::default(),
         };
         let mut r = Registry::with_prefix("gittensor");
         let m = &metrics;
@@ -173,6 +181,26 @@ impl Metrics {
             "consensus_distance",
             "Share of the last weights set above the chain's consensus",
             m.consensus_distance.clone(),
+        );
+        r.register(
+            "db_writes",
+            "Rounds written to the results database",
+            m.db_writes.clone(),
+        );
+        r.register(
+            "db_writes_failed",
+            "Results database writes that failed: attempts at a round (retried) and steps the server refused",
+            m.db_writes_failed.clone(),
+        );
+        r.register(
+            "db_rounds_pending",
+            "Rounds waiting to be written to the results database",
+            m.db_rounds_pending.clone(),
+        );
+        r.register(
+            "db_rounds_dropped",
+            "Unwritten rounds dropped from memory while the results database was away",
+            m.db_rounds_dropped.clone(),
         );
         (metrics, r)
     }

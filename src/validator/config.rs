@@ -15,6 +15,7 @@ use gittensor_validator::scoring::state::Cadence;
 use gittensor_validator::scoring::trust::WatchLimits;
 use gittensor_validator::scoring::verdict::{verdict, Verdict};
 use gittensor_validator::scoring::{RoundContext, RoundReport};
+use gittensor_validator::store::results_db::ResultsDb;
 use gittensor_validator::wallet::Hotkey;
 use time::OffsetDateTime;
 
@@ -137,6 +138,8 @@ pub(crate) struct Github {
     pub(crate) options: RoundOptions,
     /// `--discard-threshold`.
     pub(crate) discard_threshold: f64,
+    /// The results database, when `--database.store_validation_results`.
+    pub(crate) results: Option<ResultsDb>,
     pub(crate) _replay: Option<FakeHub>,
 }
 
@@ -158,6 +161,58 @@ impl Github {
             languages,
             now: self.now.unwrap_or_else(OffsetDateTime::now_utc),
         })
+    }
+}
+
+/// How long a loop's end waits for the results database's unwritten
+/// rounds: at the end of `--rounds` or `score`, and after a signal.
+const FLUSH_AT_END: Duration = Duration::from_secs(60);
+const FLUSH_ON_SIGNAL: Duration = Duration::from_secs(5);
+
+impl Github {
+    /// Starts the results database's writer, when it is on: it connects
+    /// and creates the tables now, so a server down at start is said now.
+    pub(crate) fn start_results(&self, board: &Arc<Board>) {
+        if let Some(db) = &self.results {
+            db.start(board);
+        }
+    }
+
+    /// Hands a judged round (folded or discarded) to the results
+    /// database, when it is on, and returns at once: the rows are written
+    /// in the background, and nothing the round decides waits for them.
+    pub(crate) fn store_round(&self, report: &RoundReport, board: &Arc<Board>) {
+        if let Some(db) = &self.results {
+            db.submit(report, board);
+        }
+    }
+
+    /// At a loop's end: waits a while for the rounds not written yet (less
+    /// after a signal), and says what is lost.
+    pub(crate) async fn finish_results(&self, signalled: bool) {
+        let Some(db) = &self.results else {
+            return;
+        };
+        if db.pending() == 0 {
+            return;
+        }
+        let within = if signalled {
+            FLUSH_ON_SIGNAL
+        } else {
+            FLUSH_AT_END
+        };
+        log::info!(
+            "results database: waiting up to {}s for {} unwritten rounds",
+            within.as_secs(),
+            db.pending()
+        );
+        let left = db.flush(within).await;
+        if left > 0 {
+            log::warn!(
+                "results database {}: {left} rounds were not written and are lost (the scores and weights are not affected)",
+                db.target()
+            );
+        }
     }
 }
 

@@ -30,13 +30,17 @@ pub(crate) fn run_rounds(config: RunConfig) -> Result<(), Failure> {
         let shutdown = Shutdown::install()?;
         let board = serve_board(config.health_addr).await?;
         systemd::ready(&board).await;
+        config.github.start_results(&board);
         let mut rounds = Rounds {
             config,
             state,
             board,
             shutdown,
         };
-        rounds.run().await
+        let result = rounds.run().await;
+        let signalled = rounds.shutdown.requested().is_some();
+        rounds.config.github.finish_results(signalled).await;
+        result
     });
     systemd::stopping();
     // An interrupted round may leave requests in flight (until their
@@ -168,6 +172,7 @@ impl Rounds {
                 self.board.round(&report);
             }
         }
+        self.config.github.store_round(&report, &self.board);
         print_table(&report);
         Ok(true)
     }

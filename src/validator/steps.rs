@@ -195,6 +195,7 @@ impl<N: Neurons> Validator<N> {
                 }
             },
         }
+        self.github.store_round(&report, &self.board);
         print_table(&report);
         let (dir, rep) = (self.dir.clone(), report);
         bridge::blocking(move || write_json(&dir.join("report.json"), &rep))

@@ -79,6 +79,7 @@ fn validate_with<N: Neurons>(neurons: N, config: ValidateConfig) -> Result<(), F
             Some("starting: the first sync with the chain has not finished".into()),
         );
         systemd::ready(&board).await;
+        github.start_results(&board);
         let Some((metagraph, uid)) =
             neurons.first_sync(netuid, &hotkey, &board, &shutdown).await?
         else {
@@ -121,7 +122,10 @@ fn validate_with<N: Neurons>(neurons: N, config: ValidateConfig) -> Result<(), F
             v.board.last_weights_block(block);
         }
         v.save().await?;
-        v.steps().await
+        let result = v.steps().await;
+        let signalled = v.shutdown.requested().is_some();
+        v.github.finish_results(signalled).await;
+        result
     });
     systemd::stopping();
     // A round cut short may leave requests in flight (until their timeout);
