@@ -211,3 +211,35 @@ fn decimals_are_sent_with_the_shortest_digits_python_repr_gives() {
     assert_eq!(decimal(2.5e20), "250000000000000000000");
     assert_eq!(decimal(f64::NAN), "NaN");
 }
+
+#[test]
+fn no_debug_print_of_the_config_or_the_handle_shows_the_password() {
+    use super::{Config, ResultsDb};
+    let secret = "hunter2-db-secret";
+    let from_parts = Config::builder().password(secret).build().unwrap();
+    let from_url = Config::builder()
+        .url(format!("postgresql://me:{secret}@db.example:6543/results"))
+        .build()
+        .unwrap();
+    assert_eq!(from_url.target(), "me@db.example:6543/results");
+    for text in [
+        format!("{from_parts:?}"),
+        format!("{from_url:?}"),
+        format!("{:?}", ResultsDb::new(from_url.clone())),
+        format!("{:?}", Config::builder().password(secret)),
+        from_url.target().to_string(),
+    ] {
+        assert!(!text.contains(secret), "{text}");
+    }
+}
+
+#[test]
+fn a_bad_connection_string_names_the_option_never_its_value() {
+    let err = super::Config::builder()
+        .url("postgresql://me:hunter2@h:notaport/db")
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("port"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
