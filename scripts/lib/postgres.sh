@@ -113,6 +113,11 @@ pg_createdb() {
 
 pg_up() {
   [ -n "$_pg_dir" ] && return 0
+  # /dev/null has been seen as a regular root-owned file on these machines
+  # (see .ci/run); initdb's shell then cannot redirect to it as postgres.
+  if [ ! -c /dev/null ] && [ "$(id -u)" = 0 ]; then
+    rm -f /dev/null && mknod -m 666 /dev/null c 1 3
+  fi
   _pg_install
   PG_BIN=$(_pg_find_bin)
   _pg_user=$(id -un)

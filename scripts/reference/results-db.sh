@@ -17,3 +17,9 @@ pg_up
 echo "== schema: 2.0.7's migrations on an empty database"
 "$py" scripts/reference/results_db.py schema "$out/schema.json"
 pass "$out/schema.json"
+
+echo "== rounds: 2.0.7's get_rewards storing through its DatabaseStorage"
+cargo build --quiet --example serve_snapshot
+export SERVE_SNAPSHOT=$PWD/target/debug/examples/serve_snapshot
+"$py" scripts/reference/results_db.py rounds "$PWD" "$out"
+pass "$out/<case>.json"

@@ -268,3 +268,76 @@ fn score_names_hotkeys_and_failures_as_2_0_7() {
         wrong.join("\n")
     );
 }
+
+/// Every round of the results-database goldens (tests/data/results-db/,
+/// made by 2.0.7's own get_rewards on rounds with every kind of failure,
+/// duplicates, closed issues and many files) replayed through `score`:
+/// the same rewards, bit for bit.
+#[test]
+fn score_gives_the_rewards_of_2_0_7_on_every_results_database_round() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/results-db");
+    let mut cases: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && !p.ends_with("schema.json"))
+        .collect();
+    cases.sort();
+    let mut wrong = Vec::new();
+    let mut rounds = 0;
+    for case in &cases {
+        let golden = parse_exact(&std::fs::read_to_string(case).unwrap());
+        let name = golden["case"].as_str().unwrap().to_string();
+        // The inputs hold numbers (weights, sizes): write them back as JSON
+        // from the exact text form.
+        let raw: Value = serde_json::from_str(&std::fs::read_to_string(case).unwrap()).unwrap();
+        for (i, round) in raw["rounds"].as_array().unwrap().iter().enumerate() {
+            let tmp = tempfile::tempdir().unwrap();
+            let mut args = vec!["score".to_string()];
+            for (flag, key) in [
+                ("--replay", "snapshot"),
+                ("--miners", "miners"),
+                ("--repositories", "repositories"),
+                ("--languages", "languages"),
+            ] {
+                let path = tmp.path().join(format!("{key}.json"));
+                std::fs::write(&path, round[key].to_string()).unwrap();
+                args.extend([flag.to_string(), path.display().to_string()]);
+            }
+            let report_path = tmp.path().join("report.json");
+            args.extend([
+                "--now".to_string(),
+                round["now"].as_str().unwrap().to_string(),
+                "--report".to_string(),
+                report_path.display().to_string(),
+            ]);
+            // A round where GitHub refuses a PAT is still a finished round.
+            crate::cli::run(&args, &[]);
+            let report = parse_exact(&std::fs::read_to_string(&report_path).unwrap());
+            let want = golden["rounds"][i]["rewards"].as_object().unwrap();
+            let got = report["rewards"].as_object().unwrap();
+            if got.len() != want.len() {
+                wrong.push(format!(
+                    "{name} round {}: {} uids, 2.0.7 {}",
+                    i + 1,
+                    got.len(),
+                    want.len()
+                ));
+            }
+            for (uid, w) in want {
+                let w = f64::from_bits(bits(&w["bits"]));
+                match got.get(uid).map(num) {
+                    Some(g) if g.to_bits() == w.to_bits() => {}
+                    Some(g) => wrong.push(format!(
+                        "{name} round {} uid {uid}: 2.0.7 {w:?}, ours {g:?} ({} ulps)",
+                        i + 1,
+                        ulps(w, g)
+                    )),
+                    None => wrong.push(format!("{name} round {} uid {uid}: missing", i + 1)),
+                }
+            }
+            rounds += 1;
+        }
+    }
+    assert!(wrong.is_empty(), "rewards differ:\n{}", wrong.join("\n"));
+    assert!(rounds >= 7, "{rounds} rounds in tests/data/results-db");
+}
