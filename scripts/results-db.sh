@@ -90,6 +90,11 @@ for case in tests/data/results-db/*.json; do
     wait_for "results database: round of .* written" 5 "$dir/score.log"
     python3 scripts/results-db/rows.py compare "$case" $i || fail "$name round $i: rows differ from 2.0.7's"
   done
+  pg_dump --data-only >"$work/dump-$name.sql"
+  while read -r pat; do
+    [ -n "$pat" ] || continue
+    grep -qF -- "$pat" "$work/dump-$name.sql" && fail "$name: a PAT is in the database"
+  done < <(python3 scripts/results-db/rows.py pats "$case")
   pass "$name: every row of every table 2.0.7 left, column by column ($rounds round(s))"
 done
 [ "$cases" -gt 0 ] || fail "no row goldens in tests/data/results-db"

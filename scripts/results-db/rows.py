@@ -6,6 +6,7 @@ rows sorted by key, text bytewise) and compared column by column. Python's
 standard library and psql only.
 
   python3 scripts/results-db/rows.py rounds CASE            -> number of rounds
+  python3 scripts/results-db/rows.py pats CASE              -> every PAT of its rounds
   python3 scripts/results-db/rows.py inputs CASE I DIR      -> files; prints score's flags
   python3 scripts/results-db/rows.py compare CASE I         -> exit 1 and the differences
 """
@@ -56,6 +57,12 @@ def main():
     data = json.load(open(case))
     if cmd == "rounds":
         print(len(data["rounds"]))
+        return
+    if cmd == "pats":
+        for r in data["rounds"]:
+            for m in r["miners"]:
+                if m.get("github_access_token"):
+                    print(m["github_access_token"])
         return
     r = data["rounds"][int(rest[0])]
     if cmd == "inputs":
