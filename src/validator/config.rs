@@ -10,7 +10,7 @@ use gittensor_validator::fakehub::FakeHub;
 use gittensor_validator::github::Client;
 use gittensor_validator::health::{Board, Concern};
 use gittensor_validator::inputs;
-use gittensor_validator::pipeline::{bridge, RoundOptions};
+use gittensor_validator::pipeline::{bridge, Heartbeat, RoundOptions};
 use gittensor_validator::scoring::state::Cadence;
 use gittensor_validator::scoring::trust::WatchLimits;
 use gittensor_validator::scoring::verdict::{verdict, Verdict};
@@ -206,7 +206,19 @@ impl Github {
             within.as_secs(),
             db.pending()
         );
+        let (pending, started) = (db.pending(), std::time::Instant::now());
+        // The event loop is measured while the rows are written: the writes
+        // run on the bridge, so it should not notice them.
+        let heartbeat = Heartbeat::start(Duration::from_millis(5));
         let left = db.flush(within).await;
+        let lag = heartbeat.stop().await;
+        log::info!(
+            "results database: {} of {pending} rounds written in {} ms; event-loop lag meanwhile max {:.2} ms, p99 {:.2} ms",
+            pending - left.min(pending),
+            started.elapsed().as_millis(),
+            lag.max_ms,
+            lag.p99_ms
+        );
         if left > 0 {
             log::warn!(
                 "results database {}: {left} rounds were not written and are lost (the scores and weights are not affected)",

@@ -17,26 +17,26 @@ use crate::scoring::{MinerEvaluation, PullRequest, RoundReport, RECYCLE_UID};
 
 /// `miners`: one miner's identity.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MinerRow {
+pub struct MinerRow<'a> {
     /// uid.
     pub uid: i64,
     /// Hotkey ("" for the recycle uid and a miner that did not respond).
-    pub hotkey: String,
+    pub hotkey: &'a str,
     /// GitHub id, or "0".
-    pub github_id: String,
+    pub github_id: &'a str,
 }
 
 /// `pull_requests`: one pull request and its multipliers.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(missing_docs)] // each field is the column of the same name
-pub struct PullRequestRow {
+pub struct PullRequestRow<'a> {
     pub number: i64,
-    pub repository_full_name: String,
+    pub repository_full_name: &'a str,
     pub uid: i64,
-    pub hotkey: String,
-    pub github_id: String,
-    pub title: String,
-    pub author_login: String,
+    pub hotkey: &'a str,
+    pub github_id: &'a str,
+    pub title: &'a str,
+    pub author_login: &'a str,
     pub merged_at: PrimitiveDateTime,
     pub pr_created_at: PrimitiveDateTime,
     pub repo_weight_multiplier: f64,
@@ -53,19 +53,19 @@ pub struct PullRequestRow {
     pub commits: i64,
     pub total_lines_scored: i64,
     pub gittensor_tagged: bool,
-    pub merged_by_login: Option<String>,
-    pub description: Option<String>,
+    pub merged_by_login: Option<&'a str>,
+    pub description: Option<&'a str>,
     pub last_edited_at: Option<PrimitiveDateTime>,
 }
 
 /// `issues`: a closed issue a pull request references.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(missing_docs)] // each field is the column of the same name
-pub struct IssueRow {
+pub struct IssueRow<'a> {
     pub number: i64,
     pub pr_number: i64,
-    pub repository_full_name: String,
-    pub title: String,
+    pub repository_full_name: &'a str,
+    pub title: &'a str,
     pub created_at: Option<PrimitiveDateTime>,
     pub closed_at: Option<PrimitiveDateTime>,
 }
@@ -73,26 +73,26 @@ pub struct IssueRow {
 /// `file_changes`: one file of a pull request.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(missing_docs)] // each field is the column of the same name
-pub struct FileChangeRow {
+pub struct FileChangeRow<'a> {
     pub pr_number: i64,
-    pub repository_full_name: String,
-    pub filename: String,
+    pub repository_full_name: &'a str,
+    pub filename: &'a str,
     pub changes: i64,
     pub additions: i64,
     pub deletions: i64,
-    pub status: String,
-    pub patch: Option<String>,
+    pub status: &'a str,
+    pub patch: Option<&'a str>,
     pub file_extension: String,
 }
 
 /// `miner_evaluations`: one miner's totals.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(missing_docs)] // each field is the column of the same name
-pub struct EvaluationRow {
+pub struct EvaluationRow<'a> {
     pub uid: i64,
-    pub hotkey: String,
-    pub github_id: String,
-    pub failed_reason: Option<String>,
+    pub hotkey: &'a str,
+    pub github_id: &'a str,
+    pub failed_reason: Option<&'a str>,
     pub base_total_score: f64,
     pub total_score: f64,
     pub total_lines_changed: i64,
@@ -106,12 +106,12 @@ pub struct EvaluationRow {
 /// Everything 2.0.7 stores for one miner, in the order it stores it.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(missing_docs)] // each field is the column of the same name
-pub struct MinerRows {
-    pub miner: MinerRow,
-    pub pull_requests: Vec<PullRequestRow>,
-    pub issues: Vec<IssueRow>,
-    pub file_changes: Vec<FileChangeRow>,
-    pub evaluation: EvaluationRow,
+pub struct MinerRows<'a> {
+    pub miner: MinerRow<'a>,
+    pub pull_requests: Vec<PullRequestRow<'a>>,
+    pub issues: Vec<IssueRow<'a>>,
+    pub file_changes: Vec<FileChangeRow<'a>>,
+    pub evaluation: EvaluationRow<'a>,
 }
 
 /// `gv_round_history`: one uid in one round (ours; 2.0.7 keeps only the
@@ -140,14 +140,14 @@ pub struct HistoryRow {
 
 /// A round's rows.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RoundRows {
+pub struct RoundRows<'a> {
     /// The round's `now`, UTC.
     pub now: PrimitiveDateTime,
     /// 2.0.7's rows, miner by miner in uid order (as 2.0.7 iterates its
     /// sorted uids). Empty for a discarded round: its evaluations failed on
     /// our side and say nothing about the miners, so the latest-evaluation
     /// tables keep the last round that did.
-    pub miners: Vec<MinerRows>,
+    pub miners: Vec<MinerRows<'a>>,
     /// Our history: every uid of the round, discarded or not.
     pub history: Vec<HistoryRow>,
 }
@@ -161,7 +161,7 @@ pub fn utc(t: OffsetDateTime) -> PrimitiveDateTime {
 }
 
 /// The rows of a finished, judged round.
-pub fn round_rows(report: &RoundReport) -> RoundRows {
+pub fn round_rows(report: &RoundReport) -> RoundRows<'_> {
     let now =
         time::OffsetDateTime::parse(&report.now, &time::format_description::well_known::Rfc3339)
             .map(utc)
@@ -199,23 +199,23 @@ pub fn round_rows(report: &RoundReport) -> RoundRows {
 }
 
 /// One miner's rows, as 2.0.7's `store_evaluation` writes them.
-pub fn miner_rows(e: &MinerEvaluation) -> MinerRows {
+pub fn miner_rows(e: &MinerEvaluation) -> MinerRows<'_> {
     // 2.0.7 builds the recycle uid's evaluation with hotkey "".
     let hotkey = if e.uid == RECYCLE_UID {
-        String::new()
+        ""
     } else {
-        e.hotkey.clone()
+        e.hotkey.as_str()
     };
     // 2.0.7 empties a duplicate account's evaluation without a reason.
     let failed_reason = e
         .failed_reason
-        .clone()
+        .as_deref()
         .filter(|r| !r.starts_with(DUPLICATE_ACCOUNT));
     let uid = i64::from(e.uid);
     let pull_requests = e
         .pull_requests
         .iter()
-        .map(|pr| pull_request_row(pr, uid, &hotkey, &e.github_id))
+        .map(|pr| pull_request_row(pr, uid, hotkey, &e.github_id))
         .collect();
     let issues = e
         .pull_requests
@@ -224,8 +224,8 @@ pub fn miner_rows(e: &MinerEvaluation) -> MinerRows {
             pr.issues.iter().map(|i| IssueRow {
                 number: to_i64(i.number),
                 pr_number: to_i64(pr.number),
-                repository_full_name: pr.repository_full_name.clone(),
-                title: i.title.clone(),
+                repository_full_name: &pr.repository_full_name,
+                title: &i.title,
                 created_at: i.created_at.map(utc),
                 closed_at: i.closed_at.map(utc),
             })
@@ -237,13 +237,13 @@ pub fn miner_rows(e: &MinerEvaluation) -> MinerRows {
         .flat_map(|pr| {
             pr.files.iter().map(|f| FileChangeRow {
                 pr_number: to_i64(pr.number),
-                repository_full_name: pr.repository_full_name.clone(),
-                filename: f.filename.clone(),
+                repository_full_name: &pr.repository_full_name,
+                filename: &f.filename,
                 changes: f.changes,
                 additions: f.additions,
                 deletions: f.deletions,
-                status: f.status.clone(),
-                patch: f.patch.clone(),
+                status: &f.status,
+                patch: f.patch.as_deref(),
                 file_extension: extension(&f.filename),
             })
         })
@@ -251,8 +251,8 @@ pub fn miner_rows(e: &MinerEvaluation) -> MinerRows {
     MinerRows {
         miner: MinerRow {
             uid,
-            hotkey: hotkey.clone(),
-            github_id: e.github_id.clone(),
+            hotkey,
+            github_id: &e.github_id,
         },
         pull_requests,
         issues,
@@ -260,7 +260,7 @@ pub fn miner_rows(e: &MinerEvaluation) -> MinerRows {
         evaluation: EvaluationRow {
             uid,
             hotkey,
-            github_id: e.github_id.clone(),
+            github_id: &e.github_id,
             failed_reason,
             base_total_score: e.base_total_score,
             total_score: e.total_score,
@@ -274,15 +274,20 @@ pub fn miner_rows(e: &MinerEvaluation) -> MinerRows {
     }
 }
 
-fn pull_request_row(pr: &PullRequest, uid: i64, hotkey: &str, github_id: &str) -> PullRequestRow {
+fn pull_request_row<'a>(
+    pr: &'a PullRequest,
+    uid: i64,
+    hotkey: &'a str,
+    github_id: &'a str,
+) -> PullRequestRow<'a> {
     PullRequestRow {
         number: to_i64(pr.number),
-        repository_full_name: pr.repository_full_name.clone(),
+        repository_full_name: &pr.repository_full_name,
         uid,
-        hotkey: hotkey.to_string(),
-        github_id: github_id.to_string(),
-        title: pr.title.clone(),
-        author_login: pr.author_login.clone().unwrap_or_default(),
+        hotkey,
+        github_id,
+        title: &pr.title,
+        author_login: pr.author_login.as_deref().unwrap_or_default(),
         merged_at: utc(pr.merged_at),
         pr_created_at: utc(pr.created_at),
         repo_weight_multiplier: pr.repo_weight_multiplier,
@@ -299,8 +304,8 @@ fn pull_request_row(pr: &PullRequest, uid: i64, hotkey: &str, github_id: &str) -
         commits: pr.commits,
         total_lines_scored: pr.total_lines_scored,
         gittensor_tagged: pr.gittensor_tagged,
-        merged_by_login: pr.merged_by_login.clone(),
-        description: pr.description.clone(),
+        merged_by_login: pr.merged_by_login.as_deref(),
+        description: pr.description.as_deref(),
         last_edited_at: pr.last_edited_at.map(utc),
     }
 }

@@ -76,23 +76,17 @@ fn scored(uid: u16) -> MinerEvaluation {
 
 #[test]
 fn a_scored_miner_gives_its_miner_prs_issues_files_and_evaluation_rows() {
-    let rows = round_rows(&report(vec![scored(3)], None));
+    let report = report(vec![scored(3)], None);
+    let rows = round_rows(&report);
     let m = &rows.miners[0];
     assert_eq!(
-        (
-            m.miner.uid,
-            m.miner.hotkey.as_str(),
-            m.miner.github_id.as_str()
-        ),
+        (m.miner.uid, m.miner.hotkey, m.miner.github_id),
         (3, "hk3", "1003")
     );
     assert_eq!(m.pull_requests.len(), 2);
     let p = &m.pull_requests[0];
     assert_eq!(p.repository_full_name, "Owner/Repo", "as GitHub spells it");
-    assert_eq!(
-        (p.uid, p.hotkey.as_str(), p.github_id.as_str()),
-        (3, "hk3", "1003")
-    );
+    assert_eq!((p.uid, p.hotkey, p.github_id), (3, "hk3", "1003"));
     assert_eq!((p.additions, p.deletions, p.commits), (12, 3, 2));
     assert_eq!(p.merged_by_login.as_deref(), Some("carol"));
     assert_eq!(p.description.as_deref(), Some("Fixes #7"));
@@ -106,11 +100,7 @@ fn a_scored_miner_gives_its_miner_prs_issues_files_and_evaluation_rows() {
     // One issue and one file per PR, keyed by the PR.
     assert_eq!(m.issues.len(), 2);
     assert_eq!(
-        (
-            m.issues[1].number,
-            m.issues[1].pr_number,
-            m.issues[1].title.as_str()
-        ),
+        (m.issues[1].number, m.issues[1].pr_number, m.issues[1].title),
         (7, 2, "bug")
     );
     assert_eq!(m.file_changes.len(), 2);
@@ -136,7 +126,8 @@ fn a_scored_miner_gives_its_miner_prs_issues_files_and_evaluation_rows() {
 #[test]
 fn failed_miners_get_a_miner_and_an_evaluation_row_with_github_id_0() {
     let e = MinerEvaluation::failed(5, "hk5", "No Github PAT provided by miner 5");
-    let rows = round_rows(&report(vec![e], None));
+    let report = report(vec![e], None);
+    let rows = round_rows(&report);
     let m = &rows.miners[0];
     assert_eq!(m.miner.github_id, "0");
     assert!(m.pull_requests.is_empty() && m.issues.is_empty() && m.file_changes.is_empty());
@@ -150,7 +141,8 @@ fn failed_miners_get_a_miner_and_an_evaluation_row_with_github_id_0() {
 #[test]
 fn the_recycle_uid_is_stored_with_an_empty_hotkey_as_2_0_7_builds_it() {
     let e = MinerEvaluation::failed(0, "5Grecycle", "SPECIAL CASE UID 0 - RECYCLE UID");
-    let rows = round_rows(&report(vec![e], None));
+    let report = report(vec![e], None);
+    let rows = round_rows(&report);
     assert_eq!(rows.miners[0].miner.hotkey, "");
     assert_eq!(rows.miners[0].evaluation.hotkey, "");
     assert_eq!(
@@ -163,7 +155,8 @@ fn the_recycle_uid_is_stored_with_an_empty_hotkey_as_2_0_7_builds_it() {
 fn a_duplicate_account_is_stored_without_a_reason_as_2_0_7_empties_it() {
     let reason = format!("{DUPLICATE_ACCOUNT} [1, 2]");
     let e = MinerEvaluation::failed(1, "hk1", reason.clone());
-    let rows = round_rows(&report(vec![e], None));
+    let report = report(vec![e], None);
+    let rows = round_rows(&report);
     assert_eq!(rows.miners[0].evaluation.failed_reason, None);
     assert_eq!(rows.miners[0].miner.github_id, "0");
     assert_eq!(rows.history[0].failed_reason, Some(reason));
@@ -171,14 +164,16 @@ fn a_duplicate_account_is_stored_without_a_reason_as_2_0_7_empties_it() {
 
 #[test]
 fn miners_are_stored_in_uid_order_as_2_0_7_iterates_its_sorted_uids() {
-    let rows = round_rows(&report(vec![scored(9), scored(2), scored(4)], None));
+    let report = report(vec![scored(9), scored(2), scored(4)], None);
+    let rows = round_rows(&report);
     let uids: Vec<i64> = rows.miners.iter().map(|m| m.miner.uid).collect();
     assert_eq!(uids, [2, 4, 9]);
 }
 
 #[test]
 fn a_discarded_round_writes_only_its_history_marked_with_why() {
-    let rows = round_rows(&report(vec![scored(1), scored(2)], Some("GitHub down")));
+    let report = report(vec![scored(1), scored(2)], Some("GitHub down"));
+    let rows = round_rows(&report);
     assert!(rows.miners.is_empty());
     assert_eq!(rows.history.len(), 2);
     assert!(rows.history.iter().all(|h| h.discarded));
@@ -190,10 +185,8 @@ fn a_discarded_round_writes_only_its_history_marked_with_why() {
 
 #[test]
 fn history_has_one_row_per_uid_with_reward_score_and_the_rounds_now() {
-    let rows = round_rows(&report(
-        vec![scored(1), MinerEvaluation::failed(2, "", "x")],
-        None,
-    ));
+    let report = report(vec![scored(1), MinerEvaluation::failed(2, "", "x")], None);
+    let rows = round_rows(&report);
     assert_eq!(rows.history.len(), 2);
     let h = &rows.history[0];
     assert_eq!((h.uid, h.reward, h.score), (1, 0.25, 43.5));

@@ -66,7 +66,7 @@ pub(super) struct Written {
 /// server); a refusal of the data itself is counted in `Written` instead.
 pub(super) fn write_round(
     client: &mut Client,
-    rows: &RoundRows,
+    rows: &RoundRows<'_>,
     history_days: u32,
 ) -> Result<Written, Error> {
     let mut out = Written::default();
@@ -89,7 +89,7 @@ pub(super) fn write_round(
 }
 
 /// 2.0.7's `store_evaluation`: five steps, each committed on its own.
-fn write_miner(client: &mut Client, m: &MinerRows, out: &mut Written) -> Result<(), Error> {
+fn write_miner(client: &mut Client, m: &MinerRows<'_>, out: &mut Written) -> Result<(), Error> {
     let uid = m.miner.uid;
     step(client, &format!("miners (uid {uid})"), out, |tx| {
         let r = &m.miner;
@@ -285,7 +285,7 @@ pub(super) fn decimal(x: f64) -> String {
     }
 }
 
-impl Row for PullRequestRow {
+impl Row for PullRequestRow<'_> {
     const STATEMENT: &'static Statement = PULL_REQUESTS;
     fn decimals(&self) -> Vec<String> {
         [
@@ -330,7 +330,7 @@ impl Row for PullRequestRow {
     }
 }
 
-impl Row for IssueRow {
+impl Row for IssueRow<'_> {
     const STATEMENT: &'static Statement = ISSUES;
     fn params<'a>(&'a self, _: &'a [String]) -> Params<'a> {
         vec![
@@ -344,7 +344,7 @@ impl Row for IssueRow {
     }
 }
 
-impl Row for FileChangeRow {
+impl Row for FileChangeRow<'_> {
     const STATEMENT: &'static Statement = FILE_CHANGES;
     fn params<'a>(&'a self, _: &'a [String]) -> Params<'a> {
         vec![
@@ -361,7 +361,7 @@ impl Row for FileChangeRow {
     }
 }
 
-impl Row for EvaluationRow {
+impl Row for EvaluationRow<'_> {
     const STATEMENT: &'static Statement = EVALUATIONS;
     fn decimals(&self) -> Vec<String> {
         vec![decimal(self.base_total_score), decimal(self.total_score)]
