@@ -213,3 +213,8 @@ done
 grep -qF "$DB_PASSWORD" "$work/dump.sql" && fail "the password is in the database"
 cat "$work"/*.log "$work"/case-*/score.log | grep -qF "$DB_PASSWORD" && fail "the password is in a log"
 pass "no PAT in the database or the logs; DB_PASSWORD in neither"
+# A connection must never be closed on the event loop (the postgres crate's
+# runtime panics there, at exit, after everything else went right).
+panics=$(grep -l "panicked" "$work"/*.log "$work"/case-*/score.log || true)
+[ -z "$panics" ] || { grep -h -A2 "panicked" $panics >&2; fail "a panic in $panics"; }
+pass "no panic in any run"

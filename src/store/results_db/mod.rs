@@ -409,18 +409,44 @@ impl ResultsDb {
     }
 }
 
+/// A connection that is never closed on the event loop. Closing one
+/// blocks (a goodbye to the server) on the postgres crate's own runtime,
+/// which refuses to start inside ours: dropped where a tokio runtime is
+/// current (the writer task dropped at shutdown), it is closed on a thread
+/// of its own; elsewhere (a bridge thread, no runtime) in place.
+struct Conn(Option<postgres::Client>);
+
+impl Conn {
+    fn is_usable(&self) -> bool {
+        self.0.as_ref().is_some_and(|c| !c.is_closed())
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        let Some(client) = self.0.take() else {
+            return;
+        };
+        if tokio::runtime::Handle::try_current().is_err() {
+            drop(client);
+            return;
+        }
+        let closer = std::thread::Builder::new().name("results-db-close".into());
+        if let Err(e) = closer.spawn(move || drop(client)) {
+            log::debug!("results database: no thread to close the connection: {e}");
+        }
+    }
+}
+
 /// One attempt: connect when there is no usable connection (the schema
 /// made sure of), then write `round` if there is one. A connection that
 /// sat idle may have been closed by the server: a failure on it is tried
 /// once more on a fresh one before it counts.
 fn attempt(
     cfg: &Config,
-    conn: Option<postgres::Client>,
+    conn: Option<Conn>,
     round: Option<&RoundReport>,
-) -> (
-    Option<postgres::Client>,
-    Result<Option<write::Written>, Error>,
-) {
+) -> (Option<Conn>, Result<Option<write::Written>, Error>) {
     let reused = conn.is_some();
     match attempt_once(cfg, conn, round) {
         (_, Err(_)) if reused => attempt_once(cfg, None, round),
@@ -430,24 +456,24 @@ fn attempt(
 
 fn attempt_once(
     cfg: &Config,
-    conn: Option<postgres::Client>,
+    conn: Option<Conn>,
     round: Option<&RoundReport>,
-) -> (
-    Option<postgres::Client>,
-    Result<Option<write::Written>, Error>,
-) {
-    let mut conn = match conn.filter(|c| !c.is_closed()) {
+) -> (Option<Conn>, Result<Option<write::Written>, Error>) {
+    let mut conn = match conn.filter(Conn::is_usable) {
         Some(c) => c,
         None => match write::connect(cfg) {
-            Ok(c) => c,
+            Ok(c) => Conn(Some(c)),
             Err(e) => return (None, Err(e)),
         },
     };
     let Some(round) = round else {
         return (Some(conn), Ok(None));
     };
+    let Some(client) = conn.0.as_mut() else {
+        return (None, Err(Error::Server("internal: no connection".into())));
+    };
     let rows = rows::round_rows(round);
-    match write::write_round(&mut conn, &rows, cfg.history_days) {
+    match write::write_round(client, &rows, cfg.history_days) {
         Ok(w) => (Some(conn), Ok(Some(w))),
         // A fresh connection next time: this one may be half-way through
         // anything.
@@ -461,7 +487,7 @@ fn attempt_once(
 /// when an outage starts, one INFO when it ends.
 async fn writer(db: ResultsDb, board: Arc<Board>) {
     let config = db.inner.config.clone();
-    let mut client: Option<postgres::Client> = None;
+    let mut client: Option<Conn> = None;
     let mut wait = RETRY_MIN;
     let mut down_since: Option<Instant> = None;
     let mut connected_once = false;
@@ -472,7 +498,7 @@ async fn writer(db: ResultsDb, board: Arc<Board>) {
     loop {
         let wake = db.inner.wake.notified();
         let next = db.queue().rounds.front().cloned();
-        if next.is_none() && client.as_ref().is_some_and(|c| !c.is_closed()) {
+        if next.is_none() && client.as_ref().is_some_and(Conn::is_usable) {
             wake.await;
             continue;
         }
