@@ -88,8 +88,8 @@ fn a_scored_miner_gives_its_miner_prs_issues_files_and_evaluation_rows() {
     assert_eq!(p.repository_full_name, "Owner/Repo", "as GitHub spells it");
     assert_eq!((p.uid, p.hotkey, p.github_id), (3, "hk3", "1003"));
     assert_eq!((p.additions, p.deletions, p.commits), (12, 3, 2));
-    assert_eq!(p.merged_by_login.as_deref(), Some("carol"));
-    assert_eq!(p.description.as_deref(), Some("Fixes #7"));
+    assert_eq!(p.merged_by_login, Some("carol"));
+    assert_eq!(p.description, Some("Fixes #7"));
     assert!(p.gittensor_tagged);
     assert_eq!((p.base_score, p.earned_score), (14.5, 21.75));
     // Times in UTC, without a zone, as the TIMESTAMP columns hold them.
@@ -132,7 +132,7 @@ fn failed_miners_get_a_miner_and_an_evaluation_row_with_github_id_0() {
     assert_eq!(m.miner.github_id, "0");
     assert!(m.pull_requests.is_empty() && m.issues.is_empty() && m.file_changes.is_empty());
     assert_eq!(
-        m.evaluation.failed_reason.as_deref(),
+        m.evaluation.failed_reason,
         Some("No Github PAT provided by miner 5")
     );
     assert_eq!((m.evaluation.total_score, m.evaluation.total_prs), (0.0, 0));
