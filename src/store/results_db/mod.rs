@@ -322,7 +322,8 @@ struct Queue {
 }
 
 impl ResultsDb {
-    /// A handle; nothing connects until the first round is submitted.
+    /// A handle; nothing connects before [`ResultsDb::start`] or the first
+    /// [`ResultsDb::submit`].
     pub fn new(config: Config) -> ResultsDb {
         ResultsDb {
             inner: Arc::new(Inner {
@@ -411,9 +412,10 @@ impl ResultsDb {
 
 /// A connection that is never closed on the event loop. Closing one
 /// blocks (a goodbye to the server) on the postgres crate's own runtime,
-/// which refuses to start inside ours: dropped where a tokio runtime is
-/// current (the writer task dropped at shutdown), it is closed on a thread
-/// of its own; elsewhere (a bridge thread, no runtime) in place.
+/// which panics when started on a thread that drives ours: dropped where a
+/// tokio runtime is current (the writer task dropped at shutdown, or a
+/// bridge thread, which cannot be told apart), it is closed on a thread of
+/// its own; without a runtime, in place.
 struct Conn(Option<postgres::Client>);
 
 impl Conn {
