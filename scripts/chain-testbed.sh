@@ -268,12 +268,15 @@ pids+=($vpid)
 ( while kill -0 $vpid 2>/dev/null; do rpc dev_newBlock '[{"count": 1}]' >/dev/null 2>&1 || true; sleep 1; done ) &
 wait_log "$work/v6.log" "results database .*: connected, tables ready" $vpid
 pg_stop
+stopped=$SECONDS
 wait_log "$work/v6.log" "weights set: extrinsic" $vpid
 cp "$work/s6/report.json" "$work/round6a.json"
-# Down through both rounds and their weights: back only once validate, done,
-# waits for its unwritten rounds.
+# Down through both rounds and their weights, and for at least a minute:
+# back only once validate, done, waits for its unwritten rounds.
 wait_log "$work/v6.log" "results database: waiting up to" $vpid
+while [ $((SECONDS - stopped)) -lt 60 ]; do sleep 1; done
 pg_start
+outage=$((SECONDS - stopped))
 wait $vpid || { cat "$work/v6.log"; fail "validate failed with the database stopped"; }
 $py "$tb/reference_weights.py" "$work/round6a.json,$work/s6/report.json" "$n" $MIN_ALLOWED $LIMIT >"$work/expected6.json"
 $py - "$work/s1/report.json" "$work/round6a.json" "$work/s6/report.json" "$work/expected6.json" "$work/s6/weights.json" <<'PY'
@@ -292,7 +295,7 @@ PY
 [ "$(grep -c "results database: round of .* written" "$work/v6.log")" = 2 ] || { cat "$work/v6.log"; fail "the 2 rounds were not written after the database returned"; }
 uids=$($py -c "import json,sys; print(len(json.load(open(sys.argv[1]))['evaluations']))" "$work/s6/report.json")
 [ "$(psql -XAtq -c "SELECT count(*) FROM miner_evaluations")" = "$uids" ] || fail "miner_evaluations does not hold the round's $uids uids"
-pass "database down through 2 rounds: rewards as without storage, weights as the reference pipeline's, one WARN, both rounds written after"
+pass "database down ${outage}s through 2 rounds: rewards as without storage, weights as the reference pipeline's, one WARN, both rounds written after"
 
 grep -q "${pats[0]}\|${pats[1]}\|${pats[2]}" "$work"/v*.log "$work"/s*/*.json && fail "a PAT reached a log or a state file"
 echo "chain-testbed: all checks passed"

@@ -290,6 +290,10 @@ impl ConfigBuilder {
 /// The first wait after a failed write; it doubles up to `retry_max`.
 const RETRY_MIN: Duration = Duration::from_secs(1);
 
+/// While a loop's end waits for its unwritten rounds, the longest between
+/// two attempts.
+pub const FLUSH_RETRY: Duration = Duration::from_secs(5);
+
 /// The results database of a running validator: judged rounds go in,
 /// a background task writes them.
 #[derive(Clone)]
@@ -391,8 +395,9 @@ impl ResultsDb {
         }
     }
 
-    /// Waits until every submitted round is written, for at most `within`;
-    /// returns the rounds still unwritten then (logged by the caller).
+    /// Waits until every submitted round is written, for at most `within`,
+    /// with an attempt at least every [`FLUSH_RETRY`] meanwhile (not the
+    /// back-off's minute); returns the rounds still unwritten then.
     pub async fn flush(&self, within: Duration) -> usize {
         let deadline = tokio::time::Instant::now() + within;
         loop {
@@ -403,8 +408,14 @@ impl ResultsDb {
             if pending == 0 {
                 return 0;
             }
-            if tokio::time::timeout_at(deadline, attempted).await.is_err() {
-                return self.pending();
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return pending;
+            }
+            let step = FLUSH_RETRY.min(deadline - now);
+            if tokio::time::timeout(step, attempted).await.is_err() {
+                // Cuts the writer's back-off short.
+                self.inner.wake.notify_one();
             }
         }
     }
@@ -579,7 +590,11 @@ async fn writer(db: ResultsDb, board: Arc<Board>) {
         board.results_db_status(status.clone());
         db.inner.attempted.notify_waiters();
         if down_since.is_some() {
-            tokio::time::sleep(wait).await;
+            // A new round or a flush cuts the back-off short.
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = db.inner.wake.notified() => {}
+            }
             wait = (wait * 2).min(config.retry_max);
         }
     }
