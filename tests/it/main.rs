@@ -14,6 +14,7 @@ mod hostile;
 mod operating;
 mod pipeline;
 mod props;
+mod results_db;
 mod reward_goldens;
 mod rules;
 mod state;
