@@ -267,6 +267,28 @@ def two_rounds():
     return [rnd(r1, m1), rnd(r2, m2, now="2025-12-21T12:00:00Z")]
 
 
+def page_overlap():
+    """A pull request listed twice by one miner's GraphQL pages (a PR opened
+    between two page requests shifts the next page by one, as GitHub's
+    created-at order does): 2.0.7 scores it twice, and its one multi-row
+    upsert of that miner's PRs fails as a whole ("ON CONFLICT DO UPDATE
+    command cannot affect row a second time"), so that miner's PRs, issues
+    and files are not stored; its miner and evaluation rows are, and the
+    other miners' rows too."""
+    twice = pr("acme/widgets", 5, "page-dev", closingIssuesReferences={"nodes": [issue(4)]})
+    snap = {"users": {"tok-page": user("page-dev", 8001), "tok-next": user("next-dev", 8002)},
+            "pull_requests": {
+        "8001": [twice, pr("acme/widgets", 6, "page-dev"), copy.deepcopy(twice)],
+        "8002": [pr("beta/gizmo", 9, "next-dev")],
+    }, "files": {
+        "acme/widgets#5": [rs_file("src/d.rs", 10)],
+        "acme/widgets#6": [rs_file("src/e.rs", 4)],
+        "beta/gizmo#9": [rs_file("src/g.rs", 6)],
+    }}
+    miners = [miner(0, hk("Recycle"), None), miner(1, hk("Page"), "tok-page"), miner(2, hk("Next"), "tok-next")]
+    return [rnd(snap, miners)]
+
+
 def cases(repo_root):
     return {
         "sample": [sample_round(repo_root)],
@@ -275,4 +297,5 @@ def cases(repo_root):
         "closed-issues": closed_issues(),
         "many-files": many_files(),
         "two-rounds": two_rounds(),
+        "page-overlap": page_overlap(),
     }

@@ -137,13 +137,13 @@ def f64_bits(x):
     return struct.pack(">d", float(x)).hex()
 
 
-def cmd_rounds(repo_root, outdir):
+def cmd_rounds(gt_root, repo_root, outdir):
     import psycopg2
     import gtround
     import db_cases
     from gittensor.validator.utils.storage import DatabaseStorage
 
-    ref = gtround.Reference(sys.path[0])
+    ref = gtround.Reference(gt_root)
     admin = psycopg2.connect(host=os.environ["DB_HOST"], port=int(os.environ["DB_PORT"]),
                              user=os.environ["DB_USER"], dbname="postgres")
     admin.autocommit = True
@@ -232,7 +232,7 @@ def main():
     elif cmd == "rounds":
         import bittensor as bt
         bt.logging.set_warning()
-        cmd_rounds(*args)
+        cmd_rounds(tmp, *args)
     else:
         sys.exit(f"unknown command {cmd}")
 

@@ -34,6 +34,14 @@ def serve(snapshot_path):
     return p, url
 
 
+def serve_json(snapshot):
+    """serve() on a snapshot held in memory."""
+    fd, path = tempfile.mkstemp(suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(snapshot, f)
+    return serve(path)
+
+
 def evaluation_fields(ev):
     prs = []
     for pr in ev.pull_requests:
