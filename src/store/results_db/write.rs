@@ -138,11 +138,17 @@ fn step(
     }
 }
 
-/// The data itself refused (SQLSTATE class 22, data exception, or 23,
-/// integrity): writing it again would be refused again.
+/// The server refused the statement itself (a constraint, a value too
+/// long, a key twice in one upsert, ...): sent again it would be refused
+/// again, so the step is skipped, as 2.0.7 skips it. What is worth a retry
+/// is the server's state, not the data: the connection (SQLSTATE class 08,
+/// or no SQLSTATE at all), a conflict with another transaction (40), a
+/// lack of resources such as a full disk (53), a lock not available (55),
+/// a shutdown or a timeout (57), a system or internal error (58, XX).
 fn is_refusal(e: &postgres::Error) -> bool {
+    const RETRY: [&str; 7] = ["08", "40", "53", "55", "57", "58", "XX"];
     e.code()
-        .is_some_and(|c| c.code().starts_with("22") || c.code().starts_with("23"))
+        .is_some_and(|c| !RETRY.iter().any(|class| c.code().starts_with(class)))
 }
 
 /// A row of one of the tables: its statement and its parameters.
