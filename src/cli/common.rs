@@ -150,7 +150,8 @@ pub(crate) struct DatabaseArgs {
     #[arg(long = "database.store_validation_results", env = "STORE_DB_RESULTS")]
     pub(crate) db_store: bool,
     /// A libpq connection string (postgresql://user@host:port/db or
-    /// "host=... dbname=..."); wins over the DB_* variables.
+    /// "host=... dbname=..."); wins over DB_HOST, DB_PORT, DB_USER and
+    /// DB_NAME (DB_PASSWORD fills in a password it does not give).
     #[arg(long = "database.url")]
     pub(crate) db_url: Option<String>,
     /// The server's host.
@@ -189,8 +190,11 @@ impl DatabaseArgs {
         let mut builder = ResultsDbConfig::builder()
             .history_days(self.db_history_days)
             .max_pending(self.db_max_pending);
+        // An empty DB_PASSWORD is no password, as 2.0.7 reads it; it also
+        // serves a --database.url without one (kept out of `ps`).
+        let password = std::env::var("DB_PASSWORD").unwrap_or_default();
         builder = match &self.db_url {
-            Some(url) => builder.url(url.clone()),
+            Some(url) => builder.url(url.clone()).password(password),
             None => {
                 let port = self
                     .db_port
@@ -204,8 +208,6 @@ impl DatabaseArgs {
                             self.db_port
                         ))
                     })?;
-                // An empty DB_PASSWORD is no password, as 2.0.7 reads it.
-                let password = std::env::var("DB_PASSWORD").unwrap_or_default();
                 builder
                     .host(self.db_host.clone())
                     .port(port)

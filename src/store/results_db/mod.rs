@@ -208,7 +208,8 @@ impl ConfigBuilder {
     }
 
     /// A libpq connection string (`postgresql://…` or `key=value …`),
-    /// which wins over the five settings above. Defaults to none.
+    /// which wins over the host, port, user and database above, and over
+    /// the password when it has one. Defaults to none.
     pub fn url(mut self, url: impl Into<String>) -> Self {
         self.url = Some(url.into());
         self
@@ -237,9 +238,15 @@ impl ConfigBuilder {
     /// that names the option at fault, never its value.
     pub fn build(self) -> Result<Config, Error> {
         let mut pg = match &self.url {
-            Some(url) => url
-                .parse::<postgres::Config>()
-                .map_err(|e| Error::Config(error_text(&e)))?,
+            Some(url) => {
+                let mut pg = url
+                    .parse::<postgres::Config>()
+                    .map_err(|e| Error::Config(error_text(&e)))?;
+                if pg.get_password().is_none() && !self.password.is_empty() {
+                    pg.password(self.password.as_str());
+                }
+                pg
+            }
             None => {
                 let mut pg = postgres::Config::new();
                 pg.host(&self.host)

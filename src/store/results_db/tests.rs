@@ -236,3 +236,24 @@ fn a_bad_connection_string_names_the_option_never_its_value() {
     assert!(err.contains("port"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+#[test]
+fn db_password_fills_in_a_connection_string_without_one_and_never_beats_one() {
+    use super::Config;
+    let url = |u: &str| {
+        Config::builder()
+            .url(u)
+            .password("from-env")
+            .build()
+            .unwrap()
+    };
+    let without = url("postgresql://me@h:5433/results");
+    assert_eq!(without.pg.get_password(), Some(&b"from-env"[..]));
+    let with = url("postgresql://me:in-url@h:5433/results");
+    assert_eq!(with.pg.get_password(), Some(&b"in-url"[..]));
+    let none = Config::builder()
+        .url("host=h dbname=results")
+        .build()
+        .unwrap();
+    assert_eq!(none.pg.get_password(), None);
+}
