@@ -10,7 +10,8 @@
 #  3. storage changes nothing of the round (same report with and without),
 #     and a round stored twice leaves the same rows (the upserts);
 #  4. a server down at start: a WARN, retries, the round written once it
-#     is back;
+#     is back; a signal while score waits for it: a short wait, the lost
+#     round said, the report written as without storage;
 #  5. a server stopped mid-run (`run --replay`): the rounds go on, /readyz
 #     stays ready, /healthz and /metrics say so, ONE WARN for the outage,
 #     every round written after it returns;
@@ -135,6 +136,25 @@ grep -q "is back after" "$work/down.log" || fail "the end of the outage is not s
 [ "$(q "SELECT count(*) FROM miner_evaluations")" = 11 ] || fail "the round was not written after the server returned"
 [ "$(grep -c 'WARN' "$work/down.log")" = 1 ] || { grep WARN "$work/down.log" >&2; fail "more than one WARN for one outage"; }
 pass "score: one WARN, the round written after the server came back, exit 0"
+
+echo "== 4b. a signal while score waits for the database: a short wait, what is lost said"
+pg_stop
+STORE_DB_RESULTS=true "$bin" score --miners sample/miners.json "${sample[@]}" --replay sample/snapshot.json \
+  --now $NOW --report "$work/report-sig.json" 2>"$work/signal.log" &
+score_pid=$!
+pids+=("$score_pid")
+wait_for "waiting up to 60s for 1 unwritten rounds" 60 "$work/signal.log"
+kill -INT "$score_pid"
+rc=0
+wait "$score_pid" || rc=$?
+pg_start
+[ "$rc" = 0 ] || { tail "$work/signal.log" >&2; fail "score exited $rc after a signal while waiting for the database"; }
+grep -q "waiting at most 5s more" "$work/signal.log" || fail "the signal did not shorten the wait"
+grep -q "1 rounds were not written and are lost" "$work/signal.log" || fail "the lost round is not said"
+cmp -s <(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); r.pop('stats'); print(json.dumps(r, sort_keys=True))" "$work/report-sig.json") \
+  <(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); r.pop('stats'); print(json.dumps(r, sort_keys=True))" "$work/report-nodb.json") ||
+  fail "the report differs when the database is away"
+pass "SIGINT while waiting: 5 s more, the lost round said, exit 0, the report as without storage"
 
 echo "== 5. server stopped mid-run: rounds go on, the board says so, every round written after"
 reset_db

@@ -77,16 +77,6 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     } else {
         p.github.judge(&mut report).err()
     };
-    if !interrupted {
-        // `score` has no board to serve; the writer reports to one anyway.
-        let board = Arc::new(Board::new());
-        rt.block_on(async {
-            p.github.store_round(&report, &board);
-            p.github
-                .finish_results(shutdown.requested().is_some())
-                .await;
-        });
-    }
     if let (Some(dir), Some(recorder)) = (&args.record, &recorder) {
         let metagraph = match &p.source.miners {
             RoundMiners::Axons(_, metagraph) => Some(metagraph),
@@ -97,6 +87,16 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     // Written even when interrupted, to show what was done; the exit status
     // says it is not a finished round.
     let written = write_report(&report, &args.report);
+    // Stored once the report is out: a database that is slow or away holds
+    // up nothing else.
+    if !interrupted {
+        // `score` has no board to serve; the writer reports to one anyway.
+        let board = Arc::new(Board::new());
+        rt.block_on(async {
+            p.github.store_round(&report, &board);
+            p.github.finish_results(&shutdown).await;
+        });
+    }
     // A miner past its deadline may still sit in a request (until the
     // request timeout); the report is out, so do not wait for it.
     rt.shutdown_timeout(Duration::from_millis(200));

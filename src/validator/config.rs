@@ -21,6 +21,7 @@ use time::OffsetDateTime;
 
 use super::round::RoundMiners;
 use super::tables::Tables;
+use super::Shutdown;
 
 /// `validate`'s settings.
 pub(crate) struct ValidateConfig {
@@ -187,16 +188,17 @@ impl Github {
         }
     }
 
-    /// At a loop's end: waits a while for the rounds not written yet (less
-    /// after a signal), and says what is lost.
-    pub(crate) async fn finish_results(&self, signalled: bool) {
+    /// At a loop's end: waits a while for the rounds not written yet (a
+    /// signal, before or meanwhile, shortens the wait), and says what is
+    /// lost.
+    pub(crate) async fn finish_results(&self, shutdown: &Shutdown) {
         let Some(db) = &self.results else {
             return;
         };
         if db.pending() == 0 {
             return;
         }
-        let within = if signalled {
+        let within = if shutdown.requested().is_some() {
             FLUSH_ON_SIGNAL
         } else {
             FLUSH_AT_END
@@ -210,7 +212,14 @@ impl Github {
         // The event loop is measured while the rows are written: the writes
         // run on the bridge, so it should not notice them.
         let heartbeat = Heartbeat::start(Duration::from_millis(5));
-        let left = db.flush(within).await;
+        let mut signal = shutdown.clone();
+        let left = tokio::select! {
+            left = db.flush(within) => left,
+            name = signal.wait(), if within > FLUSH_ON_SIGNAL => {
+                log::info!("{name}: waiting at most {}s more for the results database", FLUSH_ON_SIGNAL.as_secs());
+                db.flush(FLUSH_ON_SIGNAL).await
+            }
+        };
         let lag = heartbeat.stop().await;
         log::info!(
             "results database: {} of {pending} rounds written in {} ms; event-loop lag meanwhile max {:.2} ms, p99 {:.2} ms",

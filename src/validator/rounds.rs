@@ -38,8 +38,7 @@ pub(crate) fn run_rounds(config: RunConfig) -> Result<(), Failure> {
             shutdown,
         };
         let result = rounds.run().await;
-        let signalled = rounds.shutdown.requested().is_some();
-        rounds.config.github.finish_results(signalled).await;
+        rounds.config.github.finish_results(&rounds.shutdown).await;
         result
     });
     systemd::stopping();

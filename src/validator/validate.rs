@@ -123,8 +123,7 @@ fn validate_with<N: Neurons>(neurons: N, config: ValidateConfig) -> Result<(), F
         }
         v.save().await?;
         let result = v.steps().await;
-        let signalled = v.shutdown.requested().is_some();
-        v.github.finish_results(signalled).await;
+        v.github.finish_results(&v.shutdown).await;
         result
     });
     systemd::stopping();
