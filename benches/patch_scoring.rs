@@ -45,7 +45,7 @@ fn corpus() -> Vec<FileChange> {
                 patch.push_str(&line);
                 patch.push('\n');
             }
-            FileChange { filename: format!("src/module_{f}.{ext}"), changes: changes as i64, patch: Some(patch) }
+            FileChange { filename: format!("src/module_{f}.{ext}"), changes: changes as i64, patch: Some(patch), ..FileChange::default() }
         })
         .collect()
 }

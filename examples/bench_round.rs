@@ -5,6 +5,7 @@
 //! bench_round event-loop    [--miners 64] [--prs 20] [--latency-ms 50]
 //! bench_round critical-path [--sizes 16,64,256] [--latency-ms 50]
 //! bench_round rss BIN       [--miners 256] [--prs 20] [--latency-ms 50] [--concurrency N|default] [--file-store FILE]
+//!                           (STORE_DB_RESULTS=true and DB_* in the environment: with the results database)
 //! bench_round store         [--miners 256] [--prs 20] [--new 2] [--latency-ms 50] [--repeat 3]
 //! ```
 
@@ -292,7 +293,10 @@ fn rss(args: &[String]) {
         .arg(dir.join("langs.json"))
         .arg("--report")
         .arg(dir.join("report.json"))
-        .env("RUST_LOG", "warn")
+        .env(
+            "RUST_LOG",
+            "warn,gittensor_validator::validator::config=info",
+        )
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -313,9 +317,13 @@ fn rss(args: &[String]) {
     println!("  {}", field("Maximum resident set size"));
     println!("  {}", field("Elapsed (wall clock)"));
     println!(
-        "  github_requests: {}, wall_ms: {}",
-        stats["github_requests"], stats["wall_ms"]
+        "  github_requests: {}, wall_ms: {}, max_event_loop_lag_ms: {}",
+        stats["github_requests"], stats["wall_ms"], stats["max_event_loop_lag_ms"]
     );
+    // With STORE_DB_RESULTS=true (inherited), the results database's write.
+    for line in stderr.lines().filter(|l| l.contains("rounds written in")) {
+        println!("  {}", line.split("] ").nth(1).unwrap_or(line));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

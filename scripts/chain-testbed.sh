@@ -17,7 +17,10 @@
 #     says why; the next good round submits;
 #  5. a weight table edited between two rounds of one process: the second
 #     round uses it, and the weights sent after it equal what numpy and
-#     bittensor 9.9.0 compute from the two rounds' rewards.
+#     bittensor 9.9.0 compute from the two rounds' rewards;
+#  6. the results database (a throwaway PostgreSQL) stopped through two
+#     rounds: the rewards are those of a run without storage, the weights
+#     the reference pipeline's, and both rounds are written once it returns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -255,5 +258,44 @@ print(f"   round 2 rewards {r2['rewards']} (acme/widgets inactive since 2025-12-
 print(f"   sent after round 2 = {got}")
 PY
 pass "the edited table counted from the next round; the weights after it equal the reference pipeline's"
+echo "== 6. the results database stopped mid-run: the same rounds and weights, the rounds written after"
+. scripts/lib/postgres.sh
+pg_up
+rpc dev_newBlock '[{"count": 3}]' >/dev/null
+STORE_DB_RESULTS=true validate "$work/s6" "$work/v6.log" "$CHOPSTICKS_WS" 2s --rounds 2 --scoring-interval 6s &
+vpid=$!
+pids+=($vpid)
+( while kill -0 $vpid 2>/dev/null; do rpc dev_newBlock '[{"count": 1}]' >/dev/null 2>&1 || true; sleep 1; done ) &
+wait_log "$work/v6.log" "results database .*: connected, tables ready" $vpid
+pg_stop
+stopped=$SECONDS
+wait_log "$work/v6.log" "weights set: extrinsic" $vpid
+cp "$work/s6/report.json" "$work/round6a.json"
+# Down through both rounds and their weights, and for at least a minute:
+# back only once validate, done, waits for its unwritten rounds.
+wait_log "$work/v6.log" "results database: waiting up to" $vpid
+while [ $((SECONDS - stopped)) -lt 60 ]; do sleep 1; done
+pg_start
+outage=$((SECONDS - stopped))
+wait $vpid || { cat "$work/v6.log"; fail "validate failed with the database stopped"; }
+$py "$tb/reference_weights.py" "$work/round6a.json,$work/s6/report.json" "$n" $MIN_ALLOWED $LIMIT >"$work/expected6.json"
+$py - "$work/s1/report.json" "$work/round6a.json" "$work/s6/report.json" "$work/expected6.json" "$work/s6/weights.json" <<'PY'
+import json, sys
+plain, r1, r2, expected, sent = (json.load(open(p)) for p in sys.argv[1:6])
+if not (r1["rewards"] == r2["rewards"] == plain["rewards"]):
+    sys.exit(f"FAIL: rewards with storage {r1['rewards']}, {r2['rewards']}; without {plain['rewards']}")
+want = list(zip(expected["uids"], expected["weights"]))
+got = list(zip(sent["uids"], sent["weights"]))
+if got != want:
+    sys.exit(f"FAIL: with the database down validate sent {got}, the reference pipeline gives {want}")
+print(f"   sent after round 2 = {got}")
+PY
+[ "$(grep -c "weights set: extrinsic" "$work/v6.log")" -ge 2 ] || { cat "$work/v6.log"; fail "weights not set after both rounds"; }
+[ "$(grep -c "WARN .*results database" "$work/v6.log")" = 1 ] || { grep WARN "$work/v6.log"; fail "not one WARN for the outage"; }
+[ "$(grep -c "results database: round of .* written" "$work/v6.log")" = 2 ] || { cat "$work/v6.log"; fail "the 2 rounds were not written after the database returned"; }
+uids=$($py -c "import json,sys; print(len(json.load(open(sys.argv[1]))['evaluations']))" "$work/s6/report.json")
+[ "$(psql -XAtq -c "SELECT count(*) FROM miner_evaluations")" = "$uids" ] || fail "miner_evaluations does not hold the round's $uids uids"
+pass "database down ${outage}s through 2 rounds: rewards as without storage, weights as the reference pipeline's, one WARN, both rounds written after"
+
 grep -q "${pats[0]}\|${pats[1]}\|${pats[2]}" "$work"/v*.log "$work"/s*/*.json && fail "a PAT reached a log or a state file"
 echo "chain-testbed: all checks passed"

@@ -36,7 +36,9 @@ use crate::scoring::{FileChange, MERGED_PR_LOOKBACK_DAYS};
 pub const FILE_NAME: &str = "pr-files.json";
 
 /// The format version written; another version is set aside, not read.
-const VERSION: u32 = 1;
+/// Version 2 keeps each file's `additions`, `deletions` and `status` (for
+/// the results database); a version 1 store is simply started afresh.
+const VERSION: u32 = 2;
 
 /// What a store file holds.
 #[derive(Deserialize)]
@@ -188,6 +190,13 @@ impl FileStore {
         let reader = std::io::BufReader::with_capacity(64 * 1024, file);
         let disk = match serde_json::from_reader::<_, Disk>(reader) {
             Ok(d) if d.version == VERSION => d,
+            Ok(d) if d.version == 1 => {
+                log::info!(
+                    "file store {}: written by an earlier release (no files' additions, deletions or status); starting afresh",
+                    path.display()
+                );
+                return store;
+            }
             Ok(d) => {
                 store.set_aside(&format!("version {} is not {VERSION}", d.version));
                 return store;
@@ -404,6 +413,7 @@ mod tests {
                 filename: format!("src/f{i}.rs"),
                 changes: i as i64,
                 patch: Some("x".repeat(patch_len)),
+                ..FileChange::default()
             })
             .collect()
     }

@@ -11,7 +11,8 @@
 //!   bridge) and as a blocking facade;
 //! - [`chain`]: the async subtensor client (subxt), the only code that talks
 //!   to the chain; [`health`] the operator's `/healthz`, `/readyz` and
-//!   `/metrics`.
+//!   `/metrics`; [`store`] what lasts between rounds (the results
+//!   database), written through the bridge.
 //!
 //! Shared plain types have neutral homes: [`cancel`] and [`token`] (used by
 //! both blocking clients), [`metagraph`] (neurons and axons), [`replay`]
@@ -38,6 +39,7 @@ pub mod metagraph;
 pub mod pipeline;
 pub mod replay;
 pub mod scoring;
+pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testaxon;
 pub mod token;

@@ -13,7 +13,7 @@ use gittensor_validator::pipeline::{RoundOptions, DEFAULT_CONCURRENCY};
 use gittensor_validator::scoring::verdict::DEFAULT_DISCARD_THRESHOLD;
 use gittensor_validator::wallet::{hotkey_path, Hotkey};
 
-use super::database::{self, DatabaseArgs};
+use super::database::DatabaseArgs;
 use super::{parse_duration, parse_now};
 use crate::validator::{Failure, Github, RoundMiners, Source, Tables};
 
@@ -248,7 +248,6 @@ pub(crate) fn prepare(c: &Common, source: &SourceArgs) -> Result<Prepared, Failu
 
 pub(crate) fn prepare_github(c: &Common) -> Result<Github, Failure> {
     let now = parse_now(c.now.as_deref())?;
-    database::start(&c.database);
     let (repositories, languages) = c.table_paths()?;
     let tables = Tables::load(&repositories, &languages)?;
     if c.concurrency == 0 {
@@ -290,10 +289,12 @@ pub(crate) fn prepare_github(c: &Common) -> Result<Github, Failure> {
             .max_idle_connections(c.concurrency)
             .build(),
     );
+    let results = c.database.results_db()?;
     let options = RoundOptions {
         concurrency: c.concurrency,
         miner_timeout: c.miner_timeout,
         round_timeout: c.round_timeout,
+        keep_files: results.is_some(),
         ..RoundOptions::default()
     };
     Ok(Github {
@@ -303,6 +304,7 @@ pub(crate) fn prepare_github(c: &Common) -> Result<Github, Failure> {
         now,
         options,
         discard_threshold: c.discard_threshold,
+        results,
         _replay: replay,
     })
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use gittensor_validator::health::Board;
 use gittensor_validator::inputs;
 use gittensor_validator::metagraph::Metagraph;
 use gittensor_validator::pipeline::Recorder;
@@ -49,22 +50,24 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     });
     let rt = runtime()?;
     let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::new()));
-    let Round {
-        mut report,
-        interrupted,
-    } = rt.block_on(async {
+    let (
+        Round {
+            mut report,
+            interrupted,
+        },
+        shutdown,
+    ) = rt.block_on(async {
         let shutdown = Shutdown::install()?;
-        Ok::<_, Failure>(
-            round_until_stopped(
-                p.github.client.clone(),
-                p.source.miners.clone(),
-                ctx.clone(),
-                p.github.options,
-                recorder.clone(),
-                &shutdown,
-            )
-            .await,
+        let round = round_until_stopped(
+            p.github.client.clone(),
+            p.source.miners.clone(),
+            ctx.clone(),
+            p.github.options,
+            recorder.clone(),
+            &shutdown,
         )
+        .await;
+        Ok::<_, Failure>((round, shutdown))
     })?;
     print_table(&report);
     // A round that failed on our side says nothing about the miners: its
@@ -84,6 +87,16 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     // Written even when interrupted, to show what was done; the exit status
     // says it is not a finished round.
     let written = write_report(&report, &args.report);
+    // Stored once the report is out: a database that is slow or away holds
+    // up nothing else.
+    if !interrupted {
+        // `score` has no board to serve; the writer reports to one anyway.
+        let board = Arc::new(Board::new());
+        rt.block_on(async {
+            p.github.store_round(&report, &board);
+            p.github.finish_results(&shutdown).await;
+        });
+    }
     // A miner past its deadline may still sit in a request (until the
     // request timeout); the report is out, so do not wait for it.
     rt.shutdown_timeout(Duration::from_millis(200));

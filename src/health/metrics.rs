@@ -36,6 +36,10 @@ pub(super) struct Metrics {
     pub(super) consensus_distance: Gauge<f64, AtomicU64>,
     pub(super) write_failures: Counter,
     pub(super) writes_failing: Gauge,
+    pub(super) db_writes: Counter,
+    pub(super) db_writes_failed: Counter,
+    pub(super) db_rounds_pending: Gauge,
+    pub(super) db_rounds_dropped: Counter,
 }
 
 impl Metrics {
@@ -67,6 +71,10 @@ impl Metrics {
             consensus_distance: Gauge::default(),
             write_failures: Counter::default(),
             writes_failing: Gauge::default(),
+            db_writes: Counter::default(),
+            db_writes_failed: Counter::default(),
+            db_rounds_pending: Gauge::default(),
+            db_rounds_dropped: Counter::default(),
         };
         let mut r = Registry::with_prefix("gittensor");
         r.register(
@@ -196,6 +204,26 @@ impl Metrics {
             "writes_failing",
             "Files of the state folder whose last write failed",
             m.writes_failing.clone(),
+        );
+        r.register(
+            "db_writes",
+            "Rounds written to the results database",
+            m.db_writes.clone(),
+        );
+        r.register(
+            "db_writes_failed",
+            "Results database writes that failed: attempts at a round (retried) and steps the server refused",
+            m.db_writes_failed.clone(),
+        );
+        r.register(
+            "db_rounds_pending",
+            "Rounds waiting to be written to the results database",
+            m.db_rounds_pending.clone(),
+        );
+        r.register(
+            "db_rounds_dropped",
+            "Unwritten rounds dropped from memory while the results database was away",
+            m.db_rounds_dropped.clone(),
         );
         (metrics, r)
     }

@@ -66,6 +66,9 @@ pub struct Status {
     pub next_weights: Option<Due>,
     /// The consensus watch at the last weight setting.
     pub consensus: Option<ConsensusStatus>,
+    /// The results database, when it is on. Not a readiness problem:
+    /// storage is not what makes the weights right.
+    pub results_db: Option<ResultsDbStatus>,
     /// What is wrong: on `/healthz` the liveness problems, on `/readyz`
     /// the readiness problems. Empty when all is well.
     pub problems: Vec<String>,
@@ -99,6 +102,19 @@ pub struct ConsensusStatus {
     pub commit_reveal: bool,
     /// The watch's warning, if any.
     pub warning: Option<String>,
+}
+
+/// The results database as its writer last saw it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ResultsDbStatus {
+    /// `user@host:port/dbname`.
+    pub target: String,
+    /// Whether the last write went through.
+    pub connected: bool,
+    /// Rounds waiting to be written.
+    pub rounds_pending: usize,
+    /// The last failure, while it lasts.
+    pub last_error: Option<String>,
 }
 
 /// What a readiness problem is about: each kind has at most one, replaced
@@ -419,6 +435,38 @@ impl Board {
             connected,
             block: block.or(previous),
         });
+    }
+
+    /// Rounds waiting for the results database.
+    pub fn results_db_pending(&self, rounds: usize) {
+        self.metrics
+            .db_rounds_pending
+            .set(i64::try_from(rounds).unwrap_or(i64::MAX));
+        if let Some(s) = self.status_mut().results_db.as_mut() {
+            s.rounds_pending = rounds;
+        }
+    }
+
+    /// An unwritten round dropped to bound memory.
+    pub fn results_db_dropped(&self) {
+        self.metrics.db_rounds_dropped.inc();
+    }
+
+    /// A round written; `refused` of its steps the server refused.
+    pub fn results_db_written(&self, refused: usize) {
+        self.metrics.db_writes.inc();
+        self.metrics.db_writes_failed.inc_by(refused as u64);
+    }
+
+    /// An attempt at a round that failed (it is retried).
+    pub fn results_db_failed(&self) {
+        self.metrics.db_writes_failed.inc();
+    }
+
+    /// The writer's view, for `/healthz`.
+    pub fn results_db_status(&self, status: ResultsDbStatus) {
+        self.results_db_pending(status.rounds_pending);
+        self.status_mut().results_db = Some(status);
     }
 
     /// The `/metrics` text.

@@ -165,6 +165,9 @@ pub fn evaluate_miner(
                 }
             };
         eval.score_pull_request(i, &files, ctx);
+        // Moved, not copied: the async round drops them at once unless the
+        // results database wants them (`RoundOptions::keep_files`).
+        eval.pull_requests[i].files = files;
     }
     PhaseTimes::add(&times.files, started);
     eval.validator_fault = fault;

@@ -49,6 +49,10 @@ pub struct RoundOptions {
     /// Deadline of the whole round; past it every miner still running is
     /// cancelled and the round finishes with what it has.
     pub round_timeout: Option<Duration>,
+    /// Keep every pull request's files (patches included) in its
+    /// evaluation until the round ends, for the results database.
+    /// Defaults to false: each PR's files are dropped once scored.
+    pub keep_files: bool,
 }
 
 impl Default for RoundOptions {
@@ -58,6 +62,7 @@ impl Default for RoundOptions {
             miner_timeout: Duration::from_secs(300),
             heartbeat: Duration::from_millis(5),
             round_timeout: None,
+            keep_files: false,
         }
     }
 }
@@ -73,6 +78,8 @@ pub fn finish(
     let started = Instant::now();
     let rewards = finish_round(&mut evaluations);
     let mut report = RoundReport::new(ctx.now, &rewards, &evaluations);
+    report.evaluations_in_full = Arc::new(evaluations);
+    let evaluations = &report.evaluations_in_full;
     let ms = |nanos: &std::sync::atomic::AtomicU64| nanos.load(Ordering::Relaxed) / 1_000_000;
     let stats = &mut report.stats;
     stats.github_requests = requests.total();
@@ -303,14 +310,22 @@ async fn evaluate_with_deadline(
         bridge::blocking(move || {
             let _held = (permit, guard);
             let s = &*shared;
-            evaluate_miner(
+            let mut eval = evaluate_miner(
                 &s.client,
                 &miner,
                 &s.ctx,
                 &cancel,
                 &s.times,
                 s.recorder.as_deref(),
-            )
+            );
+            if !s.options.keep_files {
+                // Patches are most of a round's memory: freed here, on
+                // this thread, not held until the round ends.
+                for pr in &mut eval.pull_requests {
+                    pr.files = Vec::new();
+                }
+            }
+            eval
         })
         .await
         .map_err(|e| format!("Evaluation of miner {uid} failed: {e}"))

@@ -13,7 +13,7 @@ use super::{
 };
 
 /// One entry of `GET /repos/{owner}/{name}/pulls/{n}/files`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct FileChange {
     /// Path of the file in the repository.
     pub filename: String,
@@ -22,6 +22,16 @@ pub struct FileChange {
     /// The unified diff; absent for binary files and very large diffs.
     #[serde(default)]
     pub patch: Option<String>,
+    /// Lines added. Not scored: kept for the results database (and 0 in a
+    /// file store written before it was kept).
+    #[serde(default)]
+    pub additions: i64,
+    /// Lines deleted. Not scored, as `additions`.
+    #[serde(default)]
+    pub deletions: i64,
+    /// `added`, `modified`, `removed`, ... Not scored, as `additions`.
+    #[serde(default)]
+    pub status: String,
 }
 
 /// The keys upstream reads from every entry; one missing fails the list.

@@ -86,6 +86,19 @@ pub struct PullRequest {
     pub merge_success_multiplier: f64,
     /// Product of the base score and every multiplier.
     pub earned_score: f64,
+    /// Lines added (GitHub's count; stored, not scored).
+    pub additions: i64,
+    /// Lines deleted (stored, not scored).
+    pub deletions: i64,
+    /// Commits (stored, not scored).
+    pub commits: i64,
+    /// Who merged it (stored, not scored).
+    pub merged_by_login: Option<String>,
+    /// The description as plain text (stored; the tagline is read from it).
+    pub description: Option<String>,
+    /// The files as GitHub listed them, kept only when the round keeps
+    /// them for the results database (`RoundOptions::keep_files`).
+    pub files: Vec<FileChange>,
 }
 
 impl PullRequest {
@@ -123,6 +136,12 @@ impl PullRequest {
             gittensor_tag_multiplier: 1.0,
             merge_success_multiplier: 1.0,
             earned_score: 0.0,
+            additions: 0,
+            deletions: 0,
+            commits: 0,
+            merged_by_login: None,
+            description: None,
+            files: Vec::new(),
         }
     }
 

@@ -171,6 +171,18 @@ pub struct PrNode {
     /// Approving reviews.
     #[serde(default)]
     pub reviews: Option<Nodes<ReviewNode>>,
+    /// Its commits, counted (stored, not scored).
+    #[serde(default)]
+    pub commits: Option<TotalCount>,
+}
+
+/// A connection's `totalCount`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TotalCount {
+    /// The count.
+    #[serde(default)]
+    pub total_count: Option<i64>,
 }
 
 /// `owner/name` of a raw node, as far as it can be read, for a log line.
@@ -482,7 +494,7 @@ fn build_pull_request(
         .collect();
     let tagged = is_tagged(node.body_text.as_deref().unwrap_or(""))
         && last_edited_at.is_none_or(|t| t <= merged_at);
-    Ok(PullRequest::new(
+    let mut pr = PullRequest::new(
         repo,
         number,
         node.title.clone().unwrap_or_default(),
@@ -492,7 +504,18 @@ fn build_pull_request(
         node.author.as_ref().and_then(|a| a.login.clone()),
         issues,
         tagged,
-    ))
+    );
+    // What 2.0.7 stores beside the score (its `from_graphql_response`).
+    pr.additions = node.additions.unwrap_or(0);
+    pr.deletions = node.deletions.unwrap_or(0);
+    pr.commits = node
+        .commits
+        .as_ref()
+        .and_then(|c| c.total_count)
+        .unwrap_or(0);
+    pr.merged_by_login = node.merged_by.as_ref().and_then(|a| a.login.clone());
+    pr.description = node.body_text.clone();
+    Ok(pr)
 }
 
 /// Whether the body's last 100 characters end with PR_TAGLINE (§5).

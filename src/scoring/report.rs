@@ -1,6 +1,7 @@
 //! Serde types of the round report (`shared/spec/INTERFACE.md`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -8,8 +9,10 @@ use super::format_time;
 use super::pr::PullRequest;
 use super::round::{MinerEvaluation, Rewards};
 
-/// The round report. uids are object keys as decimal strings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The round report. uids are object keys as decimal strings. Two reports
+/// are equal when their files would be: `evaluations_in_full` is not
+/// compared.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RoundReport {
     /// The round's "now", RFC 3339.
     pub now: String,
@@ -27,6 +30,22 @@ pub struct RoundReport {
     /// not folded into the scores.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discarded: Option<String>,
+    /// The evaluations in full (titles, descriptions, files), as the round
+    /// left them, for the results database. Not part of the report file;
+    /// shared, so a copy of the report costs no copy of them.
+    #[serde(skip)]
+    pub evaluations_in_full: Arc<Vec<MinerEvaluation>>,
+}
+
+impl PartialEq for RoundReport {
+    fn eq(&self, other: &Self) -> bool {
+        self.now == other.now
+            && self.rewards == other.rewards
+            && self.evaluations == other.evaluations
+            && self.stats == other.stats
+            && self.pat_query_errors == other.pat_query_errors
+            && self.discarded == other.discarded
+    }
 }
 
 impl RoundReport {
@@ -46,6 +65,7 @@ impl RoundReport {
             stats: RoundStats::default(),
             pat_query_errors: BTreeMap::new(),
             discarded: None,
+            evaluations_in_full: Arc::default(),
         }
     }
 }

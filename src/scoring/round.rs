@@ -16,6 +16,11 @@ use super::{
 /// The `github_id` of a miner with no verified account.
 pub const NO_GITHUB_ID: &str = "0";
 
+/// The start of the `failed_reason` of a miner emptied for sharing its
+/// GitHub account (§9.1). 2.0.7 leaves that reason empty; the report names
+/// it, and the results database stores it empty as 2.0.7 does.
+pub const DUPLICATE_ACCOUNT: &str = "Duplicate Github account shared by uids";
+
 /// Everything scoring needs besides GitHub's answers, passed explicitly.
 #[derive(Debug, Clone)]
 pub struct RoundContext {
@@ -166,7 +171,7 @@ fn remove_duplicate_accounts(evaluations: &mut [MinerEvaluation]) {
                 "uid {}: github account shared by uids {uids:?}, emptied",
                 e.uid
             );
-            let reason = format!("Duplicate Github account shared by uids {uids:?}");
+            let reason = format!("{DUPLICATE_ACCOUNT} {uids:?}");
             *e = MinerEvaluation::failed(e.uid, std::mem::take(&mut e.hotkey), reason);
         }
     }

@@ -31,6 +31,7 @@ pub(crate) fn run_rounds(config: RunConfig) -> Result<(), Failure> {
         let shutdown = Shutdown::install()?;
         let board = serve_board(config.health_addr).await?;
         systemd::ready(&board).await;
+        config.github.start_results(&board);
         let mut rounds = Rounds {
             config,
             state,
@@ -38,7 +39,9 @@ pub(crate) fn run_rounds(config: RunConfig) -> Result<(), Failure> {
             shutdown,
             unsaved: false,
         };
-        rounds.run().await
+        let result = rounds.run().await;
+        rounds.config.github.finish_results(&rounds.shutdown).await;
+        result
     });
     systemd::stopping();
     // An interrupted round may leave requests in flight (until their
@@ -176,6 +179,7 @@ impl Rounds {
                 self.board.round(&report);
             }
         }
+        self.config.github.store_round(&report, &self.board);
         print_table(&report);
         Ok(true)
     }

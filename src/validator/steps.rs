@@ -194,6 +194,7 @@ impl<N: Neurons> Validator<N> {
                 }
             },
         }
+        self.github.store_round(&report, &self.board);
         print_table(&report);
         note_file_store(&self.board, &self.github.client);
         save_json(&self.board, self.dir.join("report.json"), report).await;

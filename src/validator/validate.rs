@@ -81,6 +81,7 @@ fn validate_with<N: Neurons>(neurons: N, config: ValidateConfig) -> Result<(), F
             Some("starting: the first sync with the chain has not finished".into()),
         );
         systemd::ready(&board).await;
+        github.start_results(&board);
         let Some((metagraph, uid)) =
             neurons.first_sync(netuid, &hotkey, &board, &shutdown).await?
         else {
@@ -123,7 +124,9 @@ fn validate_with<N: Neurons>(neurons: N, config: ValidateConfig) -> Result<(), F
             v.board.last_weights_block(block);
         }
         v.save().await;
-        v.steps().await
+        let result = v.steps().await;
+        v.github.finish_results(&v.shutdown).await;
+        result
     });
     systemd::stopping();
     // A round cut short may leave requests in flight (until their timeout);

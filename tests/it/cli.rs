@@ -746,6 +746,7 @@ fn the_report_counts_the_user_asks_github_answered_304() {
     let incomplete = snap.users.get_mut(&token(2)).unwrap();
     incomplete.as_object_mut().unwrap().remove("created_at");
     let hub = FakeHub::start(snap, Duration::ZERO, None).unwrap();
+    hub.set_recording(true);
     let inputs = Inputs::new(2);
     let state = inputs.path("state");
     let args = inputs.run_args(&hub.url(), &state, &["--rounds", "2", "--interval", "10ms"]);
@@ -763,4 +764,50 @@ fn the_report_counts_the_user_asks_github_answered_304() {
         .filter(|r| r.path == "/user" && r.if_none_match.is_some())
         .count();
     assert_eq!(conditional, 1);
+}
+
+#[test]
+fn a_bad_db_port_or_database_url_exits_2_naming_it_only_when_storing() {
+    let hub = FakeHub::start(round_snapshot(1), Duration::ZERO, None).unwrap();
+    let inputs = Inputs::new(1);
+    let mut args = vec!["score".to_string()];
+    args.extend(inputs.common(&hub.url()));
+    args.extend([
+        "--report".into(),
+        inputs.path("r.json").display().to_string(),
+    ]);
+    let out = run(&args, &[("STORE_DB_RESULTS", "true"), ("DB_PORT", "54x")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("DB_PORT") && stderr.contains("\"54x\""),
+        "{stderr}"
+    );
+
+    let secret = "hunter2-db-secret";
+    let mut with_url = args.clone();
+    with_url.extend([
+        "--database.store_validation_results".into(),
+        "--database.url".into(),
+        format!("postgresql://u:{secret}@h:99999/db"),
+    ]);
+    let out = run(&with_url, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--database.url") && stderr.contains("port"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(secret),
+        "the password was echoed: {stderr}"
+    );
+
+    // Without the switch the DB_* variables are not read, as in 2.0.7.
+    for store in ["false", ""] {
+        let out = run(&args, &[("STORE_DB_RESULTS", store), ("DB_PORT", "54x")]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(!stderr.contains("results database"), "{stderr}");
+    }
 }

@@ -57,6 +57,7 @@ fn file(name: &str, changes: i64, patch: Option<&str>) -> FileChange {
         filename: name.into(),
         changes,
         patch: patch.map(str::to_string),
+        ..FileChange::default()
     }
 }
 

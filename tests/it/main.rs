@@ -15,6 +15,7 @@ mod operating;
 mod pipeline;
 mod props;
 mod resources;
+mod results_db;
 mod reward_goldens;
 mod rules;
 mod state;

@@ -608,6 +608,7 @@ fn check_file(path: &str, changes: i64, patch: Option<&str>, expected: (i64, f64
         filename: path.into(),
         changes,
         patch: patch.map(str::to_string),
+        ..FileChange::default()
     };
     let s = score_file(&f, &langs);
     assert_eq!((s.lines_scored, s.score), expected, "{path}");
@@ -660,6 +661,7 @@ fn rs_file(lines: usize) -> FileChange {
         filename: "src/a.rs".into(),
         changes: lines as i64,
         patch: Some(code_lines(lines)),
+        ..FileChange::default()
     }
 }
 
