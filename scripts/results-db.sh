@@ -114,7 +114,7 @@ PY
 count_all() { for t in miners miner_evaluations pull_requests issues file_changes gv_round_history; do printf '%s=%s ' $t "$(q "SELECT count(*) FROM $t")"; done; }
 for i in 1 2; do
   STORE_DB_RESULTS=true "$bin" score --miners sample/miners.json "${sample[@]}" --replay sample/snapshot.json \
-    --now $NOW --report /dev/null 2>"$work/twice$i.log"
+    --now $NOW --report - >/dev/null 2>"$work/twice$i.log"
   wait_for "written (" 5 "$work/twice$i.log"
   counts[$i]=$(count_all)
 done
@@ -212,7 +212,7 @@ files[0]["filename"] = "src/" + "x" * 600 + ".rs"
 json.dump(s, open(sys.argv[2], "w"))
 PY
 STORE_DB_RESULTS=true "$bin" score --miners sample/miners.json "${sample[@]}" --replay "$work/long-name.json" \
-  --now $NOW --report /dev/null 2>"$work/refused.log" || fail "score failed on a refused row"
+  --now $NOW --report - >/dev/null 2>"$work/refused.log" || fail "score failed on a refused row"
 wait_for "server refused 1 of its writes" 5 "$work/refused.log"
 [ "$(q "SELECT count(*) FROM file_changes WHERE repository_full_name = 'acme/widgets' AND pr_number = 42")" = 0 ] ||
   fail "the refused step left rows"

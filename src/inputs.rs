@@ -320,11 +320,21 @@ pub fn write_json_atomic<T: serde::Serialize + ?Sized>(
 
 /// The one atomic write: `write` fills a buffered temporary file in
 /// `path`'s directory, which is synced, then renamed over `path`.
+///
+/// A target that is a device or a pipe (`--report /dev/null`) is written
+/// to as it is: a rename would put a regular file in its place, and as
+/// root that breaks `/dev/null` for every other program on the machine.
 pub(crate) fn write_atomic_with(
     path: &Path,
     write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     use std::io::Write;
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let file = std::fs::OpenOptions::new().write(true).open(path)?;
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
+        write(&mut out)?;
+        return out.flush();
+    }
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

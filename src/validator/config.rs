@@ -206,7 +206,8 @@ impl Github {
         } else {
             FLUSH_AT_END
         };
-        log::info!(
+        // A WARN: the exit is held, and rounds may yet be lost.
+        log::warn!(
             "results database: waiting up to {}s for {} unwritten rounds",
             within.as_secs(),
             db.pending()

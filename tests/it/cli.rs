@@ -811,3 +811,27 @@ fn a_bad_db_port_or_database_url_exits_2_naming_it_only_when_storing() {
         assert!(!stderr.contains("results database"), "{stderr}");
     }
 }
+
+#[test]
+fn a_report_to_a_device_or_a_pipe_is_written_into_it_not_replaced() {
+    // `--report /dev/null` as root once renamed a regular file over
+    // /dev/null; a named pipe stands for the device here.
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample");
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join("report.pipe");
+    crate::util::fifo(&pipe);
+    let reader = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || std::fs::read_to_string(pipe).unwrap())
+    };
+    let mut args = replay_args(&sample, "2025-12-20T12:00:00Z");
+    args.extend(["--report".into(), pipe.display().to_string()]);
+    run_ok(&args, &[]);
+    // Checked before the reader is joined: a replaced pipe would leave it
+    // waiting for a writer for good.
+    use std::os::unix::fs::FileTypeExt;
+    let kind = std::fs::symlink_metadata(&pipe).unwrap().file_type();
+    assert!(kind.is_fifo(), "the pipe was replaced: {kind:?}");
+    let report: Value = serde_json::from_str(&reader.join().unwrap()).unwrap();
+    assert_eq!(report["rewards"].as_object().unwrap().len(), 11);
+}

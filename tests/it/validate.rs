@@ -168,6 +168,7 @@ fn a_python_validators_state_npz_is_imported_at_the_first_start_only() {
 #[test]
 fn validate_keeps_its_state_and_the_prs_files_across_a_restart() {
     let net = Subnet::new(2);
+    net.hub.set_recording(true);
     let state = net.path("state");
     // A round at every step: the second start scores at its first step.
     let args = validate_args(
