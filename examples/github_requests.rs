@@ -47,6 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     snap.files.insert("acme/widgets#1".into(), files);
     let hub = FakeHub::start(snap, Duration::ZERO, None)?;
+    hub.set_recording(true);
 
     let token = Token::new("placeholder-token").ok_or("bad token")?;
     let cancel = Cancel::new();
