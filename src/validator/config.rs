@@ -206,8 +206,7 @@ impl Github {
         } else {
             FLUSH_AT_END
         };
-        // A WARN: the exit is held, and rounds may yet be lost.
-        log::warn!(
+        log::info!(
             "results database: waiting up to {}s for {} unwritten rounds",
             within.as_secs(),
             db.pending()

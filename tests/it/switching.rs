@@ -35,10 +35,13 @@ fn validate_in(cwd: &Path, home: &Path, args: &[String], env: &[(&str, &str)]) -
 }
 
 /// As [`validate_in`], for a line that turns the results database on with
-/// no server to reach: the finished round waits for it at the exit (up to
-/// a minute), so the test stops that wait with SIGTERM once it is said.
+/// no server to reach: the finished round then waits for it at the exit
+/// (up to a minute), so the test ends that wait with SIGTERM once the
+/// round's state and weights are saved (before any wait, as the README
+/// promises; a signal loses nothing then). Whatever the log level, the
+/// files say when.
 fn validate_storing_in(cwd: &Path, home: &Path, args: &[String]) -> Output {
-    use std::io::{BufRead, BufReader};
+    use std::io::Read;
     let mut child = Command::new(BIN)
         .args(args)
         .current_dir(cwd)
@@ -55,20 +58,38 @@ fn validate_storing_in(cwd: &Path, home: &Path, args: &[String]) -> Output {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let pid = child.id() as i32;
-    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut text = String::new();
-    for line in lines {
-        let line = line.unwrap();
-        if line.contains("results database: waiting up to") {
-            // SAFETY: a signal to the child this test started.
-            unsafe { libc::kill(pid, libc::SIGTERM) };
-        }
-        text.push_str(&line);
-        text.push('\n');
+    let mut err = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        err.read_to_string(&mut text).unwrap();
+        text
+    });
+    let (state, weights) = (
+        python_folder(home).join("state.json"),
+        python_folder(home).join("weights.json"),
+    );
+    let saved = || {
+        weights.exists()
+            && std::fs::read_to_string(&state)
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .is_some_and(|s| s["rounds"] == 1)
+    };
+    // Bounded: a binary that never saves fails the test, it does not hang it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !saved() && child.try_wait().unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no round saved in 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if child.try_wait().unwrap().is_none() {
+        // SAFETY: a signal to the child this test started.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     }
     let mut out = child.wait_with_output().unwrap();
-    out.stderr = text.into_bytes();
+    out.stderr = reader.join().unwrap().into_bytes();
     out
 }
 
