@@ -10,6 +10,14 @@ use std::process::ExitCode;
 use clap::Parser;
 use gittensor_validator::logging;
 
+/// jemalloc instead of glibc's malloc: a long-running process that makes
+/// a thread per request (ureq's resolver under a timeout) and frees in
+/// other threads leaves glibc's per-thread arenas holding pages it never
+/// returns, so RSS creeps round after round with a flat heap (BENCHMARKS
+/// §10); jemalloc purges what it does not use.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     // Parsed before logging starts: the command line may set the level.
     let emptied = cli::ignore_empty_env();
