@@ -441,7 +441,7 @@ fn without_tables_named_they_come_from_the_gittensor_checkout_or_exit_2() {
 }
 
 /// A metagraph of the Python `state.npz`'s hotkeys (uids 1-3), ours at 0.
-fn npz_metagraph(net: &Subnet) {
+pub(crate) fn npz_metagraph(net: &Subnet) {
     let npz_hotkeys = [
         "5HZD9gqgtYECdwhMvwZrpip5nifo64wwQUPr5JSQ8im85Nwj",
         "5HRKeWs38yMY7PbkdGkykazhE59n5LfXai35Ze6szsnpBFSL",

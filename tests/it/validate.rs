@@ -97,20 +97,7 @@ fn validate_scores_a_round_folds_it_and_computes_the_weights() {
 fn a_python_validators_state_npz_is_imported_at_the_first_start_only() {
     let net = Subnet::new(1);
     // The metagraph of the npz's hotkeys, our hotkey at uid 0, no axons.
-    let npz_hotkeys = [
-        "5HZD9gqgtYECdwhMvwZrpip5nifo64wwQUPr5JSQ8im85Nwj",
-        "5HRKeWs38yMY7PbkdGkykazhE59n5LfXai35Ze6szsnpBFSL",
-        "5GUKP4pKtESCZ7vZ1Q1aEYDpwEoP4VkuuPrmm5YwXrWiipnh",
-    ];
-    let me = gittensor_validator::wallet::Hotkey::from_seed(net.seed);
-    let mut neurons = vec![json!({"uid": 0, "hotkey": me.ss58()})];
-    neurons.extend(
-        npz_hotkeys
-            .iter()
-            .enumerate()
-            .map(|(i, h)| json!({"uid": i + 1, "hotkey": h})),
-    );
-    std::fs::write(net.path("metagraph.json"), Value::from(neurons).to_string()).unwrap();
+    crate::switching::npz_metagraph(&net);
     // The Python validator's own folder, under HOME, and no --state: as an
     // operator switching over runs it.
     let home = net.path("home");
