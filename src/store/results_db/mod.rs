@@ -451,9 +451,21 @@ impl Drop for Conn {
             drop(client);
             return;
         }
+        // Handed over through a slot: a spawn that fails (no thread to be
+        // had, as when the process is out of resources) drops its closure
+        // here, and the client with it would panic; it is forgotten
+        // instead (the server closes it when the socket goes).
+        let slot = Arc::new(Mutex::new(Some(client)));
+        let theirs = slot.clone();
         let closer = std::thread::Builder::new().name("results-db-close".into());
-        if let Err(e) = closer.spawn(move || drop(client)) {
+        let spawned = closer.spawn(move || {
+            let client = theirs.lock().unwrap_or_else(|e| e.into_inner()).take();
+            drop(client);
+        });
+        if let Err(e) = spawned {
             log::debug!("results database: no thread to close the connection: {e}");
+            let left = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+            std::mem::forget(left);
         }
     }
 }
