@@ -14,11 +14,11 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use gittensor_validator::cancel::Cancel;
 use gittensor_validator::dendrite::{Dendrite, DendriteConfig};
-use gittensor_validator::github::Cancel;
 use gittensor_validator::metagraph::{AxonInfo, Metagraph, Neuron};
 use gittensor_validator::pipeline::{query_pats, EVERY_UID_AT_ONCE};
-use gittensor_validator::testaxon::{Behaviour, TestAxon};
+use gittensor_validator::testkit::testaxon::{Behaviour, TestAxon};
 use gittensor_validator::wallet::Hotkey;
 
 fn arg(args: &[String], name: &str, default: u64) -> u64 {

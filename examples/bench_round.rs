@@ -14,13 +14,16 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gittensor_validator::fakehub::{FakeHub, Snapshot};
-use gittensor_validator::filestore::FileStore;
-use gittensor_validator::github::{Cancel, Client, ClientConfig};
+use gittensor_validator::cancel::Cancel;
+use gittensor_validator::github::{Client, ClientConfig};
 use gittensor_validator::pipeline::{
-    evaluate_miner, finish, run_round, Heartbeat, Lag, MinerInput, Pat, PhaseTimes, RoundOptions,
+    evaluate_miner, finish, run_round, Heartbeat, Lag, MinerInput, PhaseTimes, RoundOptions,
 };
+use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{LanguageWeights, MasterRepositories, RoundContext};
+use gittensor_validator::store::files::FileStore;
+use gittensor_validator::testkit::fakehub::FakeHub;
+use gittensor_validator::token::Pat;
 use serde_json::{json, Value};
 
 const NOW: &str = "2025-12-20T12:00:00Z";

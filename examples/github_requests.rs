@@ -12,9 +12,12 @@
 
 use std::time::Duration;
 
-use gittensor_validator::fakehub::{FakeHub, Snapshot};
-use gittensor_validator::github::{Cancel, Client, ClientConfig, Token};
+use gittensor_validator::cancel::Cancel;
+use gittensor_validator::github::{Client, ClientConfig};
+use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{MasterRepositories, PrCollector};
+use gittensor_validator::testkit::fakehub::FakeHub;
+use gittensor_validator::token::Token;
 use serde_json::{json, Value};
 use time::macros::datetime;
 

@@ -18,7 +18,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use gittensor_validator::commit_reveal;
-use gittensor_validator::testaxon::{Behaviour, TestAxon};
+use gittensor_validator::testkit::testaxon::{Behaviour, TestAxon};
 use gittensor_validator::wallet::{self, Hotkey};
 
 fn main() -> ExitCode {

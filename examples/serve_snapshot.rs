@@ -13,8 +13,8 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gittensor_validator::fakehub::FakeHub;
 use gittensor_validator::inputs::load_snapshot;
+use gittensor_validator::testkit::fakehub::FakeHub;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Some(path) = std::env::args_os().nth(1).map(PathBuf::from) else {

@@ -9,10 +9,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gittensor_validator::fakehub::{FakeHub, Fault, Response, Snapshot};
-use gittensor_validator::github::{Cancel, Client, ClientConfig};
-use gittensor_validator::pipeline::{run_round, MinerInput, Pat, RoundOptions};
+use gittensor_validator::cancel::Cancel;
+use gittensor_validator::github::{Client, ClientConfig};
+use gittensor_validator::pipeline::{run_round, MinerInput, RoundOptions};
+use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{parse_time, LanguageWeights, MasterRepositories, RoundContext};
+use gittensor_validator::testkit::fakehub::{FakeHub, Fault, Response};
+use gittensor_validator::token::Pat;
 use serde_json::json;
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
@@ -69,27 +72,29 @@ fn main() {
     let counter = Arc::new(AtomicU64::new(0));
     let faults = {
         let counter = counter.clone();
-        Arc::new(move |_: &gittensor_validator::fakehub::RequestInfo| {
-            let k = counter.fetch_add(1, Ordering::Relaxed);
-            let h = k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
-            if h % 100 >= percent {
-                return None;
-            }
-            Some(match h % 6 {
-                0 => Fault::Respond(Response::json(502, &json!({}))),
-                1 => Fault::Reset,
-                2 => Fault::Stall(Duration::from_millis(400)),
-                3 => Fault::Respond(
-                    Response::json(429, &json!({"message": "slow"})).header("retry-after", "0"),
-                ),
-                4 => Fault::Truncate,
-                _ => Fault::Respond(Response {
-                    status: 200,
-                    headers: vec![],
-                    body: b"{not json".to_vec(),
-                }),
-            })
-        })
+        Arc::new(
+            move |_: &gittensor_validator::testkit::fakehub::RequestInfo| {
+                let k = counter.fetch_add(1, Ordering::Relaxed);
+                let h = k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+                if h % 100 >= percent {
+                    return None;
+                }
+                Some(match h % 6 {
+                    0 => Fault::Respond(Response::json(502, &json!({}))),
+                    1 => Fault::Reset,
+                    2 => Fault::Stall(Duration::from_millis(400)),
+                    3 => Fault::Respond(
+                        Response::json(429, &json!({"message": "slow"})).header("retry-after", "0"),
+                    ),
+                    4 => Fault::Truncate,
+                    _ => Fault::Respond(Response {
+                        status: 200,
+                        headers: vec![],
+                        body: b"{not json".to_vec(),
+                    }),
+                })
+            },
+        )
     };
     let hub = FakeHub::start(snap, Duration::from_millis(2), Some(faults)).unwrap();
     // The server's request log would grow with every round in this process.

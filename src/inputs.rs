@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::metagraph::{AxonInfo, Metagraph, Neuron};
-use crate::pipeline::{MinerInput, Pat};
+use crate::pipeline::MinerInput;
 use crate::replay::Snapshot;
 use crate::scoring::scores::Scores;
 use crate::scoring::state::{LegacyRunState, ValidatorState};
 use crate::scoring::{LanguageWeights, MasterRepositories};
+use crate::token::Pat;
 
 /// A bad input file, or an output that could not be written.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,24 +24,22 @@
 
 #![warn(missing_docs)]
 
+pub mod bridge;
 pub mod cancel;
 pub mod chain;
 pub mod commit_reveal;
 pub mod dendrite;
-pub mod fakehub;
-pub mod filestore;
 pub mod github;
 pub mod health;
 pub mod inputs;
 pub mod logging;
-mod loopback;
 pub mod metagraph;
 pub mod pipeline;
 pub mod replay;
 pub mod scoring;
 pub mod store;
-#[cfg(feature = "testkit")]
-pub mod testaxon;
+pub mod testkit;
 pub mod token;
 mod transport;
+pub mod validator;
 pub mod wallet;

@@ -3,7 +3,6 @@
 //! `cli`, one module each.
 
 mod cli;
-mod validator;
 
 use std::process::ExitCode;
 

@@ -1,6 +1,6 @@
 //! The replay file format: a round's GitHub answers, written by `--record`
 //! ([`crate::pipeline::Recorder`]), read by `--replay` and the demo
-//! ([`crate::inputs::load_snapshot`]) and served by [`crate::fakehub`].
+//! ([`crate::inputs::load_snapshot`]) and served by [`crate::testkit::fakehub`].
 //! Every PAT in it is a placeholder.
 
 use std::collections::BTreeMap;

@@ -6,16 +6,17 @@ use std::time::Duration;
 
 use clap::Args;
 use gittensor_validator::dendrite::{Dendrite, DendriteConfig};
-use gittensor_validator::fakehub::{FakeHub, Snapshot};
 use gittensor_validator::github::{Client, ClientConfig};
 use gittensor_validator::inputs;
 use gittensor_validator::pipeline::{RoundOptions, DEFAULT_CONCURRENCY};
+use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::verdict::DEFAULT_DISCARD_THRESHOLD;
+use gittensor_validator::testkit::fakehub::FakeHub;
 use gittensor_validator::wallet::{hotkey_path, Hotkey};
 
 use super::database::DatabaseArgs;
 use super::{parse_duration, parse_now};
-use crate::validator::{Failure, Github, RoundMiners, Source, Tables};
+use gittensor_validator::validator::{Failure, Github, RoundMiners, Source, Tables};
 
 /// Where a round's miners and their PATs come from: a miners file, or the
 /// axons of a metagraph file, asked over the dendrite.

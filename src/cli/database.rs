@@ -5,7 +5,7 @@
 use clap::Args;
 use gittensor_validator::store::results_db::{Config as ResultsDbConfig, ResultsDb};
 
-use crate::validator::Failure;
+use gittensor_validator::validator::Failure;
 
 /// The results database (2.0.7's `--database.store_validation_results` and
 /// `DB_*` variables; the password only from `DB_PASSWORD`).

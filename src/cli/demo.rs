@@ -5,16 +5,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use gittensor_validator::fakehub::Snapshot;
 use gittensor_validator::github::{Client, ClientConfig};
 use gittensor_validator::inputs;
 use gittensor_validator::pipeline::RoundOptions;
+use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{LanguageWeights, MasterRepositories, RoundContext};
 use time::OffsetDateTime;
 
 use super::common::start_hub;
 use super::{parse_duration, parse_now};
-use crate::validator::{
+use gittensor_validator::validator::{
     print_table, round_until_stopped, runtime, write_report, Failure, Round, RoundMiners, Shutdown,
     INTERRUPTED,
 };

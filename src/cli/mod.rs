@@ -18,8 +18,8 @@ use clap::{Parser, Subcommand};
 use gittensor_validator::scoring::parse_time;
 use time::OffsetDateTime;
 
-pub(crate) use crate::validator::Failure;
 pub(crate) use common::Common;
+pub(crate) use gittensor_validator::validator::Failure;
 
 /// `--version`: the release and the commit it was built from.
 const VERSION: &str = concat!(

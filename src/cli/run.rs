@@ -10,7 +10,7 @@ use gittensor_validator::scoring::DEFAULT_EMA_ALPHA;
 
 use super::common::{check_alpha, prepare, SourceArgs};
 use super::{parse_addr, parse_duration, Common};
-use crate::validator::{self, Failure, RunConfig};
+use gittensor_validator::validator::{self, Failure, RunConfig};
 
 #[derive(Args)]
 pub(crate) struct RunArgs {

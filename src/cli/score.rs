@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use super::common::{prepare, SourceArgs};
 use super::Common;
-use crate::validator::{
+use gittensor_validator::validator::{
     print_table, round_until_stopped, runtime, write_report, Failure, Round, RoundMiners, Shutdown,
     Tables, INTERRUPTED,
 };
@@ -40,7 +40,7 @@ pub(crate) struct ScoreArgs {
 pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     let p = prepare(&args.common, &args.source)?;
     if let Some(path) = &args.file_store {
-        gittensor_validator::filestore::keep_in_file(&p.github.client, path);
+        gittensor_validator::store::files::keep_in_file(&p.github.client, path);
     }
     let (repos, languages) = p.github.tables.current();
     let ctx = Arc::new(RoundContext {

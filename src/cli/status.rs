@@ -12,7 +12,7 @@ use gittensor_validator::scoring::trust::{self, from_u16};
 use serde::Serialize;
 
 use super::common::{ChainArgs, WalletArgs, WatchArgs};
-use crate::validator::{runtime, Failure};
+use gittensor_validator::validator::{runtime, Failure};
 
 #[derive(Args)]
 pub(crate) struct StatusArgs {

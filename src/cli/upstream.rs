@@ -19,7 +19,7 @@ use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
 use log::LevelFilter;
 
-use crate::validator::Failure;
+use gittensor_validator::validator::Failure;
 
 /// What becomes of a 2.0.7 flag that has no twin here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use super::common::{
 };
 use super::upstream::UpstreamArgs;
 use super::{parse_addr, parse_duration};
-use crate::validator::{self, Failure, NeuronsFrom, Settings, ValidateConfig};
+use gittensor_validator::validator::{self, Failure, NeuronsFrom, Settings, ValidateConfig};
 
 /// gittensor's `__spec_version__` (1.0.0 -> 1000), the weights version key
 /// 2.0.7 sends (SCORING.md §11.4.6).

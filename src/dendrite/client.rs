@@ -273,7 +273,7 @@ mod tests {
 
     #[test]
     fn the_answer_decides_the_pat() {
-        use crate::github::Token;
+        use crate::token::Token;
         let check = |body: &str, expected: Result<Pat, Error>| {
             assert_eq!(pat_of(body.as_bytes()), expected, "{body}");
         };

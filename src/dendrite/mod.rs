@@ -44,7 +44,6 @@ mod error;
 
 /// The axon type lives with the metagraph's plain data; kept here under its
 /// old path.
-pub use crate::metagraph::Axon;
 pub use client::{Dendrite, BODY_HASH, SYNAPSE};
 pub use config::{DendriteConfig, DendriteConfigBuilder};
 pub use error::Error;

@@ -13,9 +13,11 @@ use super::policy::{
     backoff, graphql_error_type, rate_limit_wait, smaller_page, verdict, Answer, Verdict,
 };
 use super::urls::{is_path_segment, next_link, origin_of, resolve};
-use super::{Cancel, ClientConfig, Error, Token, PULL_REQUESTS_QUERY};
-use crate::filestore::FileStore;
+use super::{ClientConfig, Error, PULL_REQUESTS_QUERY};
+use crate::cancel::Cancel;
 use crate::scoring::{parse_files, FileChange, GithubUser, PageStep, PrCollector, Stop};
+use crate::store::files::FileStore;
+use crate::token::Token;
 
 /// Most `/files` pages read when every page is asked for (GitHub lists 3 000
 /// files at most, 100 a page).

@@ -17,10 +17,6 @@ mod error;
 mod policy;
 mod urls;
 
-// Shared with the dendrite, so they live at the crate's root; kept here
-// under their old paths.
-pub use crate::cancel::Cancel;
-pub use crate::token::{Pat, Token, MAX_TOKEN_LEN};
 pub use client::{Client, RequestStats, API_VERSION};
 pub use config::{ClientConfig, ClientConfigBuilder};
 pub use error::Error;

@@ -6,9 +6,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use super::Recorder;
-use crate::github::{Cancel, Client, Error as GithubError, Pat};
+use crate::cancel::Cancel;
+use crate::github::{Client, Error as GithubError};
 use crate::scoring::miner::{check_user, precheck};
 use crate::scoring::{page_nodes, MinerEvaluation, PrCollector, RoundContext};
+use crate::token::Pat;
 
 /// A miner's answer to the validator's query.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,6 @@
 //! Both call [`evaluate_miner`] per miner and [`finish`] at the end, so they
 //! give the same report on the same data.
 
-pub mod bridge;
 mod heartbeat;
 mod miner;
 mod pats;
@@ -21,13 +20,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use crate::github::Pat;
+use crate::bridge;
 pub use heartbeat::{Heartbeat, Lag};
 pub use miner::{evaluate_miner, MinerInput, PhaseTimes};
 pub use pats::{query_pats, query_pats_blocking, PatQuery, EVERY_UID_AT_ONCE};
 pub use record::Recorder;
 
-use crate::github::{Cancel, Client, RequestStats};
+use crate::cancel::Cancel;
+use crate::github::{Client, RequestStats};
 use crate::scoring::{finish_round, MinerEvaluation, RoundContext, RoundReport};
 
 /// Miners evaluated at once unless told otherwise: every uid of a full

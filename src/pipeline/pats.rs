@@ -12,11 +12,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{bridge, elapsed_ms, Heartbeat, MinerInput};
+use super::{elapsed_ms, Heartbeat, MinerInput};
+use crate::bridge;
+use crate::cancel::Cancel;
 use crate::dendrite::{Dendrite, Error as DendriteError};
-use crate::github::{Cancel, Pat};
 use crate::metagraph::{Metagraph, Neuron};
 use crate::scoring::PatQueryStats;
+use crate::token::Pat;
 
 /// What the PAT phase found.
 #[derive(Debug)]

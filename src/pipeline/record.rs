@@ -6,9 +6,10 @@ use std::sync::Mutex;
 
 use serde_json::{json, Value};
 
-use super::{MinerInput, Pat};
+use super::MinerInput;
 use crate::replay::Snapshot;
 use crate::scoring::{FileChange, GithubUser};
+use crate::token::Pat;
 
 /// Collects what GitHub answered during a round. Shared by the miners of
 /// the round; each records only what its own calls returned.

@@ -26,6 +26,7 @@ pub mod report;
 pub mod round;
 pub mod scores;
 pub mod state;
+pub mod step;
 pub mod tables;
 pub mod trust;
 pub mod verdict;

@@ -3,12 +3,10 @@
 //! scores, `process_weights_for_netuid`, `normalize_max_weight` and the u16
 //! conversion, whose last step rounds half to even as Python's `round`
 //! does. The numerics are in [`super::numpy`], the scores in
-//! [`super::scores`]; both are re-exported here under their old paths.
+//! [`super::scores`].
 
-pub use super::numpy::{psum, Float};
-pub use super::scores::{Resync, Scores, WeightsError};
-
-use super::numpy::quantile_linear;
+use super::numpy::{psum, quantile_linear, Float};
+use super::scores::{Scores, WeightsError};
 
 /// The chain's limits on a weight vector (hyperparameters of the subnet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

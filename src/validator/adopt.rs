@@ -2,7 +2,7 @@
 //! a freshly read metagraph adopted, the scores following its hotkeys
 //! (SCORING.md §11.3), and what it says of this validator.
 
-use gittensor_validator::metagraph::Metagraph;
+use crate::metagraph::Metagraph;
 
 use super::neurons::Neurons;
 use super::state::Validator;

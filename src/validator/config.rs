@@ -6,17 +6,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gittensor_validator::fakehub::FakeHub;
-use gittensor_validator::github::Client;
-use gittensor_validator::health::{Board, Concern};
-use gittensor_validator::inputs;
-use gittensor_validator::pipeline::{bridge, Heartbeat, RoundOptions};
-use gittensor_validator::scoring::state::Cadence;
-use gittensor_validator::scoring::trust::WatchLimits;
-use gittensor_validator::scoring::verdict::{verdict, Verdict};
-use gittensor_validator::scoring::{RoundContext, RoundReport};
-use gittensor_validator::store::results_db::ResultsDb;
-use gittensor_validator::wallet::Hotkey;
+use crate::bridge;
+use crate::github::Client;
+use crate::health::{Board, Concern};
+use crate::inputs;
+use crate::pipeline::{Heartbeat, RoundOptions};
+use crate::scoring::state::Cadence;
+use crate::scoring::trust::WatchLimits;
+use crate::scoring::verdict::{verdict, Verdict};
+use crate::scoring::{RoundContext, RoundReport};
+use crate::store::results_db::ResultsDb;
+use crate::testkit::fakehub::FakeHub;
+use crate::wallet::Hotkey;
 use time::OffsetDateTime;
 
 use super::round::RoundMiners;
@@ -24,28 +25,28 @@ use super::tables::Tables;
 use super::Shutdown;
 
 /// `validate`'s settings.
-pub(crate) struct ValidateConfig {
+pub struct ValidateConfig {
     /// The scalars the step loop reads as it goes.
-    pub(crate) settings: Settings,
+    pub settings: Settings,
     /// The validator's hotkey.
-    pub(crate) hotkey: Hotkey,
+    pub hotkey: Hotkey,
     /// Where the neurons come from.
-    pub(crate) neurons: NeuronsFrom,
+    pub neurons: NeuronsFrom,
     /// `state.json`, `report.json`, `weights.json`.
-    pub(crate) state_dir: PathBuf,
+    pub state_dir: PathBuf,
     /// Where a Python validator's `state.npz` is looked for: `state_dir`,
     /// or the Python validator's folder for a dry run's own `state_dir`.
-    pub(crate) python_dir: PathBuf,
+    pub python_dir: PathBuf,
     /// Where `/healthz`, `/readyz` and `/metrics` are served.
-    pub(crate) health_addr: Option<SocketAddr>,
+    pub health_addr: Option<SocketAddr>,
     /// Rounds, resyncs and weights, in steps and blocks.
-    pub(crate) cadence: Cadence,
+    pub cadence: Cadence,
     /// The GitHub side of the rounds.
-    pub(crate) github: Github,
+    pub github: Github,
 }
 
 /// Where `validate`'s neurons come from, as the flags chose.
-pub(crate) enum NeuronsFrom {
+pub enum NeuronsFrom {
     /// Subtensor at this endpoint, watched for consensus with these limits.
     Chain {
         endpoint: String,
@@ -57,56 +58,56 @@ pub(crate) enum NeuronsFrom {
 
 /// The scalars of `validate`'s step loop.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Settings {
+pub struct Settings {
     /// The subnet.
-    pub(crate) netuid: u16,
+    pub netuid: u16,
     /// Stop after this many rounds (and the weights after the last).
-    pub(crate) rounds: Option<u64>,
+    pub rounds: Option<u64>,
     /// Compute and log the weights, submit nothing.
-    pub(crate) dry_run: bool,
+    pub dry_run: bool,
     /// Time between two steps.
-    pub(crate) step_interval: Duration,
+    pub step_interval: Duration,
     /// One axon query's deadline.
-    pub(crate) dendrite_timeout: Duration,
+    pub dendrite_timeout: Duration,
     /// The weights version key sent.
-    pub(crate) version_key: u64,
+    pub version_key: u64,
     /// Moving-average weight of a round's rewards.
-    pub(crate) alpha: f64,
+    pub alpha: f64,
 }
 
 /// `run`'s settings.
-pub(crate) struct RunConfig {
+pub struct RunConfig {
     /// `state.json`, `weights.json`, `report.json`.
-    pub(crate) state_dir: PathBuf,
+    pub state_dir: PathBuf,
     /// Time between round starts.
-    pub(crate) interval: Duration,
+    pub interval: Duration,
     /// Stop after this many rounds.
-    pub(crate) rounds: Option<u64>,
+    pub rounds: Option<u64>,
     /// Moving-average weight of a round's rewards.
-    pub(crate) alpha: f64,
+    pub alpha: f64,
     /// Where `/healthz`, `/readyz` and `/metrics` are served.
-    pub(crate) health_addr: Option<SocketAddr>,
+    pub health_addr: Option<SocketAddr>,
     /// One axon query's deadline, when the PATs come from axons.
-    pub(crate) dendrite_timeout: Duration,
+    pub dendrite_timeout: Duration,
     /// Where the miners come from.
-    pub(crate) source: Source,
+    pub source: Source,
     /// The GitHub side of the rounds.
-    pub(crate) github: Github,
+    pub github: Github,
 }
 
 /// Where the miners come from: a file, and what a round starts from as it
 /// was last read from it.
-pub(crate) struct Source {
+pub struct Source {
     /// The miners file or the metagraph file.
-    pub(crate) path: PathBuf,
+    pub path: PathBuf,
     /// The miners it held, or its neurons and the dendrite to ask them.
-    pub(crate) miners: RoundMiners,
+    pub miners: RoundMiners,
 }
 
 impl Source {
     /// The miners of the next round: the file read again (operators update
     /// it), or the last good one when it went bad, which is logged.
-    pub(crate) async fn reload(&mut self) {
+    pub async fn reload(&mut self) {
         let p = self.path.clone();
         match &mut self.miners {
             RoundMiners::Listed(miners) => {
@@ -132,26 +133,26 @@ impl Source {
 }
 
 /// The GitHub side of rounds, read and checked before anything runs.
-pub(crate) struct Github {
+pub struct Github {
     /// The weight tables: read at start, and again at every round of a loop.
-    pub(crate) tables: Tables,
+    pub tables: Tables,
     /// Where GitHub is (for messages): the API URL, or the replay's file.
-    pub(crate) url: String,
-    pub(crate) client: Client,
-    pub(crate) now: Option<OffsetDateTime>,
-    pub(crate) options: RoundOptions,
+    pub url: String,
+    pub client: Client,
+    pub now: Option<OffsetDateTime>,
+    pub options: RoundOptions,
     /// `--discard-threshold`.
-    pub(crate) discard_threshold: f64,
+    pub discard_threshold: f64,
     /// The results database, when `--database.store_validation_results`.
-    pub(crate) results: Option<ResultsDb>,
-    pub(crate) _replay: Option<FakeHub>,
+    pub results: Option<ResultsDb>,
+    pub _replay: Option<FakeHub>,
 }
 
 impl Github {
     /// The context of a loop's next round: the weight tables read again
     /// (a refusal on the board until the file is mended) and the round's
     /// "now".
-    pub(crate) async fn next_round(&mut self, board: &Board) -> Arc<RoundContext> {
+    pub async fn next_round(&mut self, board: &Board) -> Arc<RoundContext> {
         self.tables.refresh().await;
         let problems = self.tables.problems();
         board.tables_refused(problems.len());
@@ -176,7 +177,7 @@ const FLUSH_ON_SIGNAL: Duration = Duration::from_secs(5);
 impl Github {
     /// Starts the results database's writer, when it is on: it connects
     /// and creates the tables now, so a server down at start is said now.
-    pub(crate) fn start_results(&self, board: &Arc<Board>) {
+    pub fn start_results(&self, board: &Arc<Board>) {
         if let Some(db) = &self.results {
             db.start(board);
         }
@@ -185,7 +186,7 @@ impl Github {
     /// Hands a judged round (folded or discarded) to the results
     /// database, when it is on, and returns at once: the rows are written
     /// in the background, and nothing the round decides waits for them.
-    pub(crate) fn store_round(&self, report: &RoundReport, board: &Arc<Board>) {
+    pub fn store_round(&self, report: &RoundReport, board: &Arc<Board>) {
         if let Some(db) = &self.results {
             db.submit(report, board);
         }
@@ -194,7 +195,7 @@ impl Github {
     /// At a loop's end: waits a while for the rounds not written yet (a
     /// signal, before or meanwhile, shortens the wait), and says what is
     /// lost.
-    pub(crate) async fn finish_results(&self, shutdown: &Shutdown) {
+    pub async fn finish_results(&self, shutdown: &Shutdown) {
         let Some(db) = &self.results else {
             return;
         };
@@ -246,7 +247,7 @@ impl Github {
     /// report and `Err` gives why; below the threshold, the miners that
     /// failed on our side (they score 0, as in 2.0.7) are counted in one
     /// WARN and the round may be folded in.
-    pub(crate) fn judge(&self, report: &mut RoundReport) -> Result<(), String> {
+    pub fn judge(&self, report: &mut RoundReport) -> Result<(), String> {
         match verdict(report, self.discard_threshold, &self.url) {
             Verdict::Discard(why) => {
                 log::warn!(

@@ -1,10 +1,10 @@
 //! Why the loop, or a command, stopped or refused; the binary maps it to an
 //! exit status (`main.rs`).
 
-use gittensor_validator::inputs::InputError;
+use crate::inputs::InputError;
 
 /// What ends the program, and with which status.
-pub(crate) enum Failure {
+pub enum Failure {
     /// Bad usage or a bad input file: status 2.
     Input(String),
     /// Anything else: status 1.

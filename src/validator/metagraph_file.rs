@@ -5,12 +5,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use gittensor_validator::health::Board;
-use gittensor_validator::inputs;
-use gittensor_validator::metagraph::Metagraph;
-use gittensor_validator::pipeline::bridge;
-use gittensor_validator::scoring::weights::WeightLimits;
-use gittensor_validator::wallet::Hotkey;
+use crate::bridge;
+use crate::health::Board;
+use crate::inputs;
+use crate::metagraph::Metagraph;
+use crate::scoring::weights::WeightLimits;
+use crate::wallet::Hotkey;
 
 use super::neurons::Neurons;
 use super::state::{Attempt, Validator};

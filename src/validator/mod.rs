@@ -45,16 +45,16 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-pub(crate) use config::{Github, NeuronsFrom, RunConfig, Settings, Source, ValidateConfig};
-pub(crate) use error::Failure;
-pub(crate) use persist::write_report;
-pub(crate) use round::{print_table, round_until_stopped, Round, RoundMiners, INTERRUPTED};
-pub(crate) use rounds::run_rounds;
-pub(crate) use shutdown::Shutdown;
-pub(crate) use tables::Tables;
-pub(crate) use validate::validate;
+pub use config::{Github, NeuronsFrom, RunConfig, Settings, Source, ValidateConfig};
+pub use error::Failure;
+pub use persist::write_report;
+pub use round::{print_table, round_until_stopped, Round, RoundMiners, INTERRUPTED};
+pub use rounds::run_rounds;
+pub use shutdown::Shutdown;
+pub use tables::Tables;
+pub use validate::validate;
 
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -66,7 +66,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 /// which 256 miners' GitHub and axon connections can reach. Logs both
 /// figures; a limit that cannot be read or raised is a warning, not a
 /// reason to stop.
-pub(crate) fn raise_open_files_limit() {
+pub fn raise_open_files_limit() {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -113,7 +113,7 @@ pub(crate) fn raise_open_files_limit() {
 /// The time a wait ends at, RFC 3339 in UTC to the second: what
 /// `/healthz` promises in `next_round.at` and `next_weights.at` (a
 /// program reads it; the log keeps [`when`]'s clock time).
-pub(crate) fn due_at(wait: Duration) -> String {
+pub fn due_at(wait: Duration) -> String {
     let at = OffsetDateTime::now_utc() + wait;
     at.replace_nanosecond(0)
         .unwrap_or(at)
@@ -123,7 +123,7 @@ pub(crate) fn due_at(wait: Duration) -> String {
 
 /// A wait as a person reads it (`1h55m`, `7m`, `40s`), and the UTC clock
 /// time it ends at (`16:35 UTC`).
-pub(crate) fn when(wait: Duration) -> (String, String) {
+pub fn when(wait: Duration) -> (String, String) {
     let secs = wait.as_secs_f64().ceil() as u64;
     let span = match secs {
         0..=89 => format!("{secs}s"),
@@ -135,7 +135,7 @@ pub(crate) fn when(wait: Duration) -> (String, String) {
 }
 
 /// "1 round", "2 rounds".
-pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
+pub fn plural(n: u64, one: &str, many: &str) -> String {
     if n == 1 {
         one.to_string()
     } else {
@@ -145,12 +145,12 @@ pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
 
 /// The operator's board, served on `addr` (`/healthz`, `/readyz`, `/metrics`) when
 /// one is given. A port that cannot be bound is bad usage.
-pub(crate) async fn serve_board(
+pub async fn serve_board(
     addr: Option<std::net::SocketAddr>,
-) -> Result<Arc<gittensor_validator::health::Board>, Failure> {
-    let board = Arc::new(gittensor_validator::health::Board::new());
+) -> Result<Arc<crate::health::Board>, Failure> {
+    let board = Arc::new(crate::health::Board::new());
     if let Some(addr) = addr {
-        let bound = gittensor_validator::health::serve(addr, board.clone())
+        let bound = crate::health::serve(addr, board.clone())
             .await
             .map_err(|e| Failure::Input(format!("--health-addr {addr}: {e}")))?;
         log::info!("serving /healthz, /readyz and /metrics on {bound}");

@@ -10,9 +10,9 @@
 
 use std::time::Duration;
 
-use gittensor_validator::health::Board;
-use gittensor_validator::metagraph::Metagraph;
-use gittensor_validator::wallet::Hotkey;
+use crate::health::Board;
+use crate::metagraph::Metagraph;
+use crate::wallet::Hotkey;
 
 use super::state::{Attempt, Validator};
 use super::{Failure, Shutdown};

@@ -8,11 +8,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gittensor_validator::chain::{Chain, ChainError, ConsensusView};
-use gittensor_validator::health::Board;
-use gittensor_validator::metagraph::Metagraph;
-use gittensor_validator::scoring::trust::WatchLimits;
-use gittensor_validator::wallet::Hotkey;
+use crate::chain::{Chain, ChainError, ConsensusView};
+use crate::health::Board;
+use crate::metagraph::Metagraph;
+use crate::scoring::trust::WatchLimits;
+use crate::wallet::Hotkey;
 
 use super::neurons::Neurons;
 use super::state::{Attempt, Validator};

@@ -15,24 +15,24 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use gittensor_validator::github::Client;
-use gittensor_validator::health::Board;
-use gittensor_validator::inputs;
-use gittensor_validator::pipeline::bridge;
-use gittensor_validator::scoring::state::ValidatorState;
-use gittensor_validator::scoring::RoundReport;
+use crate::bridge;
+use crate::github::Client;
+use crate::health::Board;
+use crate::inputs;
+use crate::scoring::state::ValidatorState;
+use crate::scoring::RoundReport;
 
 use super::Failure;
 
 /// Writes `value` as pretty JSON to `path`, atomically; the error names the
 /// path.
-pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), Failure> {
+pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), Failure> {
     // Not bad input: the state folder is ours to write.
     inputs::write_json_atomic(path, value).map_err(|e| Failure::Other(e.to_string()))
 }
 
 /// Writes the round report to `target`, or to stdout for `-`.
-pub(crate) fn write_report(report: &RoundReport, target: &str) -> Result<(), Failure> {
+pub fn write_report(report: &RoundReport, target: &str) -> Result<(), Failure> {
     if target != "-" {
         return write_json(Path::new(target), report);
     }
@@ -45,7 +45,7 @@ pub(crate) fn write_report(report: &RoundReport, target: &str) -> Result<(), Fai
 /// A loop's write of `value` to `path` (pretty JSON, atomic, off the event
 /// loop). A failure is logged, shown on the board and counted, never
 /// returned: see the module's doc. True when written.
-pub(crate) async fn save_json<T>(board: &Board, path: PathBuf, value: T) -> bool
+pub async fn save_json<T>(board: &Board, path: PathBuf, value: T) -> bool
 where
     T: serde::Serialize + Send + 'static,
 {
@@ -82,7 +82,7 @@ fn noted(board: &Board, path: &Path, written: Result<(), String>) -> bool {
 
 /// Puts the last save of the client's PR-files store on the board (the
 /// pipeline saves it after each round and logs a failure itself).
-pub(crate) fn note_file_store(board: &Board, client: &Client) {
+pub fn note_file_store(board: &Board, client: &Client) {
     if let Some(store) = client.file_store() {
         noted(board, store.path(), store.save_error().map_or(Ok(()), Err));
     }
@@ -91,7 +91,7 @@ pub(crate) fn note_file_store(board: &Board, client: &Client) {
 /// Writes a `run` round's outcome: the report, then the weights and the
 /// state ([`save_state`]). Each is tried whatever became of the others.
 /// True when the weights and the state were written.
-pub(crate) async fn save_round(
+pub async fn save_round(
     board: &Board,
     dir: &Path,
     state: &ValidatorState,
@@ -104,7 +104,7 @@ pub(crate) async fn save_round(
 /// Writes `run`'s weights, then `state.json` last (its round counter is the
 /// commit point), the latter tried even when the former failed: the state
 /// matters most. True when both were written.
-pub(crate) async fn save_state(board: &Board, dir: &Path, state: &ValidatorState) -> bool {
+pub async fn save_state(board: &Board, dir: &Path, state: &ValidatorState) -> bool {
     let weights: BTreeMap<u16, f64> = state.normalized();
     let weights = save_json(board, dir.join("weights.json"), weights).await;
     save_json(board, dir.join("state.json"), state.clone()).await && weights

@@ -4,21 +4,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gittensor_validator::dendrite::Dendrite;
-use gittensor_validator::github::{Cancel, Client};
-use gittensor_validator::metagraph::Metagraph;
-use gittensor_validator::pipeline::{
+use crate::cancel::Cancel;
+use crate::dendrite::Dendrite;
+use crate::github::Client;
+use crate::metagraph::Metagraph;
+use crate::pipeline::{
     query_pats, run_round, run_round_recording, MinerInput, Recorder, RoundOptions,
     EVERY_UID_AT_ONCE,
 };
-use gittensor_validator::scoring::{RoundContext, RoundReport};
+use crate::scoring::{RoundContext, RoundReport};
 
 use super::Shutdown;
 
 /// What a round starts from: the miners with their PATs, or the axons to
 /// ask for them first.
 #[derive(Clone)]
-pub(crate) enum RoundMiners {
+pub enum RoundMiners {
     /// Listed in a miners file.
     Listed(Vec<MinerInput>),
     /// Every uid of the metagraph, asked over the dendrite.
@@ -28,7 +29,7 @@ pub(crate) enum RoundMiners {
 /// One round (the PAT phase first when the miners come from axons), cut
 /// short by SIGTERM or SIGINT: every miner still running then fails with a
 /// reason, and the round is marked interrupted.
-pub(crate) async fn round_until_stopped(
+pub async fn round_until_stopped(
     client: Client,
     miners: RoundMiners,
     ctx: Arc<RoundContext>,
@@ -78,15 +79,15 @@ pub(crate) async fn round_until_stopped(
 
 /// A round's report, and whether a signal cut it short (then its rewards
 /// say nothing about the miners: every one still running failed).
-pub(crate) struct Round {
-    pub(crate) report: RoundReport,
-    pub(crate) interrupted: bool,
+pub struct Round {
+    pub report: RoundReport,
+    pub interrupted: bool,
 }
 
-pub(crate) const INTERRUPTED: &str = "interrupted: the round was cancelled before it finished";
+pub const INTERRUPTED: &str = "interrupted: the round was cancelled before it finished";
 
 /// The round's table for a person: a line per uid, then the totals.
-pub(crate) fn table(report: &RoundReport) -> String {
+pub fn table(report: &RoundReport) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     // Writing to a String cannot fail.
@@ -117,15 +118,15 @@ pub(crate) fn table(report: &RoundReport) -> String {
 /// Prints the round's table on stderr through the logger's sink: after the
 /// lines logged before it, and never waiting on stderr (so async code may
 /// call it too).
-pub(crate) fn print_table(report: &RoundReport) {
-    gittensor_validator::logging::print(&table(report));
+pub fn print_table(report: &RoundReport) {
+    crate::logging::print(&table(report));
 }
 
 /// The longest a round may take before `/healthz` calls the loop stuck:
 /// the PAT phase (one dendrite timeout, all axons at once), then each wave
 /// of miners within its deadline (or the round's own deadline), and a
 /// minute for the rest.
-pub(crate) fn round_budget(
+pub fn round_budget(
     options: &RoundOptions,
     miners: usize,
     dendrite_timeout: Option<Duration>,

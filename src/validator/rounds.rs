@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gittensor_validator::health::{Board, Concern, Due};
-use gittensor_validator::inputs;
-use gittensor_validator::pipeline::MinerInput;
-use gittensor_validator::scoring::state::ValidatorState;
+use crate::health::{Board, Concern, Due};
+use crate::inputs;
+use crate::pipeline::MinerInput;
+use crate::scoring::state::ValidatorState;
 
 use super::config::RunConfig;
 use super::persist::{note_file_store, save_json, save_round, save_state};
@@ -19,12 +19,12 @@ use super::startup::following;
 use super::{due_at, runtime, serve_board, systemd, when, Failure, Shutdown};
 
 /// Runs rounds on an interval until `--rounds` is reached or a signal.
-pub(crate) fn run_rounds(config: RunConfig) -> Result<(), Failure> {
+pub fn run_rounds(config: RunConfig) -> Result<(), Failure> {
     super::raise_open_files_limit();
     let dir = &config.state_dir;
     std::fs::create_dir_all(dir).map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
     inputs::remove_stale_temps(dir, &["state.json", "weights.json", "report.json"]);
-    gittensor_validator::filestore::keep_in_state_dir(&config.github.client, dir);
+    crate::store::files::keep_in_state_dir(&config.github.client, dir);
     let state = inputs::load_state(&dir.join("state.json"))?;
     let rt = runtime()?;
     let result = rt.block_on(async move {

@@ -10,13 +10,13 @@ use super::Failure;
 
 /// A stop request, seen by every part of the loop that waits.
 #[derive(Clone)]
-pub(crate) struct Shutdown {
+pub struct Shutdown {
     rx: watch::Receiver<Option<&'static str>>,
 }
 
 impl Shutdown {
     /// Installs the handlers (inside the runtime, before anything waits).
-    pub(crate) fn install() -> Result<Shutdown, Failure> {
+    pub fn install() -> Result<Shutdown, Failure> {
         use tokio::signal::unix::{signal, SignalKind};
         let handler = |kind: SignalKind| {
             signal(kind).map_err(|e| Failure::Other(format!("cannot handle signals: {e}")))
@@ -34,7 +34,7 @@ impl Shutdown {
                 seen += 1;
                 if seen > 1 {
                     log::error!("{name} again: exiting now, without saving");
-                    gittensor_validator::logging::flush();
+                    crate::logging::flush();
                     std::process::exit(1);
                 }
                 log::warn!("{name}: stopping; a round in flight is discarded, the state is saved");
@@ -45,12 +45,12 @@ impl Shutdown {
     }
 
     /// The signal that asked to stop, if one did.
-    pub(crate) fn requested(&self) -> Option<&'static str> {
+    pub fn requested(&self) -> Option<&'static str> {
         *self.rx.borrow()
     }
 
     /// Resolves when a stop is asked for, with the signal's name.
-    pub(crate) async fn wait(&mut self) -> &'static str {
+    pub async fn wait(&mut self) -> &'static str {
         let name = self
             .rx
             .wait_for(Option::is_some)

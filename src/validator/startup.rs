@@ -5,10 +5,10 @@
 
 use std::path::Path;
 
-use gittensor_validator::inputs;
-use gittensor_validator::metagraph::Metagraph;
-use gittensor_validator::pipeline::bridge;
-use gittensor_validator::scoring::state::ValidatorState;
+use crate::bridge;
+use crate::inputs;
+use crate::metagraph::Metagraph;
+use crate::scoring::state::ValidatorState;
 
 use super::Failure;
 

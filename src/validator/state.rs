@@ -7,11 +7,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use gittensor_validator::dendrite::Dendrite;
-use gittensor_validator::health::Board;
-use gittensor_validator::metagraph::Metagraph;
-use gittensor_validator::scoring::state::{Cadence, ValidatorState};
-use gittensor_validator::wallet::Hotkey;
+use crate::dendrite::Dendrite;
+use crate::health::Board;
+use crate::metagraph::Metagraph;
+use crate::scoring::state::{Cadence, ValidatorState};
+use crate::wallet::Hotkey;
 
 use super::config::{Github, Settings};
 use super::Shutdown;

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use gittensor_validator::health::Due;
+use crate::health::Due;
 
 use super::neurons::Neurons;
 use super::persist::{note_file_store, save_json};

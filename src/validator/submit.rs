@@ -5,13 +5,13 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use gittensor_validator::chain::{Chain, ChainError, Head, Inclusion};
-use gittensor_validator::commit_reveal;
-use gittensor_validator::health::{Concern, ConsensusStatus};
-use gittensor_validator::pipeline::bridge;
-use gittensor_validator::scoring::state::{decide_submission, Submission, SubmissionInputs};
-use gittensor_validator::scoring::trust;
-use gittensor_validator::scoring::weights::{weights_for_chain, WeightLimits};
+use crate::bridge;
+use crate::chain::{Chain, ChainError, Head, Inclusion};
+use crate::commit_reveal;
+use crate::health::{Concern, ConsensusStatus};
+use crate::scoring::state::{decide_submission, Submission, SubmissionInputs};
+use crate::scoring::trust;
+use crate::scoring::weights::{weights_for_chain, WeightLimits};
 
 use super::neurons::Neurons;
 use super::on_chain::OnChain;

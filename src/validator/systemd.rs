@@ -9,14 +9,14 @@
 
 use std::sync::Arc;
 
-use gittensor_validator::health::Board;
-use gittensor_validator::pipeline::bridge;
+use crate::bridge;
+use crate::health::Board;
 use sd_notify::NotifyState;
 
 /// Tells systemd the process is up, and starts feeding the watchdog when
 /// the unit has one. Call inside the runtime, once the loop's board is up
 /// (READY=1 goes through the bridge, as every syscall from async code).
-pub(crate) async fn ready(board: &Arc<Board>) {
+pub async fn ready(board: &Arc<Board>) {
     let _ = bridge::blocking(|| sd_notify::notify(&[NotifyState::Ready])).await;
     let Some(period) = sd_notify::watchdog_enabled() else {
         return;
@@ -43,6 +43,6 @@ pub(crate) async fn ready(board: &Arc<Board>) {
 }
 
 /// Tells systemd the process is stopping.
-pub(crate) fn stopping() {
+pub fn stopping() {
     let _ = sd_notify::notify(&[NotifyState::Stopping]);
 }

@@ -6,9 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use gittensor_validator::inputs;
-use gittensor_validator::pipeline::bridge;
-use gittensor_validator::scoring::{LanguageWeights, MasterRepositories, TableDiff};
+use crate::bridge;
+use crate::inputs;
+use crate::scoring::{LanguageWeights, MasterRepositories, TableDiff};
 
 use super::Failure;
 
@@ -25,13 +25,13 @@ struct Watched<T> {
 
 /// A table type the loop watches.
 trait Table: Sized + Clone + Send + 'static {
-    fn parse(text: &str, what: &str) -> Result<Self, gittensor_validator::scoring::Error>;
+    fn parse(text: &str, what: &str) -> Result<Self, crate::scoring::Error>;
     fn diff(&self, newer: &Self) -> TableDiff;
     fn len(&self) -> usize;
 }
 
 impl Table for MasterRepositories {
-    fn parse(text: &str, what: &str) -> Result<Self, gittensor_validator::scoring::Error> {
+    fn parse(text: &str, what: &str) -> Result<Self, crate::scoring::Error> {
         MasterRepositories::parse(text, what)
     }
     fn diff(&self, newer: &Self) -> TableDiff {
@@ -43,7 +43,7 @@ impl Table for MasterRepositories {
 }
 
 impl Table for LanguageWeights {
-    fn parse(text: &str, what: &str) -> Result<Self, gittensor_validator::scoring::Error> {
+    fn parse(text: &str, what: &str) -> Result<Self, crate::scoring::Error> {
         LanguageWeights::parse(text, what)
     }
     fn diff(&self, newer: &Self) -> TableDiff {
@@ -122,7 +122,7 @@ impl<T: Table> Watched<T> {
 }
 
 /// Both weight tables of the loop.
-pub(crate) struct Tables {
+pub struct Tables {
     repos: Watched<MasterRepositories>,
     languages: Watched<LanguageWeights>,
 }
@@ -130,7 +130,7 @@ pub(crate) struct Tables {
 impl Tables {
     /// Reads both tables; a refused one is bad input (exit 2), with the
     /// file and the entries named.
-    pub(crate) fn load(repos: &Path, languages: &Path) -> Result<Tables, Failure> {
+    pub fn load(repos: &Path, languages: &Path) -> Result<Tables, Failure> {
         let tables = Tables {
             repos: Watched::load(repos, "master repositories")?,
             languages: Watched::load(languages, "language weights")?,
@@ -149,7 +149,7 @@ impl Tables {
 
     /// Reads both files again before a round, and logs what the round
     /// uses as 2.0.7 does ("Total Repositories loaded ...").
-    pub(crate) async fn refresh(&mut self) {
+    pub async fn refresh(&mut self) {
         self.repos.refresh().await;
         self.languages.refresh().await;
         log::info!(
@@ -162,18 +162,18 @@ impl Tables {
     }
 
     /// The two files: master repositories, language weights.
-    pub(crate) fn paths(&self) -> (&Path, &Path) {
+    pub fn paths(&self) -> (&Path, &Path) {
         (&self.repos.path, &self.languages.path)
     }
 
     /// The tables a round uses now.
-    pub(crate) fn current(&self) -> (MasterRepositories, LanguageWeights) {
+    pub fn current(&self) -> (MasterRepositories, LanguageWeights) {
         (self.repos.table.clone(), self.languages.table.clone())
     }
 
     /// Why a table is not what its file says, for `/readyz`; empty when
     /// both files are in use as they are.
-    pub(crate) fn problems(&self) -> Vec<String> {
+    pub fn problems(&self) -> Vec<String> {
         [self.repos.problem(), self.languages.problem()]
             .into_iter()
             .flatten()

@@ -19,10 +19,10 @@
 
 use std::time::Duration;
 
-use gittensor_validator::chain::{Chain, ChainConfig};
-use gittensor_validator::dendrite::{Dendrite, DendriteConfig};
-use gittensor_validator::health::Concern;
-use gittensor_validator::inputs;
+use crate::chain::{Chain, ChainConfig};
+use crate::dendrite::{Dendrite, DendriteConfig};
+use crate::health::Concern;
+use crate::inputs;
 
 use super::config::{NeuronsFrom, Settings, ValidateConfig};
 use super::metagraph_file::MetagraphFile;
@@ -34,7 +34,7 @@ use super::{plural, runtime, serve_board, systemd, Failure, Shutdown};
 
 /// Runs the validator until `--rounds` is reached, a signal, or a fault
 /// that ends it (the hotkey deregistered, the state unwritable).
-pub(crate) fn validate(config: ValidateConfig) -> Result<(), Failure> {
+pub fn validate(config: ValidateConfig) -> Result<(), Failure> {
     match &config.neurons {
         NeuronsFrom::File(path) => validate_with(MetagraphFile(path.clone()), config),
         NeuronsFrom::Chain { endpoint, watch } => {
@@ -66,7 +66,7 @@ fn validate_with<N: Neurons>(neurons: N, config: ValidateConfig) -> Result<(), F
     super::raise_open_files_limit();
     std::fs::create_dir_all(&dir).map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
     inputs::remove_stale_temps(&dir, &["state.json", "weights.json", "report.json"]);
-    gittensor_validator::filestore::keep_in_state_dir(&github.client, &dir);
+    crate::store::files::keep_in_state_dir(&github.client, &dir);
     let dendrite = Dendrite::new(
         hotkey.clone(),
         DendriteConfig::builder().timeout(dendrite_timeout).build(),

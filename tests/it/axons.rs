@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use gittensor_validator::fakehub::{FakeHub, FaultFn, Snapshot};
-use gittensor_validator::testaxon::{Behaviour, TestAxon};
+use gittensor_validator::replay::Snapshot;
+use gittensor_validator::testkit::fakehub::{FakeHub, FaultFn};
+use gittensor_validator::testkit::testaxon::{Behaviour, TestAxon};
 use gittensor_validator::wallet::Hotkey;
 use serde_json::{json, Value};
 

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use gittensor_validator::fakehub::{FakeHub, Snapshot};
+use gittensor_validator::replay::Snapshot;
+use gittensor_validator::testkit::fakehub::FakeHub;
 use serde_json::{json, Value};
 
 use crate::util::{

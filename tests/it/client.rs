@@ -4,9 +4,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gittensor_validator::fakehub::{FakeHub, Fault, Response, Snapshot};
-use gittensor_validator::github::{Cancel, Client, Error, Token};
+use gittensor_validator::cancel::Cancel;
+use gittensor_validator::github::{Client, Error};
+use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{MasterRepositories, PrCollector, Stop};
+use gittensor_validator::testkit::fakehub::{FakeHub, Fault, Response};
+use gittensor_validator::token::Token;
 use serde_json::{json, Value};
 
 use crate::util::{fast_client, fast_config, faults, file_entry, pr_node, snapshot, user, NOW};

@@ -4,13 +4,15 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use gittensor_validator::cancel::Cancel;
 use gittensor_validator::dendrite::{
-    Axon, Dendrite, DendriteConfig, Error, BITTENSOR_VERSION, BODY_HASH,
+    Dendrite, DendriteConfig, Error, BITTENSOR_VERSION, BODY_HASH,
 };
-use gittensor_validator::github::{Cancel, Pat, Token};
+use gittensor_validator::metagraph::Axon;
 use gittensor_validator::metagraph::{AxonInfo, Metagraph, Neuron};
 use gittensor_validator::pipeline::{query_pats, query_pats_blocking, EVERY_UID_AT_ONCE};
-use gittensor_validator::testaxon::{AxonStats, Behaviour, TestAxon};
+use gittensor_validator::testkit::testaxon::{AxonStats, Behaviour, TestAxon};
+use gittensor_validator::token::{Pat, Token};
 use gittensor_validator::wallet::Hotkey;
 
 use crate::util::ClosedPort;

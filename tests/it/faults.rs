@@ -6,10 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use gittensor_validator::fakehub::{FakeHub, Fault, RequestInfo, Response, Snapshot};
-use gittensor_validator::github::{Cancel, Client};
-use gittensor_validator::pipeline::{run_round, MinerInput, Pat, RoundOptions};
+use gittensor_validator::cancel::Cancel;
+use gittensor_validator::github::Client;
+use gittensor_validator::pipeline::{run_round, MinerInput, RoundOptions};
+use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{MasterRepositories, RoundContext, RoundReport};
+use gittensor_validator::testkit::fakehub::{FakeHub, Fault, RequestInfo, Response};
+use gittensor_validator::token::Pat;
 use serde_json::{json, Value};
 
 use crate::util::{fast_config, faults, file_entry, pr_node, runtime, user, NOW};
@@ -58,7 +61,7 @@ fn ctx() -> Arc<RoundContext> {
     })
 }
 
-fn round(f: Option<gittensor_validator::fakehub::FaultFn>) -> RoundReport {
+fn round(f: Option<gittensor_validator::testkit::fakehub::FaultFn>) -> RoundReport {
     let (snap, miners) = world();
     let hub = FakeHub::start(snap, Duration::ZERO, f).unwrap();
     let client = Client::new(
@@ -106,7 +109,7 @@ fn victim_fault(
     path_part: &'static str,
     times: usize,
     fault: Fault,
-) -> Option<gittensor_validator::fakehub::FaultFn> {
+) -> Option<gittensor_validator::testkit::fakehub::FaultFn> {
     let n = Arc::new(AtomicUsize::new(0));
     faults(move |r| {
         (is_victim(r) && r.path.contains(path_part) && n.fetch_add(1, Ordering::SeqCst) < times)
@@ -126,7 +129,7 @@ enum Expect {
     NoFilesFor(u64),
 }
 
-fn check(name: &str, f: Option<gittensor_validator::fakehub::FaultFn>, expect: Expect) {
+fn check(name: &str, f: Option<gittensor_validator::testkit::fakehub::FaultFn>, expect: Expect) {
     let clean = round(None);
     let faulty = round(f);
     for uid in [1, 3] {

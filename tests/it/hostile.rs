@@ -4,11 +4,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gittensor_validator::fakehub::FakeHub;
-use gittensor_validator::github::Cancel;
+use gittensor_validator::cancel::Cancel;
 use gittensor_validator::inputs::parse_miners;
-use gittensor_validator::pipeline::{run_round, Pat, RoundOptions};
+use gittensor_validator::pipeline::{run_round, RoundOptions};
 use gittensor_validator::scoring::{MasterRepositories, RoundContext};
+use gittensor_validator::testkit::fakehub::FakeHub;
+use gittensor_validator::token::Pat;
 use serde_json::{json, Value};
 
 use crate::util::{fast_client, runtime, snapshot, NOW};
@@ -118,7 +119,7 @@ fn ten_thousand_miners_are_one_round() {
     let miners = parse_miners(&miners_text(&entries), Path::new("m.json")).unwrap();
     assert_eq!(miners.len(), 10_000);
     let hub = FakeHub::start(
-        gittensor_validator::fakehub::Snapshot::default(),
+        gittensor_validator::replay::Snapshot::default(),
         Duration::ZERO,
         None,
     )

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gittensor_validator::fakehub::{FakeHub, Fault, Response};
+use gittensor_validator::testkit::fakehub::{FakeHub, Fault, Response};
 use serde_json::{json, Value};
 
 use crate::axons::{write_wallet, Subnet};
@@ -190,11 +190,13 @@ fn s11_9_7_score_says_when_github_cannot_be_reached_and_exits_1() {
 /// A hub that answers 502 to `/user` for the first `failing` tokens.
 fn half_down(miners: u16, failing: u16) -> FakeHub {
     let down: Vec<String> = (1..=failing).map(token).collect();
-    let faults = Arc::new(move |info: &gittensor_validator::fakehub::RequestInfo| {
-        let auth = info.authorization.as_deref().unwrap_or_default();
-        (info.path == "/user" && down.iter().any(|t| auth.ends_with(t.as_str())))
-            .then(|| Fault::Respond(Response::json(502, &json!({"message": "Server Error"}))))
-    });
+    let faults = Arc::new(
+        move |info: &gittensor_validator::testkit::fakehub::RequestInfo| {
+            let auth = info.authorization.as_deref().unwrap_or_default();
+            (info.path == "/user" && down.iter().any(|t| auth.ends_with(t.as_str())))
+                .then(|| Fault::Respond(Response::json(502, &json!({"message": "Server Error"}))))
+        },
+    );
     FakeHub::start(round_snapshot(miners), Duration::ZERO, Some(faults)).unwrap()
 }
 

@@ -5,13 +5,15 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use gittensor_validator::fakehub::{FakeHub, Fault};
-use gittensor_validator::github::{Cancel, Client};
+use gittensor_validator::cancel::Cancel;
+use gittensor_validator::github::Client;
 use gittensor_validator::inputs::parse_miners;
 use gittensor_validator::pipeline::{
-    run_round, run_round_blocking, score_pull_requests, MinerInput, Pat, RoundOptions,
+    run_round, run_round_blocking, score_pull_requests, MinerInput, RoundOptions,
 };
 use gittensor_validator::scoring::{RoundReport, RoundStats};
+use gittensor_validator::testkit::fakehub::{FakeHub, Fault};
+use gittensor_validator::token::Pat;
 use serde_json::json;
 
 use crate::util::{fast_client, faults, file_entry, pr_node, runtime, sample, snapshot};
@@ -284,7 +286,7 @@ fn a_recorded_round_replays_to_the_same_report() {
     // A fault while recording: bob's PR #12 has no files for this round.
     let f = faults(|r| {
         r.path.contains("/pulls/12/files").then(|| {
-            Fault::Respond(gittensor_validator::fakehub::Response::json(
+            Fault::Respond(gittensor_validator::testkit::fakehub::Response::json(
                 404,
                 &json!({}),
             ))

@@ -203,7 +203,7 @@ proptest! {
         for (m, (uid, (hotkey, pat))) in miners.iter().zip(&entries) {
             prop_assert_eq!(m.uid, *uid);
             prop_assert_eq!(&m.hotkey, hotkey);
-            prop_assert_eq!(&m.pat, &gittensor_validator::github::Pat::from_text(pat.as_deref()));
+            prop_assert_eq!(&m.pat, &gittensor_validator::token::Pat::from_text(pat.as_deref()));
         }
     }
 }

@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use gittensor_validator::inputs;
+use gittensor_validator::scoring::scores::{Resync, Scores};
 use gittensor_validator::scoring::state::{
     decide_submission, Cadence, Submission, SubmissionInputs, ValidatorState,
 };
 use gittensor_validator::scoring::verdict::{verdict, Verdict, DEFAULT_DISCARD_THRESHOLD};
-use gittensor_validator::scoring::weights::{Resync, Scores};
 use gittensor_validator::scoring::{PatQueryStats, RoundReport};
 
 fn data(name: &str) -> std::path::PathBuf {

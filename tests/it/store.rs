@@ -6,12 +6,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use gittensor_validator::fakehub::{FakeHub, Fault, Response, Snapshot};
-use gittensor_validator::filestore::{FileStore, FILE_NAME};
-use gittensor_validator::github::{Cancel, Client};
+use gittensor_validator::cancel::Cancel;
+use gittensor_validator::github::Client;
 use gittensor_validator::inputs::parse_miners;
 use gittensor_validator::pipeline::{run_round, run_round_blocking, MinerInput, RoundOptions};
+use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{RoundContext, RoundReport, RoundStats};
+use gittensor_validator::store::files::{FileStore, FILE_NAME};
+use gittensor_validator::testkit::fakehub::{FakeHub, Fault, Response};
 use serde_json::{json, Value};
 
 use crate::util::{fast_client, faults, runtime, sample};
@@ -267,7 +269,7 @@ fn with_all_file_pages_an_entry_is_kept_only_when_every_page_was_read() {
         .map(|i| crate::util::file_entry(&format!("src/f{i}.rs"), 1, None))
         .collect();
     let snap = crate::util::snapshot("tok", 7, vec![], vec![("acme/widgets#3", files)]);
-    let token = gittensor_validator::github::Token::new("tok").unwrap();
+    let token = gittensor_validator::token::Token::new("tok").unwrap();
     let merged = crate::util::NOW - time::Duration::days(1);
     let dir = tempfile::tempdir().unwrap();
     let all_pages = |hub: &FakeHub| {
@@ -306,7 +308,7 @@ fn with_all_file_pages_an_entry_is_kept_only_when_every_page_was_read() {
 
 #[test]
 fn the_store_is_bounded_at_64_mib() {
-    use gittensor_validator::filestore::StoreConfig;
+    use gittensor_validator::store::files::StoreConfig;
     assert_eq!(
         StoreConfig::default(),
         StoreConfig::default().max_bytes(64 * 1024 * 1024)

@@ -90,8 +90,9 @@ pub fn code_lines(n: usize) -> String {
 use std::sync::Arc;
 use std::time::Duration;
 
-use gittensor_validator::fakehub::{Fault, FaultFn, RequestInfo, Snapshot};
 use gittensor_validator::github::{Client, ClientConfig, ClientConfigBuilder};
+use gittensor_validator::replay::Snapshot;
+use gittensor_validator::testkit::fakehub::{Fault, FaultFn, RequestInfo};
 
 /// A `/user` answer of an account old enough to be scored.
 pub fn user(id: u64) -> Value {

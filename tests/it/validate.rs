@@ -6,8 +6,9 @@
 
 use std::path::Path;
 
+use gittensor_validator::scoring::scores::Scores;
 use gittensor_validator::scoring::state::ValidatorState;
-use gittensor_validator::scoring::weights::{weights_for_chain, Scores, WeightLimits};
+use gittensor_validator::scoring::weights::{weights_for_chain, WeightLimits};
 use serde_json::{json, Value};
 
 use crate::axons::Subnet;

@@ -2,8 +2,9 @@
 //! running 2.0.7's own code (numpy 2.4.6, bittensor 9.9.0). Every float is
 //! compared bit for bit, in the dtype the reference stored.
 
+use gittensor_validator::scoring::scores::Scores;
 use gittensor_validator::scoring::weights::{
-    convert_for_emit, normalize_max_weight, process_weights, weights_for_chain, Processed, Scores,
+    convert_for_emit, normalize_max_weight, process_weights, weights_for_chain, Processed,
     WeightLimits,
 };
 use serde_json::Value;

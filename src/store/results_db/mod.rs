@@ -24,8 +24,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::bridge;
 use crate::health::{Board, ResultsDbStatus};
-use crate::pipeline::bridge;
 use crate::scoring::RoundReport;
 
 /// Why the database could not be used.

@@ -1,5 +1,5 @@
-//! The plumbing of the crate's loopback servers ([`crate::fakehub`],
-//! [`crate::testaxon`]): a listener on 127.0.0.1 with a deep accept queue,
+//! The plumbing of the crate's loopback servers ([`crate::testkit::fakehub`],
+//! [`crate::testkit::testaxon`]): a listener on 127.0.0.1 with a deep accept queue,
 //! an accept loop with a thread per connection that stops when dropped,
 //! and a minimal HTTP/1.1 request reader and response writer.
 

@@ -17,9 +17,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use crate::loopback::{self, Server};
-
-pub use crate::replay::Snapshot;
+use crate::replay::Snapshot;
+use crate::testkit::loopback::{self, Server};
 
 // The fault-injection API is the tests' and benchmarks' (the `testkit`
 // feature); without it the same types serve the demo and `--replay`

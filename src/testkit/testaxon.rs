@@ -25,8 +25,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use crate::dendrite::{Axon, BODY_HASH, SYNAPSE};
-use crate::loopback::{self, Server};
+use crate::dendrite::{BODY_HASH, SYNAPSE};
+use crate::metagraph::Axon;
+use crate::testkit::loopback::{self, Server};
 use crate::wallet::{self, Hotkey};
 
 /// What the axon answers once a request passed its checks.
