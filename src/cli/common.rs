@@ -16,7 +16,7 @@ use gittensor_validator::wallet::{hotkey_path, Hotkey};
 
 use super::database::DatabaseArgs;
 use super::{parse_duration, parse_now};
-use gittensor_validator::validator::{Failure, Github, RoundMiners, Source, Tables};
+use gittensor_validator::validator::{Failure, NeuronsFrom, RoundInputs, RoundMiners, Tables};
 
 /// Where a round's miners and their PATs come from: a miners file, or the
 /// axons of a metagraph file, asked over the dendrite.
@@ -212,12 +212,25 @@ pub(crate) fn check_alpha(alpha: f64) -> Result<(), Failure> {
         )))
     }
 }
-/// Reads the source named by the options.
-pub(crate) fn load_source(args: &SourceArgs) -> Result<Source, Failure> {
+/// The miners the options name: read and checked, where they come from
+/// (for a loop, which reads them again), and the dendrite that asks a
+/// metagraph's axons.
+pub(crate) struct Miners {
+    /// The file, as the loop reads it again.
+    pub(crate) from: NeuronsFrom,
+    /// What a round starts from, as read now.
+    pub(crate) round: RoundMiners,
+    /// Signed with the wallet's hotkey, for a metagraph's axons.
+    pub(crate) dendrite: Option<Dendrite>,
+}
+
+/// Reads the miners named by the options.
+pub(crate) fn load_source(args: &SourceArgs) -> Result<Miners, Failure> {
     match (&args.miners, &args.metagraph) {
-        (Some(path), _) => Ok(Source {
-            path: path.clone(),
-            miners: RoundMiners::Listed(inputs::load_miners(path)?),
+        (Some(path), _) => Ok(Miners {
+            from: NeuronsFrom::MinersFile(path.clone()),
+            round: RoundMiners::Listed(inputs::load_miners(path)?),
+            dendrite: None,
         }),
         (None, Some(path)) => {
             let metagraph = inputs::load_metagraph(path)?;
@@ -225,9 +238,10 @@ pub(crate) fn load_source(args: &SourceArgs) -> Result<Source, Failure> {
                 .timeout(args.dendrite.dendrite_timeout)
                 .build();
             let dendrite = Dendrite::new(args.wallet.load()?, config);
-            Ok(Source {
-                path: path.clone(),
-                miners: RoundMiners::Axons(dendrite, metagraph),
+            Ok(Miners {
+                from: NeuronsFrom::MetagraphFile(path.clone()),
+                round: RoundMiners::Axons(dendrite.clone(), metagraph),
+                dendrite: Some(dendrite),
             })
         }
         // clap requires one of the two.
@@ -237,17 +251,25 @@ pub(crate) fn load_source(args: &SourceArgs) -> Result<Source, Failure> {
 
 /// Inputs of a round, read and checked before anything runs.
 pub(crate) struct Prepared {
-    pub(crate) source: Source,
-    pub(crate) github: Github,
+    pub(crate) miners: Miners,
+    pub(crate) round: RoundInputs,
+    /// The local GitHub of `--replay`: to be kept while the rounds run.
+    pub(crate) replay: Option<FakeHub>,
 }
 
 pub(crate) fn prepare(c: &Common, source: &SourceArgs) -> Result<Prepared, Failure> {
-    let github = prepare_github(c)?;
-    let source = load_source(source)?;
-    Ok(Prepared { source, github })
+    let (round, replay) = prepare_github(c)?;
+    let miners = load_source(source)?;
+    Ok(Prepared {
+        miners,
+        round,
+        replay,
+    })
 }
 
-pub(crate) fn prepare_github(c: &Common) -> Result<Github, Failure> {
+/// The round's inputs, and the local GitHub of `--replay`, which the
+/// caller keeps while the rounds run.
+pub(crate) fn prepare_github(c: &Common) -> Result<(RoundInputs, Option<FakeHub>), Failure> {
     let now = parse_now(c.now.as_deref())?;
     let (repositories, languages) = c.table_paths()?;
     let tables = Tables::load(&repositories, &languages)?;
@@ -298,7 +320,7 @@ pub(crate) fn prepare_github(c: &Common) -> Result<Github, Failure> {
         keep_files: results.is_some(),
         ..RoundOptions::default()
     };
-    Ok(Github {
+    let round = RoundInputs {
         tables,
         url,
         client,
@@ -306,8 +328,8 @@ pub(crate) fn prepare_github(c: &Common) -> Result<Github, Failure> {
         options,
         discard_threshold: c.discard_threshold,
         results,
-        _replay: replay,
-    })
+    };
+    Ok((round, replay))
 }
 
 pub(crate) fn start_hub(snapshot: Snapshot, latency: Duration) -> Result<FakeHub, Failure> {

@@ -1,5 +1,7 @@
 //! `run`: the flags of rounds on an interval, checked and turned into the
-//! loop's settings (`validator::RunConfig`); the loop is `validator::rounds`.
+//! loop's settings: the validator's one loop (`validator::run_loop`) with
+//! its neurons from a file, a round at every step, no chain, and the
+//! normalized scores written as the weights with every round.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,7 +12,9 @@ use gittensor_validator::scoring::DEFAULT_EMA_ALPHA;
 
 use super::common::{check_alpha, prepare, SourceArgs};
 use super::{parse_addr, parse_duration, Common};
-use gittensor_validator::validator::{self, Failure, RunConfig};
+use gittensor_validator::scoring::state::Cadence;
+use gittensor_validator::scoring::step::WeightsBy;
+use gittensor_validator::validator::{self, Failure, LoopConfig, Pace, Settings};
 
 #[derive(Args)]
 pub(crate) struct RunArgs {
@@ -38,14 +42,31 @@ pub(crate) struct RunArgs {
 pub(crate) fn run_loop(args: RunArgs) -> Result<(), Failure> {
     check_alpha(args.alpha)?;
     let p = prepare(&args.common, &args.source)?;
-    validator::run_rounds(RunConfig {
+    // Served until the loop ends.
+    let _replay = p.replay;
+    validator::run_loop(LoopConfig {
+        settings: Settings {
+            // No subnet: the neurons are a file's.
+            netuid: 0,
+            rounds: args.rounds,
+            dry_run: false,
+            step_interval: args.interval,
+            pace: Pace::FromTheStepStart,
+            dendrite_timeout: args.source.dendrite.dendrite_timeout,
+            version_key: 0,
+            alpha: args.alpha,
+        },
+        hotkey: None,
+        neurons: p.miners.from,
+        dendrite: p.miners.dendrite,
+        weights: WeightsBy::WithTheRound,
         state_dir: args.state,
-        interval: args.interval,
-        rounds: args.rounds,
-        alpha: args.alpha,
+        python_dir: None,
         health_addr: args.health_addr,
-        dendrite_timeout: args.source.dendrite.dendrite_timeout,
-        source: p.source,
-        github: p.github,
+        cadence: Cadence {
+            steps_per_round: 1,
+            epoch_length: 0,
+        },
+        round: p.round,
     })
 }

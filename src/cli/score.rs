@@ -40,13 +40,13 @@ pub(crate) struct ScoreArgs {
 pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     let p = prepare(&args.common, &args.source)?;
     if let Some(path) = &args.file_store {
-        gittensor_validator::store::files::keep_in_file(&p.github.client, path);
+        gittensor_validator::store::files::keep_in_file(&p.round.client, path);
     }
-    let (repos, languages) = p.github.tables.current();
+    let (repos, languages) = p.round.tables.current();
     let ctx = Arc::new(RoundContext {
         repos,
         languages,
-        now: p.github.now.unwrap_or_else(OffsetDateTime::now_utc),
+        now: p.round.now.unwrap_or_else(OffsetDateTime::now_utc),
     });
     let rt = runtime()?;
     let recorder = args.record.as_ref().map(|_| Arc::new(Recorder::new()));
@@ -59,10 +59,10 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     ) = rt.block_on(async {
         let shutdown = Shutdown::install()?;
         let round = round_until_stopped(
-            p.github.client.clone(),
-            p.source.miners.clone(),
+            p.round.client.clone(),
+            p.miners.round.clone(),
             ctx.clone(),
-            p.github.options,
+            p.round.options,
             recorder.clone(),
             &shutdown,
         )
@@ -75,14 +75,14 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     let discarded = if interrupted {
         None
     } else {
-        p.github.judge(&mut report).err()
+        p.round.judge(&mut report).err()
     };
     if let (Some(dir), Some(recorder)) = (&args.record, &recorder) {
-        let metagraph = match &p.source.miners {
+        let metagraph = match &p.miners.round {
             RoundMiners::Axons(_, metagraph) => Some(metagraph),
             RoundMiners::Listed(_) => None,
         };
-        save_recording(dir, recorder, &p.github.tables, metagraph, &report.now)?;
+        save_recording(dir, recorder, &p.round.tables, metagraph, &report.now)?;
     }
     // Written even when interrupted, to show what was done; the exit status
     // says it is not a finished round.
@@ -93,8 +93,8 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
         // `score` has no board to serve; the writer reports to one anyway.
         let board = Arc::new(Board::new());
         rt.block_on(async {
-            p.github.store_round(&report, &board);
-            p.github.finish_results(&shutdown).await;
+            p.round.store_round(&report, &board);
+            p.round.finish_results(&shutdown).await;
         });
     }
     // A miner past its deadline may still sit in a request (until the

@@ -1,6 +1,6 @@
 //! `validate`: the flags of the drop-in validator, checked and turned into
-//! the loop's settings (`validator::ValidateConfig`); the loop itself is
-//! `validator::validate` (its start) and `validator::steps`.
+//! the loop's settings (`validator::LoopConfig`); the loop itself is
+//! `validator::run_loop`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,7 +16,9 @@ use super::common::{
 };
 use super::upstream::UpstreamArgs;
 use super::{parse_addr, parse_duration};
-use gittensor_validator::validator::{self, Failure, NeuronsFrom, Settings, ValidateConfig};
+use gittensor_validator::dendrite::{Dendrite, DendriteConfig};
+use gittensor_validator::scoring::step::WeightsBy;
+use gittensor_validator::validator::{self, Failure, LoopConfig, NeuronsFrom, Pace, Settings};
 
 /// gittensor's `__spec_version__` (1.0.0 -> 1000), the weights version key
 /// 2.0.7 sends (SCORING.md §11.4.6).
@@ -90,39 +92,49 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     if args.step_interval.is_zero() {
         return Err(Failure::Input("--step-interval must be above 0".into()));
     }
-    let github = prepare_github(&args.common)?;
+    // The local GitHub of `--replay` is served until the loop ends.
+    let (round, _replay) = prepare_github(&args.common)?;
     let hotkey = args.wallet.load()?;
     let (state_dir, python_dir) = state_dirs(&args);
-    let neurons = match args.metagraph {
-        Some(path) => NeuronsFrom::File(path),
-        None => NeuronsFrom::Chain {
-            endpoint: args.chain.endpoint()?,
-            watch,
-        },
+    let (neurons, weights) = match args.metagraph {
+        Some(path) => (NeuronsFrom::MetagraphFile(path), WeightsBy::EveryStep),
+        None => {
+            let endpoint = args.chain.endpoint()?;
+            (NeuronsFrom::Chain { endpoint, watch }, WeightsBy::Chain)
+        }
     };
+    let dendrite = Dendrite::new(
+        hotkey.clone(),
+        DendriteConfig::builder()
+            .timeout(args.dendrite.dendrite_timeout)
+            .build(),
+    );
     let steps_per_round = (args.scoring_interval.as_secs_f64() / args.step_interval.as_secs_f64())
         .round()
         .max(1.0) as u64;
-    validator::validate(ValidateConfig {
+    validator::run_loop(LoopConfig {
         settings: Settings {
             netuid: args.netuid,
             rounds: args.rounds,
             dry_run: args.dry_run,
             step_interval: args.step_interval,
+            pace: Pace::AfterTheRound,
             dendrite_timeout: args.dendrite.dendrite_timeout,
             version_key: args.version_key,
             alpha: args.alpha,
         },
-        hotkey,
+        hotkey: Some(hotkey),
         neurons,
+        dendrite: Some(dendrite),
+        weights,
         state_dir,
-        python_dir,
+        python_dir: Some(python_dir),
         health_addr: args.health_addr,
         cadence: Cadence {
             steps_per_round,
             epoch_length: args.epoch_length,
         },
-        github,
+        round,
     })
 }
 

@@ -141,12 +141,10 @@ impl Cadence {
     }
 }
 
-/// What the loop knows when weights may be due: the inputs of
+/// What the loop knows when weights are due: the inputs of
 /// [`decide_submission`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SubmissionInputs {
-    /// Weights are due this step ([`Cadence::weights_due`]).
-    pub due: bool,
     /// The scores were shaped by at least one scoring round (or imported):
     /// a fresh state's zeros are no one's weights.
     pub scored: bool,
@@ -162,17 +160,22 @@ pub struct SubmissionInputs {
     pub commit_reveal: bool,
 }
 
-/// What to do with the weights at the end of a step (SCORING.md §11.4.6,
+/// What to do with the weights when they are due (SCORING.md §11.4.6,
 /// §11.9.4): one answer per situation, so the loop only acts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Submission {
-    /// Not due: nothing to do.
-    NotDue,
-    /// Due, but no round has shaped the scores yet: nothing is sent.
+    /// No round has shaped the scores yet: nothing is computed or sent.
     NoScores,
-    /// `--dry-run`: compute and log, send nothing.
+    /// The weights are computed, logged and written; then this.
+    Compute(Submit),
+}
+
+/// What becomes of computed weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submit {
+    /// `--dry-run`: nothing is sent.
     DryRun,
-    /// No validator permit: the chain would refuse; compute, send nothing.
+    /// No validator permit: the chain would refuse; nothing is sent.
     NoPermit,
     /// Our version key is below the chain's: the chain would refuse every
     /// attempt, so nothing is sent until the chain's key changes (or ours).
@@ -183,35 +186,23 @@ pub enum Submission {
     Commit,
 }
 
-impl Submission {
-    /// Whether the weights are computed (and logged, and written).
-    pub fn computes(self) -> bool {
-        !matches!(self, Submission::NotDue | Submission::NoScores)
-    }
-
-    /// Whether an extrinsic is sent.
-    pub fn submits(self) -> bool {
-        matches!(self, Submission::SetWeights | Submission::Commit)
-    }
-}
-
-/// The submission decision, as a pure function of what the loop knows.
+/// The submission decision, as a pure function of what the loop knows
+/// once the weights are due ([`crate::scoring::step::plan_step`]).
 pub fn decide_submission(i: &SubmissionInputs) -> Submission {
-    if !i.due {
-        Submission::NotDue
-    } else if !i.scored {
-        Submission::NoScores
+    let submit = if !i.scored {
+        return Submission::NoScores;
     } else if i.dry_run {
-        Submission::DryRun
+        Submit::DryRun
     } else if !i.permit {
-        Submission::NoPermit
+        Submit::NoPermit
     } else if i.version_key < i.chain_version_key {
-        Submission::VersionKeyBelow
+        Submit::VersionKeyBelow
     } else if i.commit_reveal {
-        Submission::Commit
+        Submit::Commit
     } else {
-        Submission::SetWeights
-    }
+        Submit::SetWeights
+    };
+    Submission::Compute(submit)
 }
 
 /// The `run` command's state file of releases before §11: per uid a hotkey

@@ -23,3 +23,11 @@ impl From<InputError> for Failure {
         Failure::Input(e.to_string())
     }
 }
+
+impl From<crate::bridge::Error> for Failure {
+    /// A blocking task that panicked or was cancelled with the runtime: not
+    /// the input's fault.
+    fn from(e: crate::bridge::Error) -> Self {
+        Failure::Other(e.to_string())
+    }
+}

@@ -1,42 +1,28 @@
-//! The long-running validator, shared by `run` and `validate`, and the
+//! The long-running validator: one loop for `run` and `validate`, and the
 //! pieces of a round the one-shot commands use too. Nothing here knows the
-//! command line: `cli` checks the flags and hands over a config
-//! (`config.rs`); the loop answers with a [`Failure`] that `main` maps to
-//! an exit status.
+//! command line: the binary's `cli` checks the flags and hands over a
+//! [`LoopConfig`]; the loop answers with a [`Failure`] that the binary maps
+//! to an exit status.
 //!
-//! - `validate.rs`: `validate`'s start: the neurons chosen, the board,
-//!   the first sync, the state; then `steps.rs`, the step loop (SCORING.md
-//!   §11.5): a round when due, the wait, the end of the step, what it waits
-//!   for next. The loop holds a `state.rs` `Validator` and is written once
-//!   against `neurons.rs`, the interface of where the metagraph comes
-//!   from, with two implementations: `on_chain.rs` (the first sync, and a
-//!   step's end: registration, resync, weights due) and `metagraph_file.rs`
-//!   (`--metagraph`: the file read again, weights only computed).
-//!   `adopt.rs` holds what both share (a fresh metagraph adopted),
-//!   `startup.rs` the state import, `submit.rs` the weights, on the pure
-//!   `decide_submission`.
-//! - `rounds.rs`: `run`'s loop of rounds on an interval.
-//! - `round.rs`: one scoring round under a stop signal, judged (§11.9.7),
-//!   and its table; `tables.rs` the weight tables read at every round.
-//! - `persist.rs`: `state.json`, `weights.json`, `report.json`, atomically.
-//! - `shutdown.rs`: SIGTERM and SIGINT; `systemd.rs`: notify and watchdog.
+//! A source of neurons (`source.rs`: the chain, `on_chain.rs`; a metagraph
+//! file; a miners file) says what it read as plain data; the pure
+//! [`crate::scoring::step::plan_step`] says what the step does with it;
+//! `steps.rs` carries the plan out. `start.rs` is the one start and stop,
+//! `round.rs` one round from the tables to the fold, `submit.rs` the
+//! weights on the pure `decide_submission`.
 
-mod adopt;
 mod config;
 mod error;
-mod metagraph_file;
-mod neurons;
 mod on_chain;
 mod persist;
+mod results;
 mod round;
-mod rounds;
 mod shutdown;
+mod source;
+mod start;
 mod startup;
-mod state;
 mod steps;
 mod submit;
-mod validate;
-
 mod systemd;
 mod tables;
 
@@ -45,15 +31,15 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-pub use config::{Github, NeuronsFrom, RunConfig, Settings, Source, ValidateConfig};
+pub use config::{LoopConfig, NeuronsFrom, Pace, RoundInputs, Settings};
 pub use error::Failure;
 pub use persist::write_report;
 pub use round::{print_table, round_until_stopped, Round, RoundMiners, INTERRUPTED};
-pub use rounds::run_rounds;
 pub use shutdown::Shutdown;
+pub use start::run_loop;
 pub use tables::Tables;
-pub use validate::validate;
 
+/// A multi-threaded tokio runtime with every driver on.
 pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -66,7 +52,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 /// which 256 miners' GitHub and axon connections can reach. Logs both
 /// figures; a limit that cannot be read or raised is a warning, not a
 /// reason to stop.
-pub fn raise_open_files_limit() {
+pub(crate) fn raise_open_files_limit() {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -113,7 +99,7 @@ pub fn raise_open_files_limit() {
 /// The time a wait ends at, RFC 3339 in UTC to the second: what
 /// `/healthz` promises in `next_round.at` and `next_weights.at` (a
 /// program reads it; the log keeps [`when`]'s clock time).
-pub fn due_at(wait: Duration) -> String {
+pub(crate) fn due_at(wait: Duration) -> String {
     let at = OffsetDateTime::now_utc() + wait;
     at.replace_nanosecond(0)
         .unwrap_or(at)
@@ -123,7 +109,7 @@ pub fn due_at(wait: Duration) -> String {
 
 /// A wait as a person reads it (`1h55m`, `7m`, `40s`), and the UTC clock
 /// time it ends at (`16:35 UTC`).
-pub fn when(wait: Duration) -> (String, String) {
+pub(crate) fn when(wait: Duration) -> (String, String) {
     let secs = wait.as_secs_f64().ceil() as u64;
     let span = match secs {
         0..=89 => format!("{secs}s"),
@@ -135,7 +121,7 @@ pub fn when(wait: Duration) -> (String, String) {
 }
 
 /// "1 round", "2 rounds".
-pub fn plural(n: u64, one: &str, many: &str) -> String {
+pub(crate) fn plural(n: u64, one: &str, many: &str) -> String {
     if n == 1 {
         one.to_string()
     } else {

@@ -1,29 +1,26 @@
-//! `validate` on subtensor: the first sync (waited for while the chain is
-//! down, cut short by a signal) and the end of a step (2.0.7's `sync`,
-//! SCORING.md §11.5): the registration check, a resync when an epoch
-//! passed (the scores follow the new metagraph, §11.3; the consensus watch
-//! reads at its block), and weights when due (`submit.rs`). Chain failures
-//! are logged once, naming the endpoint; the next step tries again.
+//! The neurons of a subnet on subtensor, and what the loop remembers of the
+//! chain between steps: the first sync (waited for while the chain is
+//! down, cut short by a signal), the head and the registration check at a
+//! step's end, the metagraph and the consensus view at a resync. Chain
+//! failures are logged once, naming the endpoint; the next step tries
+//! again. What the weights become is `submit.rs`.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::chain::{Chain, ChainError, ConsensusView};
+use crate::chain::{Chain, ChainConfig, ChainError, ConsensusView, Head};
 use crate::health::Board;
 use crate::metagraph::Metagraph;
 use crate::scoring::trust::WatchLimits;
 use crate::wallet::Hotkey;
 
-use super::neurons::Neurons;
-use super::state::{Attempt, Validator};
+use super::source::{Neurons, Start};
 use super::{Failure, Shutdown};
 
-/// The neurons of a subnet on subtensor, and what the loop remembers of
-/// the chain between steps.
+/// Subtensor as a source of neurons, and what the loop remembers of it.
 pub(super) struct OnChain {
-    /// An `Arc`: a step's end lends the chain to the submission while the
-    /// validator is borrowed mutably.
-    chain: Arc<Chain>,
+    /// An `Arc`: the submission borrows it while the loop is borrowed.
+    pub(super) chain: Arc<Chain>,
     /// When the consensus watch warns.
     pub(super) watch: WatchLimits,
     /// The subnet's consensus, trust and weights, read at the last resync.
@@ -36,9 +33,11 @@ pub(super) struct OnChain {
 }
 
 impl OnChain {
-    pub(super) fn new(chain: Chain, watch: WatchLimits) -> OnChain {
+    pub(super) fn new(endpoint: String, watch: WatchLimits) -> OnChain {
         OnChain {
-            chain: Arc::new(chain),
+            chain: Arc::new(Chain::new(
+                ChainConfig::builder().endpoint(endpoint).build(),
+            )),
             watch,
             consensus: None,
             last_predicted: None,
@@ -46,22 +45,26 @@ impl OnChain {
         }
     }
 
-    fn endpoint(&self) -> &str {
+    pub(super) fn endpoint(&self) -> &str {
         self.chain.config().endpoint()
     }
-}
 
-impl Neurons for OnChain {
-    /// A chain that does not answer is waited for (with the client's
-    /// back-off); a hotkey that is not registered ends the process with
-    /// status 2; a storage item that does not decode ends it with 1.
-    async fn first_sync(
+    /// The metagraph and this validator's uid at start. A chain that does
+    /// not answer is waited for (with the client's back-off); a hotkey that
+    /// is not registered ends the process with status 2; a storage item
+    /// that does not decode ends it with 1.
+    pub(super) async fn first_sync(
         &self,
         netuid: u16,
-        hotkey: &Hotkey,
+        hotkey: Option<&Hotkey>,
         board: &Board,
         shutdown: &Shutdown,
-    ) -> Result<Option<(Metagraph, u16)>, Failure> {
+    ) -> Result<Option<Start>, Failure> {
+        let Some(hotkey) = hotkey else {
+            return Err(Failure::Other(
+                "validating on a chain needs a hotkey".into(),
+            ));
+        };
         let chain = &self.chain;
         let endpoint = self.endpoint();
         let mut shutdown = shutdown.clone();
@@ -88,7 +91,10 @@ impl Neurons for OnChain {
                             hotkey.ss58()
                         ))
                     })?;
-                    return Ok(Some((metagraph, uid)));
+                    return Ok(Some(Start {
+                        neurons: Neurons::Metagraph(metagraph),
+                        uid: Some(uid),
+                    }));
                 }
                 Err(e) if !e.is_connection_problem() && !e.is_disconnected() => {
                     return Err(Failure::Other(format!("chain {endpoint}: {e}")));
@@ -110,98 +116,77 @@ impl Neurons for OnChain {
         }
     }
 
-    /// The registration check, a resync when an epoch passed, weights when
-    /// due. A chain that fails is logged; the next step tries again.
-    async fn end_step(v: &mut Validator<Self>) -> Result<Option<Attempt>, Failure> {
-        let chain = v.neurons.chain.clone();
-        let endpoint = v.neurons.endpoint().to_string();
-        let head = match chain.best_block().await {
+    /// The chain's best block at a step's end, with the hotkey still
+    /// registered; `None` when the chain failed (logged: no resync or
+    /// weights this step). A hotkey no longer registered ends the loop.
+    pub(super) async fn head(
+        &self,
+        netuid: u16,
+        hotkey: &Hotkey,
+        board: &Board,
+    ) -> Result<Option<Head>, Failure> {
+        let endpoint = self.endpoint();
+        let head = match self.chain.best_block().await {
             Ok(head) => head,
             Err(e) => {
-                v.board.chain(&endpoint, false, None);
-                v.chain_trouble(&e, "no resync or weights this step");
-                return Ok(Some(Attempt::Unknown));
+                board.chain(endpoint, false, None);
+                self.trouble(&e, "no resync or weights this step");
+                return Ok(None);
             }
         };
-        v.head = Some(head.number);
-        v.board.chain(&endpoint, true, Some(head.number));
-        match chain.uid_of(v.args.netuid, &v.hotkey, head).await {
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                return Err(Failure::Input(format!(
-                    "hotkey {} is no longer registered on netuid {}",
-                    v.hotkey.ss58(),
-                    v.args.netuid
-                )))
+        board.chain(endpoint, true, Some(head.number));
+        match self.chain.uid_of(netuid, hotkey, head).await {
+            Ok(Some(_)) => Ok(Some(head)),
+            Ok(None) => Err(Failure::Input(format!(
+                "hotkey {} is no longer registered on netuid {netuid}",
+                hotkey.ss58()
+            ))),
+            Err(e) => {
+                self.trouble(&e, "no resync or weights this step");
+                Ok(None)
+            }
+        }
+    }
+
+    /// The metagraph at `head` (a resync), and the consensus view at its
+    /// block for the watch; `None` when the chain failed (logged: the
+    /// metagraph is kept as it was).
+    pub(super) async fn metagraph(&mut self, netuid: u16, head: Head) -> Option<Metagraph> {
+        let started = std::time::Instant::now();
+        let fresh = match self.chain.metagraph(netuid, head).await {
+            Ok(fresh) => {
+                log::info!(
+                    "resync at block {}: {} uids read in {} ms",
+                    head.number,
+                    fresh.n(),
+                    started.elapsed().as_millis()
+                );
+                fresh
             }
             Err(e) => {
-                v.chain_trouble(&e, "no resync or weights this step");
-                return Ok(Some(Attempt::Unknown));
+                self.trouble(&e, "the metagraph is kept as it was");
+                return None;
             }
+        };
+        match self.chain.consensus_view(netuid, &fresh, head).await {
+            Ok(view) => self.consensus = Some(view),
+            Err(e) => self.trouble(&e, "the consensus watch is skipped until the next resync"),
         }
-        // As 2.0.7: `last_update` as of the last sync.
-        let mut last_update = v.last_update();
-        if v.cadence.resync_due(head.number, last_update) {
-            let started = Instant::now();
-            match chain.metagraph(v.args.netuid, head).await {
-                Ok(fresh) => {
-                    log::info!(
-                        "resync at block {}: {} uids read in {} ms",
-                        head.number,
-                        fresh.n(),
-                        started.elapsed().as_millis()
-                    );
-                    v.adopt(fresh);
-                    last_update = v.last_update();
-                    // The consensus watch reads at the metagraph's block.
-                    match chain
-                        .consensus_view(v.args.netuid, &v.metagraph, head)
-                        .await
-                    {
-                        Ok(view) => v.neurons.consensus = Some(view),
-                        Err(e) => v.chain_trouble(
-                            &e,
-                            "the consensus watch is skipped until the next resync",
-                        ),
-                    }
-                }
-                Err(e) => v.chain_trouble(&e, "the metagraph is kept as it was"),
-            }
-        }
-        let due = v
-            .cadence
-            .weights_due(v.state.step, head.number, last_update);
-        if !due {
-            return Ok(None);
-        }
-        let started = Instant::now();
-        let attempt = v.set_weights(&chain, head).await;
-        log::info!("weights step took {} ms", started.elapsed().as_millis());
-        Ok(Some(attempt))
+        Some(fresh)
     }
 
     /// Five chain calls' deadlines and the wait for a submission's inclusion.
-    fn sync_budget(&self) -> Duration {
+    pub(super) fn sync_budget(&self) -> Duration {
         let config = self.chain.config();
         config.request_timeout() * 5 + config.inclusion_timeout()
     }
 
-    fn has_permits(&self) -> bool {
-        true
-    }
-
-    fn weights_pending(&self) -> &'static str {
-        "weights: waiting for the chain"
-    }
-}
-
-impl Validator<OnChain> {
     /// Logs a chain failure once, naming the endpoint. A connection that
     /// could not be made was logged by the client with its next attempt;
     /// an item that does not decode is a runtime change, not a network
     /// fault, and is an error.
-    pub(super) fn chain_trouble(&self, e: &ChainError, then: &str) {
-        let endpoint = self.neurons.endpoint();
+    pub(super) fn trouble(&self, e: &ChainError, then: &str) {
+        let endpoint = self.endpoint();
         if e.is_disconnected() {
             log::debug!("chain {endpoint}: {e}; {then}");
         } else if e.is_connection_problem() {

@@ -11,7 +11,6 @@
 //! it again at its next save. The file on disk stays the last one written
 //! whole (the writes are atomic).
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -19,7 +18,6 @@ use crate::bridge;
 use crate::github::Client;
 use crate::health::Board;
 use crate::inputs;
-use crate::scoring::state::ValidatorState;
 use crate::scoring::RoundReport;
 
 use super::Failure;
@@ -86,26 +84,4 @@ pub fn note_file_store(board: &Board, client: &Client) {
     if let Some(store) = client.file_store() {
         noted(board, store.path(), store.save_error().map_or(Ok(()), Err));
     }
-}
-
-/// Writes a `run` round's outcome: the report, then the weights and the
-/// state ([`save_state`]). Each is tried whatever became of the others.
-/// True when the weights and the state were written.
-pub async fn save_round(
-    board: &Board,
-    dir: &Path,
-    state: &ValidatorState,
-    report: RoundReport,
-) -> bool {
-    save_json(board, dir.join("report.json"), report).await;
-    save_state(board, dir, state).await
-}
-
-/// Writes `run`'s weights, then `state.json` last (its round counter is the
-/// commit point), the latter tried even when the former failed: the state
-/// matters most. True when both were written.
-pub async fn save_state(board: &Board, dir: &Path, state: &ValidatorState) -> bool {
-    let weights: BTreeMap<u16, f64> = state.normalized();
-    let weights = save_json(board, dir.join("weights.json"), weights).await;
-    save_json(board, dir.join("state.json"), state.clone()).await && weights
 }

@@ -1,6 +1,9 @@
-//! One scoring round under a stop signal (the PAT phase first when the
-//! miners come from axons), its verdict (SCORING.md §11.9.7) and its table.
+//! One scoring round: the round's inputs made ready (the weight tables
+//! read again), the round run under a stop signal (the PAT phase first
+//! when the miners come from axons), its verdict (SCORING.md §11.9.7) and
+//! its table. `score` runs one; the loop (`steps.rs`) one per round step.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +17,15 @@ use crate::pipeline::{
 };
 use crate::scoring::{RoundContext, RoundReport};
 
-use super::Shutdown;
+use crate::health::{Board, Concern};
+use crate::scoring::step::WeightsBy;
+use crate::scoring::verdict::{verdict, Verdict};
+
+use super::config::RoundInputs;
+use super::persist::{note_file_store, save_json};
+use super::source::Neurons;
+use super::steps::{RoundEnd, Validator};
+use super::{Failure, Shutdown};
 
 /// What a round starts from: the miners with their PATs, or the axons to
 /// ask for them first.
@@ -80,10 +91,13 @@ pub async fn round_until_stopped(
 /// A round's report, and whether a signal cut it short (then its rewards
 /// say nothing about the miners: every one still running failed).
 pub struct Round {
+    /// What the round found, judged or not.
     pub report: RoundReport,
+    /// A signal cut it short.
     pub interrupted: bool,
 }
 
+/// What the log says of a round a signal cut short.
 pub const INTERRUPTED: &str = "interrupted: the round was cancelled before it finished";
 
 /// The round's table for a person: a line per uid, then the totals.
@@ -136,4 +150,120 @@ pub fn round_budget(
     let github = options.miner_timeout.saturating_mul(waves);
     let github = options.round_timeout.map_or(github, |r| github.min(r));
     github + dendrite_timeout.unwrap_or_default() + Duration::from_secs(60)
+}
+
+impl RoundInputs {
+    /// The context of the next round: the weight tables read again (a
+    /// refusal on the board until the file is mended) and the round's
+    /// "now".
+    pub async fn next_round(&mut self, board: &Board) -> Arc<RoundContext> {
+        self.tables.refresh().await;
+        let problems = self.tables.problems();
+        board.tables_refused(problems.len());
+        board.concern(
+            Concern::Tables,
+            (!problems.is_empty()).then(|| problems.join("; ")),
+        );
+        let (repos, languages) = self.tables.current();
+        Arc::new(RoundContext {
+            repos,
+            languages,
+            now: self.now.unwrap_or_else(time::OffsetDateTime::now_utc),
+        })
+    }
+
+    /// Judges a finished round (SCORING.md §11.9.7), and says so: a round
+    /// that failed on the validator's side is marked `discarded` in its
+    /// report and `Err` gives why; below the threshold, the miners that
+    /// failed on our side (they score 0, as in 2.0.7) are counted in one
+    /// WARN and the round may be folded in.
+    pub fn judge(&self, report: &mut RoundReport) -> Result<(), String> {
+        match verdict(report, self.discard_threshold, &self.url) {
+            Verdict::Discard(why) => {
+                log::warn!(
+                    "round discarded: {why}; its rewards are not folded in: the scores and the weights stay as they were"
+                );
+                report.discarded = Some(why.clone());
+                Err(why)
+            }
+            Verdict::Fold { faults, asked } => {
+                if faults > 0 {
+                    log::warn!(
+                        "{faults} of {asked} miners failed on the validator's side (GitHub at {}); \
+                         below the discard threshold, so they score 0 as in 2.0.7",
+                        self.url
+                    );
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Validator {
+    /// One scoring round on the neurons of the last read, with the weight
+    /// tables read again; judged, and folded into the moving average
+    /// unless it failed on our side (§11.9.7) or the moving average refuses
+    /// it; its report written, the results database handed it.
+    pub(super) async fn round(&mut self) -> Result<RoundEnd, Failure> {
+        let ctx = self.round.next_round(&self.board).await;
+        let number = self.state.rounds + 1;
+        let count = self.neurons.count();
+        let what = match self.neurons {
+            Neurons::Metagraph(_) => "uids",
+            Neurons::Miners(_) => "miners",
+        };
+        log::info!("round {number} starting: {count} {what}");
+        let dendrite_timeout = self
+            .dendrite
+            .is_some()
+            .then_some(self.settings.dendrite_timeout);
+        self.board.expect_progress(
+            round_budget(&self.round.options, count, dendrite_timeout),
+            &format!("round {number}"),
+        );
+        let miners = self.neurons.round_miners(self.dendrite.as_ref());
+        let Round {
+            mut report,
+            interrupted,
+        } = round_until_stopped(
+            self.round.client.clone(),
+            miners,
+            ctx,
+            self.round.options,
+            None,
+            &self.shutdown,
+        )
+        .await;
+        if interrupted {
+            // Its rewards would pull every score toward uid 0.
+            return Ok(RoundEnd::Interrupted);
+        }
+        self.rounds_done += 1;
+        match self.round.judge(&mut report) {
+            Err(why) => self.board.round_discarded(&why),
+            Ok(()) => match self.state.fold_round(&report.rewards, self.settings.alpha) {
+                Ok(()) => {
+                    self.board.round(&report);
+                    if self.weights_by == WeightsBy::WithTheRound {
+                        let weights: BTreeMap<u16, f64> = self.state.normalized();
+                        save_json(&self.board, self.dir.join("weights.json"), weights).await;
+                    }
+                }
+                // A reward for a uid the scores do not have: nothing is
+                // folded, as a discarded round.
+                Err(e) => {
+                    let why = format!("moving average: {e}");
+                    log::error!("{why}; the round is discarded");
+                    self.board.round_discarded(&why);
+                    report.discarded = Some(why);
+                }
+            },
+        }
+        self.round.store_round(&report, &self.board);
+        print_table(&report);
+        note_file_store(&self.board, &self.round.client);
+        save_json(&self.board, self.dir.join("report.json"), report).await;
+        Ok(RoundEnd::Done)
+    }
 }

@@ -1,15 +1,14 @@
-//! The state a validator starts from: `state.json`, or a Python
-//! validator's `state.npz` imported once, then the hotkey rule against the
-//! metagraph of now. (The first sync is the neurons' own: `on_chain.rs`,
-//! `metagraph_file.rs`.)
+//! The state the loop starts from: `state.json`, or a Python validator's
+//! `state.npz` imported once, then the hotkey rule against the neurons of
+//! now. (The neurons are the source's: `source.rs`.)
 
 use std::path::Path;
 
 use crate::bridge;
 use crate::inputs;
-use crate::metagraph::Metagraph;
 use crate::scoring::state::ValidatorState;
 
+use super::source::Neurons;
 use super::Failure;
 
 /// The state to start from, with the hotkey rule against the metagraph of
@@ -24,16 +23,21 @@ use super::Failure;
 /// - neither: float32 zeros for the metagraph.
 pub(super) async fn load_state(
     dir: &Path,
-    python_dir: &Path,
-    metagraph: &Metagraph,
+    python_dir: Option<&Path>,
+    neurons: &Neurons,
 ) -> Result<ValidatorState, Failure> {
     let json = dir.join("state.json");
-    let npz = python_dir.join("state.npz");
-    let loaded = bridge::blocking(move || choose_state(&json, &npz))
-        .await
-        .map_err(|e| Failure::Other(e.to_string()))?
-        .map_err(|e| Failure::Input(e.to_string()))?;
-    Ok(following(loaded, metagraph.hotkeys()))
+    // `run` never imports a Python validator's state.
+    let npz = python_dir.map(|d| d.join("state.npz"));
+    let loaded = bridge::blocking(move || match npz {
+        Some(npz) => choose_state(&json, &npz),
+        None => inputs::load_state(&json),
+    })
+    .await?
+    .map_err(|e| Failure::Input(e.to_string()))?;
+    let kept = loaded.as_ref().map_or(&[][..], |s| &s.hotkeys[..]);
+    let hotkeys = neurons.hotkeys(kept);
+    Ok(following(loaded, hotkeys))
 }
 
 /// [`load_state`]'s choice, read and logged (blocking).
@@ -115,10 +119,9 @@ fn choose_state(json: &Path, npz: &Path) -> Result<Option<ValidatorState>, input
 }
 
 /// A saved state (or a fresh one) made to follow the hotkeys of now
-/// (§11.3): a uid whose hotkey changed starts again from 0. `run` calls it
-/// before every round, `validate` once at start (its resyncs follow the
-/// chain's metagraph).
-pub(super) fn following(saved: Option<ValidatorState>, hotkeys: Vec<String>) -> ValidatorState {
+/// (§11.3): a uid whose hotkey changed starts again from 0. Once, at
+/// start; the loop's resyncs follow the neurons after that.
+fn following(saved: Option<ValidatorState>, hotkeys: Vec<String>) -> ValidatorState {
     match saved {
         None => ValidatorState::new(hotkeys),
         Some(mut s) => {

@@ -1,63 +1,124 @@
-//! `validate`'s step loop (SCORING.md §11.5), written once for either
-//! source of neurons: a scoring round when due, saved at once; the step's
-//! wait; the step's end (`Neurons::end_step`); the step saved; and a line
-//! that says what it waits for next. A signal at any point stops it with
-//! the state saved.
+//! The one loop of `run` and `validate` (SCORING.md §11.5): a scoring
+//! round when due, judged, folded and saved at once; the step's wait; the
+//! step's end as [`plan_step`] says (the neurons read again, the weights);
+//! the step saved; a line that says what it waits for next. A signal at any
+//! point stops it with the state saved: a round in flight is discarded, a
+//! wait or a sync is cut short.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::health::Due;
+use crate::chain::Head;
+use crate::dendrite::Dendrite;
+use crate::health::{Board, Due};
+use crate::scoring::state::{Cadence, ValidatorState};
+use crate::scoring::step::{
+    plan_step, round_at, stop_after_round, Attempt, StepFacts, StepPlan, WeightsBy,
+};
+use crate::scoring::weights::WeightLimits;
+use crate::wallet::Hotkey;
 
-use super::neurons::Neurons;
-use super::persist::{note_file_store, save_json};
-use super::round::print_table;
-use super::round::{round_budget, round_until_stopped, Round, RoundMiners, INTERRUPTED};
-use super::state::{Attempt, Validator};
-use super::{due_at, plural, when, Failure};
+use super::config::{Pace, RoundInputs, Settings};
+use super::persist::save_json;
+use super::round::INTERRUPTED;
+use super::source::{Neurons, Source};
+use super::{due_at, plural, when, Failure, Shutdown};
+
 /// Subtensor's block time, for "when" estimates only.
 const BLOCK_TIME: Duration = Duration::from_secs(12);
 
+/// The loop's state between steps.
+pub(super) struct Validator {
+    pub(super) settings: Settings,
+    /// `validate`'s hotkey; `run` has none.
+    pub(super) hotkey: Option<Hotkey>,
+    pub(super) source: Source,
+    /// The neurons of the last read.
+    pub(super) neurons: Neurons,
+    /// How the axons are asked for their PATs (metagraph neurons).
+    pub(super) dendrite: Option<Dendrite>,
+    /// This validator's uid among the neurons (`validate`).
+    pub(super) uid: Option<u16>,
+    pub(super) state: ValidatorState,
+    pub(super) weights_by: WeightsBy,
+    pub(super) dir: PathBuf,
+    pub(super) cadence: Cadence,
+    pub(super) board: Arc<Board>,
+    pub(super) round: RoundInputs,
+    pub(super) shutdown: Shutdown,
+    pub(super) rounds_done: u64,
+    /// The last block seen on the chain (never, without a chain).
+    pub(super) head: Option<u64>,
+}
+
+/// How a step ended: what [`plan_step`] says once the step's end is done.
+enum StepEnd {
+    /// The next step, with a round or not.
+    Next { round: bool },
+    /// `--rounds` reached and the weights after them settled.
+    Stop,
+}
+
 /// How a round ended.
-enum RoundEnd {
+pub(super) enum RoundEnd {
     /// Folded into the scores, or discarded (§11.9.7); either way it counts.
     Done,
     /// A signal cut it short: it is discarded and the loop stops.
     Interrupted,
 }
 
-impl<N: Neurons> Validator<N> {
-    /// The step loop (§11.5): a round when due, saved at once; the step's
-    /// wait; the sync; the step saved. A signal at any point stops it with
-    /// the state saved: a round in flight is discarded, a wait or a sync is
-    /// cut short.
+impl Validator {
+    /// The step loop (§11.5).
     pub(super) async fn steps(&mut self) -> Result<(), Failure> {
         let mut shutdown = self.shutdown.clone();
-        self.announce(false);
+        let mut round = round_at(
+            &self.cadence,
+            self.state.step,
+            self.rounds_done,
+            self.settings.rounds,
+        );
+        self.announce(false, self.settings.step_interval);
         loop {
             self.board.step(self.state.step);
-            let round_due = self.cadence.is_round_step(self.state.step) && !self.limit_reached();
-            if round_due {
+            let started = tokio::time::Instant::now();
+            if round {
                 if let RoundEnd::Interrupted = self.round().await? {
                     log::warn!("{INTERRUPTED}; it is discarded and the saved state is unchanged");
                     return Ok(());
                 }
                 // A finished round is saved before anything waits.
                 self.save().await;
-                self.announce(true);
-            }
-            self.board.expect_progress(
-                self.step_budget(),
-                &format!("step {} (wait, then sync)", self.state.step),
-            );
-            tokio::select! {
-                _ = tokio::time::sleep(self.args.step_interval) => {}
-                name = shutdown.wait() => {
-                    log::info!("{name} between steps: the state is saved, exiting");
+                if stop_after_round(self.weights_by, self.rounds_done, self.settings.rounds) {
                     return Ok(());
                 }
             }
-            let attempt = tokio::select! {
-                attempt = N::end_step(self) => attempt?,
+            let wait_until = match self.settings.pace {
+                Pace::AfterTheRound => tokio::time::Instant::now() + self.settings.step_interval,
+                Pace::FromTheStepStart => started + self.settings.step_interval,
+            };
+            let wait = wait_until.saturating_duration_since(tokio::time::Instant::now());
+            if round {
+                self.announce(true, wait);
+            }
+            self.board.expect_progress(
+                wait + self.step_budget(),
+                &format!("step {} (wait, then sync)", self.state.step),
+            );
+            tokio::select! {
+                _ = tokio::time::sleep_until(wait_until) => {}
+                name = shutdown.wait() => {
+                    let between = match self.weights_by {
+                        // `run`'s steps are its rounds.
+                        WeightsBy::WithTheRound => "rounds",
+                        WeightsBy::Chain | WeightsBy::EveryStep => "steps",
+                    };
+                    log::info!("{name} between {between}: the state is saved, exiting");
+                    return Ok(());
+                }
+            }
+            let end = tokio::select! {
+                end = self.end_step() => end?,
                 name = shutdown.wait() => {
                     log::info!("{name} during the chain sync: it is cut short, the state is saved, exiting");
                     self.save().await;
@@ -70,43 +131,180 @@ impl<N: Neurons> Validator<N> {
                 log::info!("{name}: the step is finished and the state is saved, exiting");
                 return Ok(());
             }
-            if self.limit_reached() && attempt == Some(Attempt::Concluded) {
-                log::info!(
-                    "{} {} done and the weights after them settled: stopping",
-                    self.rounds_done,
-                    plural(self.rounds_done, "round", "rounds")
-                );
-                return Ok(());
+            match end {
+                StepEnd::Next { round: next } => {
+                    round = next;
+                    self.announce(false, self.settings.step_interval);
+                }
+                StepEnd::Stop => {
+                    log::info!(
+                        "{} {} done and the weights after them settled: stopping",
+                        self.rounds_done,
+                        plural(self.rounds_done, "round", "rounds")
+                    );
+                    return Ok(());
+                }
             }
-            self.announce(false);
         }
+    }
+
+    /// The end of a step (2.0.7's `sync`): the head read, then what
+    /// [`plan_step`] says, until it says what comes next.
+    async fn end_step(&mut self) -> Result<StepEnd, Failure> {
+        let netuid = self.settings.netuid;
+        let head: Option<Head> = match (self.source.chain(), &self.hotkey) {
+            (Some(on), Some(hotkey)) => on.head(netuid, hotkey, &self.board).await?,
+            _ => None,
+        };
+        if let Some(head) = head {
+            self.head = Some(head.number);
+        }
+        let mut facts = StepFacts {
+            step: self.state.step,
+            head: head.map(|h| h.number),
+            last_update: self.last_update(),
+            resynced: false,
+            weights: None,
+            rounds_done: self.rounds_done,
+            rounds_limit: self.settings.rounds,
+        };
+        loop {
+            match plan_step(self.weights_by, &self.cadence, &facts) {
+                StepPlan::Resync => {
+                    if let Some(fresh) = self.source.read_again(netuid, head).await {
+                        self.adopt(fresh);
+                    }
+                    facts.resynced = true;
+                    // As 2.0.7: the weights are due on `LastUpdate` as of
+                    // this resync.
+                    facts.last_update = self.last_update();
+                }
+                StepPlan::Weights => {
+                    let started = std::time::Instant::now();
+                    let attempt = match head {
+                        Some(head) => self.set_weights(head).await,
+                        None => self.compute_only().await,
+                    };
+                    if head.is_some() {
+                        log::info!("weights step took {} ms", started.elapsed().as_millis());
+                    }
+                    facts.weights = Some(attempt);
+                }
+                StepPlan::Next { round } => return Ok(StepEnd::Next { round }),
+                StepPlan::Stop => return Ok(StepEnd::Stop),
+            }
+        }
+    }
+
+    /// The weights of a source with no chain (`validate --metagraph`):
+    /// computed with no limits and logged, never sent.
+    async fn compute_only(&self) -> Attempt {
+        if !self.state.is_scored() {
+            log::info!("no scoring round has finished yet: no weights to compute");
+            return Attempt::Concluded;
+        }
+        self.compute(WeightLimits {
+            min_allowed_weights: 0,
+            max_weight_limit: u16::MAX,
+        })
+        .await;
+        log::info!("--metagraph: no chain, the weights above are not submitted");
+        Attempt::Concluded
+    }
+
+    /// Fresh neurons replace the last (§11.3): the scores follow their
+    /// hotkeys (a uid whose hotkey changed starts again from 0).
+    fn adopt(&mut self, fresh: Neurons) {
+        let hotkeys = fresh.hotkeys(&self.state.hotkeys);
+        // 2.0.7 resyncs only when an axon changed; a miners file has no
+        // axons, so a changed hotkey is the change.
+        let changed = match (self.neurons.metagraph(), fresh.metagraph()) {
+            (Some(last), Some(new)) => !last.same_axons(new),
+            _ => self.state.hotkeys != hotkeys,
+        };
+        let r = self.state.resync(&hotkeys, changed);
+        if !r.reset.is_empty() {
+            log::info!(
+                "resync: hotkeys replaced at uids {:?}, their scores reset",
+                r.reset
+            );
+        }
+        if let Some(n) = r.grew_to {
+            log::info!("resync: the subnet grew to {n} uids (scores are float64 from now on)");
+        }
+        if let Some(n) = r.shrank_to {
+            log::warn!("resync: the subnet shrank to {n} uids; the scores past it are dropped");
+        }
+        if let (Some(hotkey), Some(m)) = (&self.hotkey, fresh.metagraph()) {
+            if let Some(uid) = m.uid_of(hotkey.ss58()) {
+                self.uid = Some(uid);
+            }
+        }
+        self.neurons = fresh;
+        self.board
+            .submission_mode(self.permit(), self.settings.dry_run);
+    }
+
+    /// This validator's `LastUpdate` in the last synced metagraph.
+    pub(super) fn last_update(&self) -> u64 {
+        self.own_neuron().map_or(0, |n| n.last_update)
+    }
+
+    /// Whether this hotkey holds a validator permit (as of the last sync);
+    /// `None` when the neurons do not say (a file).
+    pub(super) fn permit(&self) -> Option<bool> {
+        self.source
+            .has_permits()
+            .then(|| self.own_neuron().is_some_and(|n| n.validator_permit))
+    }
+
+    fn own_neuron(&self) -> Option<&crate::metagraph::Neuron> {
+        let uid = usize::from(self.uid?);
+        self.neurons.metagraph()?.neurons.get(uid)
     }
 
     /// The longest a step (its wait and its sync) may take before
     /// `/healthz` calls the loop stuck: three step intervals, or one and
     /// the chain calls' own deadlines, whichever is longer.
     fn step_budget(&self) -> Duration {
-        (self.args.step_interval * 3).max(self.args.step_interval + self.neurons.sync_budget())
+        let interval = self.settings.step_interval;
+        (interval * 3).max(interval + self.source.sync_budget())
     }
 
     fn limit_reached(&self) -> bool {
-        self.args.rounds.is_some_and(|n| self.rounds_done >= n)
+        self.settings.rounds.is_some_and(|n| self.rounds_done >= n)
     }
 
     /// Says what the loop waits for next: the round (step and time) and
     /// the weights (block and time), in the log and on the board.
-    fn announce(&self, round_done: bool) {
+    /// `to_next_step` is the wait before this step ends.
+    fn announce(&self, round_done: bool, to_next_step: Duration) {
         let step = self.state.step;
         let every = self.cadence.steps_per_round.max(1);
         // The round of this step, unless it already ran.
         let round_step = (step + u64::from(round_done)).div_ceil(every) * every;
-        let wait = self.args.step_interval * u32::try_from(round_step - step).unwrap_or(u32::MAX);
+        let wait = match round_step - step {
+            0 => Duration::ZERO,
+            ahead => {
+                to_next_step
+                    + self.settings.step_interval * u32::try_from(ahead - 1).unwrap_or(u32::MAX)
+            }
+        };
         let (span, at) = when(wait);
         let due = Due {
             step: Some(round_step),
             block: None,
             at: due_at(wait),
         };
+        if self.weights_by == WeightsBy::WithTheRound {
+            // `run`: a round at every step, the weights written with it;
+            // said once the round is done.
+            if round_done {
+                log::info!("next round in {span} (~{at})");
+                self.board.next_due(Some(due), None);
+            }
+            return;
+        }
         let (round, round_text) = if self.limit_reached() {
             (None, "no more rounds (--rounds)".to_string())
         } else if round_step == step {
@@ -129,13 +327,13 @@ impl<N: Neurons> Validator<N> {
                 wait,
             )
         });
-        let weights_text = match &weights {
-            Some((d, 0, _)) => format!(
+        let weights_text = match (&weights, self.weights_by) {
+            (Some((d, 0, _)), _) => format!(
                 "weights due at the end of this step (block {}, due after {})",
                 self.head.unwrap_or(0),
                 d.block.unwrap_or(0).saturating_sub(1)
             ),
-            Some((d, blocks, wait)) => format!(
+            (Some((d, blocks, wait)), _) => format!(
                 "weights due after block {} (now {}, {blocks} {} to go, ~{}, ~{})",
                 d.block.unwrap_or(0).saturating_sub(1),
                 self.head.unwrap_or(0),
@@ -143,62 +341,11 @@ impl<N: Neurons> Validator<N> {
                 when(*wait).0,
                 when(*wait).1
             ),
-            None => self.neurons.weights_pending().into(),
+            (None, WeightsBy::Chain) => "weights: waiting for the chain".into(),
+            (None, _) => "weights computed at every step (--metagraph)".into(),
         };
         log::info!("step {step}: {round_text}; {weights_text}");
         self.board.next_due(round, weights.map(|w| w.0));
-    }
-
-    /// One scoring round on the metagraph of the last sync, with the
-    /// weight tables read again; folded into the moving average unless it
-    /// failed on our side (§11.9.7).
-    async fn round(&mut self) -> Result<RoundEnd, Failure> {
-        let ctx = self.github.next_round(&self.board).await;
-        let number = self.state.rounds + 1;
-        log::info!("round {number} starting: {} uids", self.metagraph.n());
-        self.board.expect_progress(
-            round_budget(
-                &self.github.options,
-                self.metagraph.n(),
-                Some(self.args.dendrite_timeout),
-            ),
-            &format!("round {number}"),
-        );
-        let miners = RoundMiners::Axons(self.dendrite.clone(), self.metagraph.clone());
-        let Round {
-            mut report,
-            interrupted,
-        } = round_until_stopped(
-            self.github.client.clone(),
-            miners,
-            ctx,
-            self.github.options,
-            None,
-            &self.shutdown,
-        )
-        .await;
-        if interrupted {
-            return Ok(RoundEnd::Interrupted);
-        }
-        self.rounds_done += 1;
-        match self.github.judge(&mut report) {
-            Err(why) => self.board.round_discarded(&why),
-            Ok(()) => match self.state.fold_round(&report.rewards, self.args.alpha) {
-                Ok(()) => self.board.round(&report),
-                // The round's uids come from the metagraph the scores follow.
-                Err(e) => {
-                    let why = format!("moving average: {e}");
-                    log::error!("{why}; the round is discarded");
-                    self.board.round_discarded(&why);
-                    report.discarded = Some(why);
-                }
-            },
-        }
-        self.github.store_round(&report, &self.board);
-        print_table(&report);
-        note_file_store(&self.board, &self.github.client);
-        save_json(&self.board, self.dir.join("report.json"), report).await;
-        Ok(RoundEnd::Done)
     }
 
     /// Writes `state.json`. A failure ends nothing (`persist.rs`): the

@@ -6,44 +6,49 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::bridge;
-use crate::chain::{Chain, ChainError, Head, Inclusion};
+use crate::chain::{ChainError, Head, Inclusion};
 use crate::commit_reveal;
 use crate::health::{Concern, ConsensusStatus};
-use crate::scoring::state::{decide_submission, Submission, SubmissionInputs};
+use crate::scoring::state::{decide_submission, Submission, SubmissionInputs, Submit};
+use crate::scoring::step::Attempt;
 use crate::scoring::trust;
 use crate::scoring::weights::{weights_for_chain, WeightLimits};
 
-use super::neurons::Neurons;
-use super::on_chain::OnChain;
 use super::persist::save_json;
-use super::state::{Attempt, Validator};
+use super::steps::Validator;
 
-impl Validator<OnChain> {
+impl Validator {
     /// Computes the weights of the scores against the chain's limits and
     /// submits them, unless that cannot or must not be done.
-    pub(super) async fn set_weights(&mut self, chain: &Chain, head: Head) -> Attempt {
-        let netuid = self.args.netuid;
+    pub(super) async fn set_weights(&mut self, head: Head) -> Attempt {
+        let netuid = self.settings.netuid;
+        let (Some(on), Some(hotkey)) = (self.source.chain(), self.hotkey.clone()) else {
+            return Attempt::Concluded;
+        };
+        let chain = on.chain.clone();
         let hyper = match chain.hyperparameters(netuid, head).await {
             Ok(h) => h,
             Err(e) => {
-                self.chain_trouble(&e, "weights not set this step");
+                on.trouble(&e, "weights not set this step");
                 return Attempt::Unknown;
             }
         };
         let decision = decide_submission(&SubmissionInputs {
-            due: true,
             scored: self.state.is_scored(),
-            dry_run: self.args.dry_run,
+            dry_run: self.settings.dry_run,
             permit: self.permit().unwrap_or(false),
-            version_key: self.args.version_key,
+            version_key: self.settings.version_key,
             chain_version_key: hyper.weights_version_key,
             commit_reveal: hyper.commit_reveal == Some(true),
         });
         self.version_key_verdict(decision, hyper.weights_version_key);
-        if decision == Submission::NoScores {
-            log::info!("weights due, but no scoring round has finished yet: nothing to set");
-            return Attempt::Concluded;
-        }
+        let submit = match decision {
+            Submission::NoScores => {
+                log::info!("weights due, but no scoring round has finished yet: nothing to set");
+                return Attempt::Concluded;
+            }
+            Submission::Compute(submit) => submit,
+        };
         let limits = WeightLimits {
             min_allowed_weights: hyper.min_allowed_weights,
             max_weight_limit: hyper.max_weight_limit,
@@ -71,9 +76,8 @@ impl Validator<OnChain> {
                 .unwrap_or(commit_reveal::DEFAULT_COMMIT_REVEAL_VERSION);
             (round, version)
         };
-        match decision {
-            Submission::NotDue | Submission::NoScores => Attempt::Concluded,
-            Submission::DryRun => {
+        match submit {
+            Submit::DryRun => {
                 if hyper.commit_reveal == Some(true) {
                     log::info!(
                         "--dry-run: netuid {netuid} has commit-reveal on: the list above would be committed \
@@ -88,27 +92,27 @@ impl Validator<OnChain> {
                 }
                 Attempt::Concluded
             }
-            Submission::NoPermit => {
+            Submit::NoPermit => {
                 log::warn!(
                     "uid {} has no validator permit on netuid {netuid}: weights not submitted (scoring goes on)",
-                    self.uid
+                    self.uid.unwrap_or_default()
                 );
                 Attempt::Concluded
             }
-            Submission::VersionKeyBelow => Attempt::Concluded,
-            Submission::Commit => {
+            Submit::VersionKeyBelow => Attempt::Concluded,
+            Submit::Commit => {
                 let (round, version) = reveal();
-                self.commit(chain, head, &uids, &weights, round, version)
+                self.commit(&chain, &hotkey, head, &uids, &weights, round, version)
                     .await
             }
-            Submission::SetWeights => {
+            Submit::SetWeights => {
                 log::info!(
                     "setting weights on {} uids at block {}",
                     uids.len(),
                     head.number
                 );
                 let result = chain
-                    .set_weights(netuid, &uids, &weights, self.args.version_key, &self.hotkey)
+                    .set_weights(netuid, &uids, &weights, self.settings.version_key, &hotkey)
                     .await;
                 self.settle("set_weights", "weights set", result, "")
             }
@@ -120,12 +124,15 @@ impl Validator<OnChain> {
     /// chain gives us now; a WARN and a `/readyz` problem when it is low or
     /// fell sharply since the last setting.
     fn watch_consensus(&mut self, uids: &[u16], weights: &[u16], commit_reveal: bool) {
-        let on = &mut self.neurons;
+        let uid = self.uid.unwrap_or_default();
+        let Some(on) = self.source.chain() else {
+            return;
+        };
         let Some(view) = &on.consensus else {
             return;
         };
         let pairs: Vec<(u16, u16)> = uids.iter().copied().zip(weights.iter().copied()).collect();
-        let input = view.watch_input(self.uid, &pairs, on.last_predicted, commit_reveal);
+        let input = view.watch_input(uid, &pairs, on.last_predicted, commit_reveal);
         let v = trust::verdict(&input, &on.watch);
         log::info!("consensus watch: {}", trust::log_line(&v));
         if let Some(w) = &v.warning {
@@ -148,11 +155,14 @@ impl Validator<OnChain> {
     /// changes: said once per change in the log, and on `/readyz` while it
     /// lasts.
     fn version_key_verdict(&mut self, decision: Submission, chain_key: u64) {
-        if decision != Submission::VersionKeyBelow {
-            if self.neurons.version_key_reported.take().is_some() {
+        let Some(on) = self.source.chain() else {
+            return;
+        };
+        if decision != Submission::Compute(Submit::VersionKeyBelow) {
+            if on.version_key_reported.take().is_some() {
                 log::info!(
                     "the chain's weights version key is now {chain_key}: our {} is accepted again",
-                    self.args.version_key
+                    self.settings.version_key
                 );
             }
             self.board.concern(Concern::Submission, None);
@@ -162,11 +172,11 @@ impl Validator<OnChain> {
             "our weights version key {} is below netuid {}'s WeightsVersionKey {chain_key}: weights are \
              not submitted (the chain would refuse them); upgrade gittensor-validator, or pass --version-key \
              if the subnet changed it",
-            self.args.version_key, self.args.netuid
+            self.settings.version_key, self.settings.netuid
         );
-        if self.neurons.version_key_reported != Some(chain_key) {
+        if on.version_key_reported != Some(chain_key) {
             log::error!("{problem}");
-            self.neurons.version_key_reported = Some(chain_key);
+            on.version_key_reported = Some(chain_key);
         }
         self.board.concern(Concern::Submission, Some(problem));
     }
@@ -215,21 +225,23 @@ impl Validator<OnChain> {
     /// Commits the list, timelock-encrypted to drand round `round`
     /// (commit-reveal v3 as bittensor 9.9.0 sends it); the chain reveals it
     /// once drand publishes the round.
+    #[allow(clippy::too_many_arguments)]
     async fn commit(
         &mut self,
-        chain: &Chain,
+        chain: &crate::chain::Chain,
+        hotkey: &crate::wallet::Hotkey,
         head: Head,
         uids: &[u16],
         weights: &[u16],
         round: u64,
         version: u16,
     ) -> Attempt {
-        let netuid = self.args.netuid;
+        let netuid = self.settings.netuid;
         let payload = commit_reveal::payload(
-            &self.hotkey.public_key(),
+            &hotkey.public_key(),
             uids,
             weights,
-            self.args.version_key,
+            self.settings.version_key,
         );
         // Pairings and AES: CPU work, off the event loop.
         let encrypted = bridge::blocking(move || {
@@ -254,7 +266,7 @@ impl Validator<OnChain> {
             commit.len()
         );
         let result = chain
-            .commit_weights(netuid, &commit, round, version, &self.hotkey)
+            .commit_weights(netuid, &commit, round, version, hotkey)
             .await;
         let after = format!("; the chain reveals them after drand round {round}");
         self.settle(
@@ -266,11 +278,11 @@ impl Validator<OnChain> {
     }
 }
 
-impl<N: Neurons> Validator<N> {
+impl Validator {
     /// §11.4 on the scores: the (uid, u16) list, logged and written to
     /// `weights.json`. `None` when there is nothing to set.
     pub(super) async fn compute(&self, limits: WeightLimits) -> Option<(Vec<u16>, Vec<u16>)> {
-        let w = match weights_for_chain(&self.state.scores, self.metagraph.n(), limits) {
+        let w = match weights_for_chain(&self.state.scores, self.neurons.count(), limits) {
             Ok(w) => w,
             Err(e) => {
                 log::error!("weights: {e}");
@@ -294,7 +306,7 @@ impl<N: Neurons> Validator<N> {
             "weights": w.weights,
             "min_allowed_weights": limits.min_allowed_weights,
             "max_weight_limit": limits.max_weight_limit,
-            "version_key": self.args.version_key,
+            "version_key": self.settings.version_key,
         });
         save_json(&self.board, self.dir.join("weights.json"), json).await;
         Some((w.uids, w.weights))

@@ -260,7 +260,8 @@ fn healthz_answers_at_once_throughout_a_round() {
     let mut p = Running::start(&args, &[]);
     let addr = p.health_addr();
     let mut answered = Vec::new();
-    while !state.join("state.json").exists() {
+    // The round's report is written when the round is over.
+    while !state.join("report.json").exists() {
         // An answer that does not come fails the test: none is skipped.
         let answer = healthz(addr).expect("/healthz did not answer");
         answered.push(answer);
@@ -325,7 +326,8 @@ fn the_event_loop_does_not_wait_for_a_stderr_nobody_reads() {
     // test reads again, which it does only once the round is over: the
     // round would never end, and the first /healthz would time out.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !state.join("state.json").exists() {
+    // The round's report is written when the round is over.
+    while !state.join("report.json").exists() {
         assert!(Instant::now() < deadline, "the round did not finish");
         let (status, _) = healthz(addr).expect("/healthz did not answer");
         assert_eq!(status, "HTTP/1.1 200 OK");

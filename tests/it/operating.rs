@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use gittensor_validator::scoring::state::ValidatorState;
 use gittensor_validator::testkit::fakehub::{FakeHub, Fault, Response};
 use serde_json::{json, Value};
 
@@ -299,7 +300,12 @@ fn sigterm_during_a_run_round_discards_it_and_exits_0() {
         said.contains("discarded and the saved state is unchanged"),
         "{said}"
     );
-    assert!(!state.join("state.json").exists());
+    // The state saved at start, and nothing of the round folded in.
+    let saved: ValidatorState =
+        serde_json::from_str(&std::fs::read_to_string(state.join("state.json")).unwrap()).unwrap();
+    assert_eq!(saved.rounds, 0, "{saved:?}");
+    assert!(!saved.is_scored(), "{saved:?}");
+    assert!(!state.join("report.json").exists());
 }
 
 #[test]

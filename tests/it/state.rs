@@ -7,7 +7,7 @@ use std::path::Path;
 use gittensor_validator::inputs;
 use gittensor_validator::scoring::scores::{Resync, Scores};
 use gittensor_validator::scoring::state::{
-    decide_submission, Cadence, Submission, SubmissionInputs, ValidatorState,
+    decide_submission, Cadence, Submission, SubmissionInputs, Submit, ValidatorState,
 };
 use gittensor_validator::scoring::verdict::{verdict, Verdict, DEFAULT_DISCARD_THRESHOLD};
 use gittensor_validator::scoring::{PatQueryStats, RoundReport};
@@ -118,19 +118,10 @@ fn a_fold_with_a_uid_past_the_scores_changes_nothing() {
 
 /// What the loop does with weights that may be due (§11.4.6, §11.9.4).
 fn check_submission(
-    (due, scored, dry_run, permit, ours, chains, commit_reveal): (
-        bool,
-        bool,
-        bool,
-        bool,
-        u64,
-        u64,
-        bool,
-    ),
+    (scored, dry_run, permit, ours, chains, commit_reveal): (bool, bool, bool, u64, u64, bool),
     expected: Submission,
 ) {
     let inputs = SubmissionInputs {
-        due,
         scored,
         dry_run,
         permit,
@@ -143,25 +134,25 @@ fn check_submission(
 
 #[test]
 fn s11_9_4_the_submission_decision() {
-    use Submission::*;
-    // (due, scored, dry run, permit, our key, chain's key, commit-reveal)
-    check_submission((false, true, false, true, 1000, 1000, false), NotDue);
-    check_submission((false, false, true, false, 1000, 2000, true), NotDue);
-    check_submission((true, false, false, true, 1000, 1000, false), NoScores);
-    check_submission((true, true, true, true, 1000, 1000, false), DryRun);
-    check_submission((true, true, true, false, 1000, 2000, true), DryRun);
-    check_submission((true, true, false, false, 1000, 1000, false), NoPermit);
+    use Submission::{Compute, NoScores};
+    use Submit::*;
+    // (scored, dry run, permit, our key, chain's key, commit-reveal)
+    check_submission((false, false, true, 1000, 1000, false), NoScores);
+    check_submission((false, true, false, 1000, 2000, true), NoScores);
+    check_submission((true, true, true, 1000, 1000, false), Compute(DryRun));
+    check_submission((true, true, false, 1000, 2000, true), Compute(DryRun));
+    check_submission((true, false, false, 1000, 1000, false), Compute(NoPermit));
     check_submission(
-        (true, true, false, true, 1000, 2000, false),
-        VersionKeyBelow,
+        (true, false, true, 1000, 2000, false),
+        Compute(VersionKeyBelow),
     );
-    check_submission((true, true, false, true, 1000, 2000, true), VersionKeyBelow);
-    check_submission((true, true, false, true, 1000, 1000, false), SetWeights);
-    check_submission((true, true, false, true, 1001, 1000, false), SetWeights);
-    check_submission((true, true, false, true, 1000, 0, true), Commit);
-    assert!(SetWeights.submits() && Commit.submits());
-    assert!(!DryRun.submits() && !NoPermit.submits() && !VersionKeyBelow.submits());
-    assert!(DryRun.computes() && NoPermit.computes() && !NoScores.computes());
+    check_submission(
+        (true, false, true, 1000, 2000, true),
+        Compute(VersionKeyBelow),
+    );
+    check_submission((true, false, true, 1000, 1000, false), Compute(SetWeights));
+    check_submission((true, false, true, 1001, 1000, false), Compute(SetWeights));
+    check_submission((true, false, true, 1000, 0, true), Compute(Commit));
 }
 
 #[test]
