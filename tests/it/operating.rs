@@ -747,3 +747,65 @@ fn s11_9_6_the_tables_of_release_2_0_7_load_as_they_are() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["rewards"].as_object().unwrap().len(), 11);
 }
+
+/// A `state.json` whose hotkeys are those of the neurons but whose scores
+/// stop at uid 0: every reward of a later uid is one the moving average
+/// refuses (numpy's IndexError in 2.0.7).
+fn short_scores_state(dir: &std::path::Path, hotkeys: Vec<String>) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    let state = json!({
+        "step": 0,
+        "rounds": 1,
+        "scores": {"dtype": "float32", "values": [0.25]},
+        "hotkeys": hotkeys,
+    });
+    let text = serde_json::to_string_pretty(&state).unwrap();
+    std::fs::write(dir.join("state.json"), &text).unwrap();
+    text
+}
+
+/// What `run` and `validate` must both do with a round the moving average
+/// refuses: log it, mark the report discarded, count it, fold nothing,
+/// and go on (exit 0 at `--rounds`), as one loop does for both.
+fn check_refused_round_is_discarded(args: &[String], state: &std::path::Path) {
+    let mut p = Running::start(args, &[]);
+    let line = p.wait_for("the round is discarded");
+    assert!(
+        line.contains("ERROR") && line.contains("moving average: "),
+        "{line}"
+    );
+    let (code, said) = p.finish();
+    assert_eq!(code, Some(0), "{said}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(state.join("report.json")).unwrap()).unwrap();
+    let why = report["discarded"].as_str().unwrap_or_default();
+    assert!(why.starts_with("moving average: "), "{report}");
+    let saved: ValidatorState =
+        serde_json::from_str(&std::fs::read_to_string(state.join("state.json")).unwrap()).unwrap();
+    assert_eq!(saved.rounds, 1, "nothing folded: {saved:?}");
+    assert_eq!(saved.scores.to_f64(), vec![0.25], "{saved:?}");
+}
+
+#[test]
+fn a_round_the_moving_average_refuses_is_discarded_the_same_way_by_run_and_validate() {
+    // run, its miners from a file.
+    let hub = FakeHub::start(round_snapshot(2), Duration::ZERO, None).unwrap();
+    let inputs = Inputs::new(2);
+    let state = inputs.path("state");
+    short_scores_state(&state, (0..3).map(|i| format!("hk{i}")).collect());
+    let args = inputs.run_args(&hub.url(), &state, &["--rounds", "1"]);
+    check_refused_round_is_discarded(&args, &state);
+    // validate, its neurons from a metagraph file.
+    let net = Subnet::new(2);
+    let state = net.path("state");
+    let metagraph: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(net.path("metagraph.json")).unwrap())
+            .unwrap();
+    let hotkeys = metagraph
+        .iter()
+        .map(|n| n["hotkey"].as_str().unwrap().to_string())
+        .collect();
+    short_scores_state(&state, hotkeys);
+    let args = validate_args(&net, &state, &["--rounds", "1"]);
+    check_refused_round_is_discarded(&args, &state);
+}
