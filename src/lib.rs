@@ -1,24 +1,20 @@
 //! gittensor-validator: the gittensor subnet's validator scoring, in Rust.
 //!
-//! Layers, one direction:
-//! - [`scoring`]: pure rules of SCORING.md (no I/O, no clock, no tokio),
-//!   with §11's moving average and weights, the round's verdict and the
-//!   consensus watch's trust arithmetic;
-//! - [`github`] and [`dendrite`]: blocking clients on ureq (GitHub; the
-//!   miners' axons), [`wallet`] the hotkey that signs, [`filestore`] the
-//!   merged PRs' files kept across rounds;
-//! - [`pipeline`]: the round, async (tokio, through one `spawn_blocking`
-//!   bridge) and as a blocking facade;
-//! - [`chain`]: the async subtensor client (subxt), the only code that talks
-//!   to the chain; [`health`] the operator's `/healthz`, `/readyz` and
-//!   `/metrics`; [`store`] what lasts between rounds (the results
-//!   database), written through the bridge.
+//! Layers, one direction (each imports only those below it):
+//! - [`validator`]: the one loop of `run` and `validate` (the binary's
+//!   `cli` builds its [`validator::LoopConfig`]);
+//! - [`pipeline`]: one round, async through the one [`bridge`] and as a
+//!   blocking facade; [`store`] what lasts between rounds; [`health`] the
+//!   operator's board; [`chain`] the async subtensor client;
+//! - [`github`] and [`dendrite`]: blocking clients on ureq, each knowing
+//!   only its peer; [`wallet`] the hotkey that signs;
+//! - [`scoring`]: the pure rules of SCORING.md, with §11's moving average
+//!   and weights and the loop's decisions.
 //!
-//! Shared plain types have neutral homes: [`cancel`] and [`token`] (used by
-//! both blocking clients), [`metagraph`] (neurons and axons), [`replay`]
-//! (the `--record`/`--replay` file, served by [`fakehub`]). The test axon
-//! and `fakehub`'s fault injection are behind the `testkit` feature, which
-//! only the crate's own tests, examples and benches turn on.
+//! Small shared rooms: [`cancel`], [`token`], [`metagraph`], [`replay`],
+//! [`inputs`], [`logging`], [`commit_reveal`]. [`testkit`] holds the peers
+//! on 127.0.0.1 the tests use (its fault injection and test axon behind the
+//! `testkit` feature).
 //!
 //! See ARCHITECTURE.md for the map and the invariants.
 
