@@ -27,7 +27,7 @@ impl std::error::Error for Error {}
 /// How much lower than the event loop's the CPU priority of blocking work
 /// is (a nice increment, Linux). Hundreds of blocking threads wake together
 /// when a subnet's axons or GitHub answer at once; at the same priority the
-/// event loop's two workers wait their turn among them. Lower, they take a
+/// event loop's workers (one per core) wait their turn among them. Lower, they take a
 /// core the moment they need one, and the blocking work still gets every
 /// idle cycle (BENCHMARKS.md, benchmark 5, measures both).
 pub const BLOCKING_NICE: i32 = 10;

@@ -4,12 +4,10 @@
 //! [`LoopConfig`]; the loop answers with a [`Failure`] that the binary maps
 //! to an exit status.
 //!
-//! A source of neurons (`source.rs`: the chain, `on_chain.rs`; a metagraph
-//! file; a miners file) says what it read as plain data; the pure
-//! [`crate::scoring::step::plan_step`] says what the step does with it;
-//! `steps.rs` carries the plan out. `start.rs` is the one start and stop,
-//! `round.rs` one round from the tables to the fold, `submit.rs` the
-//! weights on the pure `decide_submission`.
+//! A source of neurons (the chain, a metagraph file, a miners file) says
+//! what it read as plain data; the pure
+//! [`crate::scoring::step::plan_step`] says what the step does with it; the
+//! loop carries the plan out. The files: ARCHITECTURE.md, `validator/`.
 
 mod config;
 mod error;
