@@ -71,6 +71,15 @@ pub struct Resync {
     pub shrank_to: Option<usize>,
 }
 
+/// The uids `0..n` of a metagraph of `n` neurons, one per score. A uid is
+/// a u16 on chain, so a subnet holds at most 65536; past that the last uid
+/// repeats rather than wrapping round to 0.
+pub fn uids(n: usize) -> Vec<u16> {
+    (0..n)
+        .map(|i| u16::try_from(i).unwrap_or(u16::MAX))
+        .collect()
+}
+
 impl Scores {
     /// `n` float32 zeros, as the validator starts (§11.1.1).
     pub fn zeros(n: usize) -> Scores {

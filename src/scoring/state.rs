@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::scores::{Resync, Scores, WeightsError};
+use super::scores::{self, Resync, Scores, WeightsError};
 use super::weights::{process_weights, raw_weights, Processed, WeightLimits};
 
 /// The moving-average scores and what goes with them, kept across steps
@@ -58,9 +58,7 @@ impl ValidatorState {
         if let Some((&uid, _)) = rewards.iter().find(|(&u, _)| usize::from(u) >= n) {
             return Err(WeightsError::UidOutOfRange { uid, len: n });
         }
-        let uids: Vec<u16> = (0..n)
-            .map(|i| u16::try_from(i).unwrap_or(u16::MAX))
-            .collect();
+        let uids = scores::uids(n);
         let values: Vec<f64> = uids
             .iter()
             .map(|u| rewards.get(u).copied().unwrap_or(0.0))
@@ -85,9 +83,7 @@ impl ValidatorState {
     pub fn normalized(&self) -> BTreeMap<u16, f64> {
         let n = self.scores.len();
         let (_, _, raw) = raw_weights(&self.scores);
-        let uids: Vec<u16> = (0..n)
-            .map(|i| u16::try_from(i).unwrap_or(u16::MAX))
-            .collect();
+        let uids = scores::uids(n);
         let no_limits = WeightLimits {
             min_allowed_weights: 0,
             max_weight_limit: u16::MAX,
