@@ -17,6 +17,16 @@ pub struct WeightLimits {
     pub max_weight_limit: u16,
 }
 
+impl WeightLimits {
+    /// No limits: `MinAllowedWeights` 0 and `MaxWeightsLimit` 65535 (the
+    /// whole weight may go to one uid). What `run` and a metagraph file use,
+    /// having no chain to read the subnet's limits from.
+    pub const NONE: WeightLimits = WeightLimits {
+        min_allowed_weights: 0,
+        max_weight_limit: u16::MAX,
+    };
+}
+
 /// Weights after `process_weights_for_netuid` (§11.4.3), in the width the
 /// branch taken left them.
 #[derive(Debug, Clone, PartialEq)]
