@@ -17,7 +17,8 @@ use super::addresses::{
     block_at_registration_entry, storage_vec_bool, storage_vec_u16, storage_vec_u64, tao_weight,
     total_hotkey_alpha_entry, total_hotkey_stake, weights_entry,
 };
-use super::read::{any_error, by_uid, has_item, try_read};
+use super::error::rpc_error;
+use super::read::{by_uid, has_item, try_read};
 use super::{Chain, ChainError, Head, PALLET};
 use crate::metagraph::Metagraph;
 use crate::scoring::trust::{self, Prediction, WatchInput};
@@ -109,7 +110,7 @@ impl Chain {
             .collect();
         let reads_in_flight = self.config().reads_in_flight();
         self.with_api("reading the consensus", |_, api| async move {
-            let block = api.at_block(at.hash).await.map_err(any_error)?;
+            let block = api.at_block(at.hash).await.map_err(rpc_error)?;
             let storage = block.storage();
             // A vector the chain never wrote is empty.
             let consensus: Vec<u16> =
@@ -224,7 +225,7 @@ where
 {
     let value = |v: Option<subxt::storage::StorageValue<'_, Value>>| -> Result<u64, ChainError> {
         match v {
-            Some(v) => Ok(number(&v.decode().map_err(any_error)?).unwrap_or(0)),
+            Some(v) => Ok(number(&v.decode().map_err(rpc_error)?).unwrap_or(0)),
             None => Ok(0),
         }
     };
@@ -234,8 +235,8 @@ where
             (netuid, u16::try_from(uid).unwrap_or(u16::MAX)),
         )
         .await
-        .map_err(any_error)?
-        .map(|r| r.decode().map_err(any_error))
+        .map_err(rpc_error)?
+        .map(|r| r.decode().map_err(rpc_error))
         .transpose()?;
     let Some(hotkey) = hotkey else {
         return Ok((uid, row, 0));
@@ -244,15 +245,15 @@ where
         StakeKind::Alpha { tao_weight } => {
             let fetch =
                 |netuid: u16| storage.try_fetch(total_hotkey_alpha_entry(), (hotkey, netuid));
-            let alpha = value(fetch(netuid).await.map_err(any_error)?)?;
-            let root = value(fetch(0).await.map_err(any_error)?)?;
+            let alpha = value(fetch(netuid).await.map_err(rpc_error)?)?;
+            let root = value(fetch(0).await.map_err(rpc_error)?)?;
             alpha.saturating_add((root as f64 * tao_weight) as u64)
         }
         StakeKind::Total => value(
             storage
                 .try_fetch(total_hotkey_stake(), (hotkey,))
                 .await
-                .map_err(any_error)?,
+                .map_err(rpc_error)?,
         )?,
         StakeKind::None => 0,
     };

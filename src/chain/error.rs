@@ -76,3 +76,21 @@ impl fmt::Display for ChainError {
 }
 
 impl std::error::Error for ChainError {}
+
+/// Any failure of the node or of the connection to it: `Rpc`, so the
+/// connection is made again.
+pub(super) fn rpc_error(e: impl fmt::Display) -> ChainError {
+    ChainError::Rpc(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_failure_of_the_node_is_rpc_and_makes_the_connection_again() {
+        let e = rpc_error("connection closed");
+        assert_eq!(e, ChainError::Rpc("connection closed".into()));
+        assert!(e.is_connection_problem());
+    }
+}

@@ -55,7 +55,8 @@ pub use addresses::{
 pub use error::ChainError;
 
 use addresses::{storage_bool, storage_vec_bool, storage_vec_u64};
-use read::{any_error, by_uid, entries, has_item, if_present, read, try_read};
+use error::rpc_error;
+use read::{by_uid, entries, has_item, if_present, read, try_read};
 
 use crate::metagraph::{AxonInfo, Metagraph, Neuron};
 use crate::wallet::Hotkey;
@@ -280,7 +281,7 @@ impl Chain {
     ) -> Result<Option<u16>, ChainError> {
         let account = AccountId32(hotkey.public_key());
         self.with_api("reading the hotkey's uid", |_, api| async move {
-            let at = api.at_block(at.hash).await.map_err(any_error)?;
+            let at = api.at_block(at.hash).await.map_err(rpc_error)?;
             try_read(&at.storage(), uids(), (netuid, account)).await
         })
         .await
@@ -290,7 +291,7 @@ impl Chain {
     /// permits and last weight blocks, all read at that one block.
     pub async fn metagraph(&self, netuid: u16, at: Head) -> Result<Metagraph, ChainError> {
         self.with_api("reading the metagraph", |_, api| async move {
-            let block = api.at_block(at.hash).await.map_err(any_error)?;
+            let block = api.at_block(at.hash).await.map_err(rpc_error)?;
             let storage = block.storage();
             let n = read(&storage, storage_u16(PALLET, "SubnetworkN"), (netuid,)).await?;
             let hotkeys = by_uid(&storage, keys(), netuid, usize::from(n)).await?;
@@ -311,14 +312,13 @@ impl Chain {
                 let hotkey = hotkey.ok_or(ChainError::Missing(
                     "a uid below SubnetworkN without a hotkey",
                 ))?;
-                let i = uid;
                 neurons.push(Neuron {
                     uid: u16::try_from(uid).unwrap_or(u16::MAX),
                     hotkey: hotkey.to_string(),
                     coldkey: String::new(),
                     axon: served.get(&hotkey.0).cloned().unwrap_or_default(),
-                    validator_permit: permits.get(i).copied().unwrap_or(false),
-                    last_update: last_update.get(i).copied().unwrap_or(0),
+                    validator_permit: permits.get(uid).copied().unwrap_or(false),
+                    last_update: last_update.get(uid).copied().unwrap_or(0),
                 });
             }
             Ok(Metagraph { neurons })
@@ -333,7 +333,7 @@ impl Chain {
         at: Head,
     ) -> Result<Hyperparameters, ChainError> {
         self.with_api("reading the hyperparameters", |_, api| async move {
-            let block = api.at_block(at.hash).await.map_err(any_error)?;
+            let block = api.at_block(at.hash).await.map_err(rpc_error)?;
             let storage = block.storage();
             let storage = &storage;
             let u16_of = |name| read(storage, storage_u16(PALLET, name), (netuid,));
@@ -412,18 +412,18 @@ impl Chain {
             let params = subxt::config::SubstrateExtrinsicParamsBuilder::<SubstrateConfig>::new()
                 .mortal(8)
                 .build();
-            let mut tx = api.tx().await.map_err(any_error)?;
+            let mut tx = api.tx().await.map_err(rpc_error)?;
             let mut progress = tx
                 .sign_and_submit_then_watch(call, &signer, params)
                 .await
                 .map_err(|e| ChainError::Rejected(e.to_string()))?;
             let extrinsic_hash = format!("{:?}", progress.extrinsic_hash());
             while let Some(status) = progress.next().await {
-                match status.map_err(any_error)? {
+                match status.map_err(rpc_error)? {
                     TransactionStatus::InBestBlock(b) | TransactionStatus::InFinalizedBlock(b) => {
                         let block_hash = b.block_hash();
                         let events = b.wait_for_success().await;
-                        let block = api.at_block(block_hash).await.map_err(any_error)?;
+                        let block = api.at_block(block_hash).await.map_err(rpc_error)?;
                         let inclusion = Inclusion {
                             block_number: block.block_number(),
                             block_hash: format!("{block_hash:?}"),
@@ -477,10 +477,6 @@ fn axon_info(value: &Value) -> Result<AxonInfo, ChainError> {
     })
 }
 
-fn rpc_error(e: subxt::rpcs::Error) -> ChainError {
-    ChainError::Rpc(e.to_string())
-}
-
 /// The chain's reason for refusing an included extrinsic, by name.
 fn refusal(e: subxt::error::TransactionEventsError, block: u64) -> ChainError {
     use subxt::error::{DispatchError, TransactionEventsError};
@@ -499,6 +495,6 @@ fn refusal(e: subxt::error::TransactionEventsError, block: u64) -> ChainError {
             name: format!("{other:?}"),
             block,
         },
-        other => ChainError::Rpc(other.to_string()),
+        other => rpc_error(other),
     }
 }

@@ -5,6 +5,7 @@
 
 use subxt::SubstrateConfig;
 
+use super::error::rpc_error;
 use super::{ChainError, PALLET};
 
 /// Reads an item the runtime may not have: `None` without asking when
@@ -123,10 +124,10 @@ where
         .await
         .map_err(read_error(&item))?;
     while let Some(kv) = stream.next().await {
-        let kv = kv.map_err(any_error)?;
+        let kv = kv.map_err(rpc_error)?;
         let key = kv
             .key()
-            .map_err(any_error)?
+            .map_err(rpc_error)?
             .part(1)
             .and_then(|p| p.decode_as::<K>().ok().flatten())
             .ok_or_else(|| decode_error(&item)("a key without its second part"))?;
@@ -158,10 +159,6 @@ where
     Ok(slots)
 }
 
-pub(super) fn any_error(e: impl std::fmt::Display) -> ChainError {
-    ChainError::Rpc(e.to_string())
-}
-
 /// A storage read that failed: on the wire (the connection may be broken),
 /// or in the metadata (the item is not there, its key does not encode): a
 /// runtime change, named by the item, and no reason to reconnect.
@@ -170,7 +167,7 @@ fn read_error(item: &str) -> impl Fn(subxt::error::StorageError) -> ChainError +
     move |e| match e {
         StorageError::CannotFetchValue(_)
         | StorageError::CannotIterateValues(_)
-        | StorageError::StreamFailure(_) => ChainError::Rpc(e.to_string()),
+        | StorageError::StreamFailure(_) => rpc_error(e),
         other => ChainError::Storage {
             item: item.to_string(),
             message: other.to_string(),

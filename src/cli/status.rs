@@ -186,16 +186,13 @@ fn build(
 ) -> Status {
     let uid = metagraph.uid_of(ss58);
     let at = |v: &[u16], uid: u16| v.get(usize::from(uid)).copied();
+    let permitted = |uid: u16| view.permits.get(usize::from(uid)).copied().unwrap_or(false);
+    let stake = |uid: u16| view.stakes.get(usize::from(uid)).copied().unwrap_or(0) as f64 / RAO;
     let consensus_known = trust::consensus_known(&view.consensus);
     let mut validators: Vec<ValidatorRow> = metagraph
         .neurons
         .iter()
-        .filter(|n| {
-            view.permits
-                .get(usize::from(n.uid))
-                .copied()
-                .unwrap_or(false)
-        })
+        .filter(|n| permitted(n.uid))
         .map(|n| {
             let row = view.row(n.uid);
             let p = view.chain_row_prediction(n.uid);
@@ -203,7 +200,7 @@ fn build(
             ValidatorRow {
                 uid: n.uid,
                 hotkey: n.hotkey.clone(),
-                stake: view.stakes.get(usize::from(n.uid)).copied().unwrap_or(0) as f64 / RAO,
+                stake: stake(n.uid),
                 trust_u16: chain_trust,
                 trust: from_u16(chain_trust),
                 recomputed_u16: p.trust_u16(),
@@ -226,14 +223,10 @@ fn build(
     });
     let commit_reveal = hyper.commit_reveal.unwrap_or(false);
     let file_prediction = file_weights.map(|w| trust::predicted_trust(w, &view.consensus, uid));
+    // The watch on the --weights file when given, else on our row on chain.
     let warning = uid.and_then(|u| {
-        let input = trust::WatchInput {
-            trust_now: at(&view.validator_trust, u).map(from_u16),
-            predicted: file_prediction.or(ours)?,
-            last_predicted: None,
-            consensus_known,
-            commit_reveal,
-        };
+        let weights = file_weights.map_or_else(|| view.row(u), <[_]>::to_vec);
+        let input = view.watch_input(u, &weights, None, commit_reveal);
         trust::verdict(&input, limits)
             .warning
             .map(|w| w.to_string())
@@ -255,10 +248,8 @@ fn build(
         endpoint: endpoint.to_string(),
         hotkey: ss58.to_string(),
         uid,
-        permit: uid.is_some_and(|u| view.permits.get(usize::from(u)).copied().unwrap_or(false)),
-        stake: uid.map_or(0.0, |u| {
-            view.stakes.get(usize::from(u)).copied().unwrap_or(0) as f64 / RAO
-        }),
+        permit: uid.is_some_and(permitted),
+        stake: uid.map_or(0.0, stake),
         last_weights_block,
         next_due_block,
         commit_reveal,
@@ -396,6 +387,16 @@ mod tests {
     }
 
     fn shown(extra: &[&str], ours: Vec<(u16, u16)>, commit_reveal: bool) -> String {
+        shown_with_file(extra, ours, commit_reveal, None)
+    }
+
+    /// As `shown`, with a `--weights` file of `file` (uid, u16).
+    fn shown_with_file(
+        extra: &[&str],
+        ours: Vec<(u16, u16)>,
+        commit_reveal: bool,
+        file: Option<&[(u16, u16)]>,
+    ) -> String {
         let (metagraph, view) = subnet(ours);
         let hyper = Hyperparameters {
             min_allowed_weights: 1,
@@ -423,7 +424,7 @@ mod tests {
             &metagraph,
             &hyper,
             &view,
-            None,
+            file,
             &limits,
         ))
     }
@@ -481,5 +482,26 @@ mod tests {
         );
         let text = shown(&["--trust-threshold", "0.4"], half, false);
         assert!(!text.contains("warning"), "above 0.4:\n{text}");
+    }
+
+    #[test]
+    fn with_a_weights_file_status_warns_on_the_files_weights_not_on_ours() {
+        // Ours on chain agree with consensus; the file puts half on uid 1.
+        let file = [(1, 65535), (2, 65535)];
+        let text = shown_with_file(&[], vec![(2, 65535)], false, Some(&file));
+        assert!(
+            text.contains("our weights on chain would get 1.0000"),
+            "{text}"
+        );
+        assert!(
+            text.contains("the --weights file would get 0.5000"),
+            "{text}"
+        );
+        assert!(
+            text.contains("warning: these weights would get trust 0.50"),
+            "{text}"
+        );
+        let text = shown_with_file(&[], vec![(1, 65535), (2, 65535)], false, Some(&[(2, 1)]));
+        assert!(!text.contains("warning"), "the file agrees:\n{text}");
     }
 }

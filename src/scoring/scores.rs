@@ -71,6 +71,15 @@ pub struct Resync {
     pub shrank_to: Option<usize>,
 }
 
+/// The uids `0..n` of a metagraph of `n` neurons, one per score. A uid is
+/// a u16 on chain, so a subnet holds at most 65536; past that the last uid
+/// repeats rather than wrapping round to 0.
+pub fn uids(n: usize) -> Vec<u16> {
+    (0..n)
+        .map(|i| u16::try_from(i).unwrap_or(u16::MAX))
+        .collect()
+}
+
 impl Scores {
     /// `n` float32 zeros, as the validator starts (§11.1.1).
     pub fn zeros(n: usize) -> Scores {
@@ -120,10 +129,7 @@ impl Scores {
         // A list of uids is sorted by the reference; rewards keep their order.
         let mut sorted = uids.to_vec();
         sorted.sort_unstable();
-        let len = self.len();
-        if let Some(&uid) = sorted.iter().find(|&&u| usize::from(u) >= len) {
-            return Err(WeightsError::UidOutOfRange { uid, len });
-        }
+        self.check_uids(&sorted)?;
         match self {
             Scores::Float32(s) => ema(s, &sorted, rewards, alpha),
             Scores::Float64(s) => ema(s, &sorted, rewards, alpha),
@@ -131,15 +137,21 @@ impl Scores {
         Ok(())
     }
 
+    /// The first of `uids` past the scores, refused as numpy's IndexError.
+    fn check_uids(&self, uids: &[u16]) -> Result<(), WeightsError> {
+        let len = self.len();
+        match uids.iter().find(|&&u| usize::from(u) >= len) {
+            Some(&uid) => Err(WeightsError::UidOutOfRange { uid, len }),
+            None => Ok(()),
+        }
+    }
+
     /// The `blacklisted_uids` branch of `update_scores` (§11.2.7): those
     /// scores become 0, then all are divided by their sum when positive.
     /// 2.0.7 never passes blacklisted uids; this exists to match the
     /// reference where it would.
     pub fn zero_and_renormalize(&mut self, uids: &[u16]) -> Result<(), WeightsError> {
-        let len = self.len();
-        if let Some(&uid) = uids.iter().find(|&&u| usize::from(u) >= len) {
-            return Err(WeightsError::UidOutOfRange { uid, len });
-        }
+        self.check_uids(uids)?;
         fn go<T: Float>(s: &mut [T], uids: &[u16]) {
             for &u in uids {
                 s[usize::from(u)] = T::ZERO;

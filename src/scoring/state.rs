@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::scores::{Resync, Scores, WeightsError};
+use super::scores::{self, Resync, Scores, WeightsError};
 use super::weights::{process_weights, raw_weights, Processed, WeightLimits};
 
 /// The moving-average scores and what goes with them, kept across steps
@@ -58,9 +58,7 @@ impl ValidatorState {
         if let Some((&uid, _)) = rewards.iter().find(|(&u, _)| usize::from(u) >= n) {
             return Err(WeightsError::UidOutOfRange { uid, len: n });
         }
-        let uids: Vec<u16> = (0..n)
-            .map(|i| u16::try_from(i).unwrap_or(u16::MAX))
-            .collect();
+        let uids = scores::uids(n);
         let values: Vec<f64> = uids
             .iter()
             .map(|u| rewards.get(u).copied().unwrap_or(0.0))
@@ -79,20 +77,14 @@ impl ValidatorState {
     }
 
     /// The weights per uid as the chain would get them from a subnet with
-    /// no limits (`MinAllowedWeights` 0, `MaxWeightsLimit` 65535), before
-    /// the u16 step (§11.4.2, 11.4.3): the scores over their sum, or equal
-    /// weights when every score is 0. What `run` writes to `weights.json`.
+    /// no limits ([`WeightLimits::NONE`]), before the u16 step (§11.4.2,
+    /// 11.4.3): the scores over their sum, or equal weights when every
+    /// score is 0. What `run` writes to `weights.json`.
     pub fn normalized(&self) -> BTreeMap<u16, f64> {
         let n = self.scores.len();
         let (_, _, raw) = raw_weights(&self.scores);
-        let uids: Vec<u16> = (0..n)
-            .map(|i| u16::try_from(i).unwrap_or(u16::MAX))
-            .collect();
-        let no_limits = WeightLimits {
-            min_allowed_weights: 0,
-            max_weight_limit: u16::MAX,
-        };
-        let (kept, weights) = process_weights(&uids, &raw, n, no_limits, 0);
+        let uids = scores::uids(n);
+        let (kept, weights) = process_weights(&uids, &raw, n, WeightLimits::NONE, 0);
         let weights: Vec<f64> = match weights {
             Processed::Float32(w) => w.into_iter().map(f64::from).collect(),
             Processed::Float64(w) => w,

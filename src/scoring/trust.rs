@@ -17,6 +17,70 @@
 //! No I/O, no clock: the caller reads the chain (`chain::ConsensusView`)
 //! and brings the rows. The arithmetic is f64 where the runtime's is
 //! I32F32; the difference is far below the u16 the chain stores.
+//!
+//! # The derivation
+//!
+//! This module computes, for one weights row, what the runtime's epoch
+//! stores as that validator's `ValidatorTrust`, against the `Consensus` the
+//! chain stored at its last epoch. Read from the runtime's code
+//! (opentensor/subtensor: `pallets/subtensor/src/epoch.rs` and `math.rs` at
+//! spec 103, commit c8bff6e2c, March 2023, the testbed's runtime; and
+//! `pallets/subtensor/src/epoch/run_epoch.rs` and `epoch/math.rs` today):
+//!
+//! 1. the `Weights` row of a uid (u16 values, taken as numbers, not as
+//!    fractions of 65535);
+//! 2. rows of uids without a validator permit are dropped; the self-weight is
+//!    dropped (`mask_diag`); weights on a uid registered at or after the row's
+//!    `LastUpdate` are dropped (`updated <= registered`, "outdated");
+//! 3. each row is normalized to sum 1 (a row summing to 0 stays 0);
+//! 4. the consensus of each column is the stake-weighted median of the rows'
+//!    values in it, at majority `Kappa` (0.5 by default);
+//! 5. each weight is clipped at its column's consensus (`col_clip_sparse`:
+//!    `min(w, c)`, and a weight on a column whose consensus is 0 goes);
+//! 6. validator trust is the clipped row's sum, stored as
+//!    `floor(trust * 65535)` (`fixed_proportion_to_u16`).
+//!
+//! Steps 1–3 and 5–6 are the same in both runtimes, and they are all the
+//! watch computes: the consensus (step 4) is the chain's, as stored, so the
+//! prediction needs no one else's stake or row. The prediction is exact up to
+//! the u16 the chain stores the consensus in: the epoch clipped at a
+//! consensus in `[C, C + 1) / 65535` for a stored `C`, so [`trust_interval`]
+//! gives the trust at both ends (one step wider for the runtime's I32F32),
+//! and the testbed checks the runtime's value falls in it. Our arithmetic is
+//! f64 where the runtime's is I32F32; the difference is far below a u16 step.
+//!
+//! # Today's runtime and the 2023 one
+//!
+//! Where today's runtime differs from the 2023 one (it matters for the
+//! consensus itself, which we read rather than recompute, and for what the
+//! stake column of `status` means):
+//!
+//! - **Which stake the median weighs.** 2023: each hotkey's
+//!   `TotalHotkeyStake`, normalized, over all uids with stake (a staked uid
+//!   without a permit counts with an empty row). Today: the stake of
+//!   `get_stake_weights_for_network` (alpha on the subnet plus root stake
+//!   times `TaoWeight`, with child-key shares), uids under the stake threshold
+//!   zeroed, then masked to active uids *with a permit* and normalized
+//!   (`active_stake`). `status` reads `TotalHotkeyAlpha` on the subnet and on
+//!   root and `TaoWeight`; it does not follow child-key shares, so its stake
+//!   column is an approximation on today's runtime.
+//! - **The subnet owner.** Today the owner's uid keeps a permit and its
+//!   self-weight; 2023 had no such exception.
+//! - **Commit-reveal.** Today, with `CommitRevealWeightsEnabled`, weights on a
+//!   uid registered after an unexpired commit of the row are dropped too, and
+//!   the `Weights` row on chain is the one revealed, a reveal period after its
+//!   commit: the trust on chain is for those weights. `status` and the log
+//!   line say so.
+//! - **Storage keys.** Today `Weights` and `LastUpdate` are keyed by a
+//!   `NetUidStorageIndex` (the netuid for the subnet's first mechanism), the
+//!   same SCALE shape as 2023's `(u16, u16)`; both shapes are checked against
+//!   the two metadata files in `tests/it/chain.rs`.
+//!
+//! # The testbed's epoch
+//!
+//! The testbed's epoch runs when `(block + netuid + 1) % (tempo + 1) == 0`
+//! (`blocks_until_next_epoch`), so `scripts/consensus-testbed.sh` sets the
+//! tempo to 10 and builds 12 blocks after the weights.
 
 /// Below this predicted trust, `validate` warns. Defaults to 0.80.
 ///

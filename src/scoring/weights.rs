@@ -6,7 +6,7 @@
 //! [`super::scores`].
 
 use super::numpy::{psum, quantile_linear, Float};
-use super::scores::{Scores, WeightsError};
+use super::scores::{self, Scores, WeightsError};
 
 /// The chain's limits on a weight vector (hyperparameters of the subnet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +15,16 @@ pub struct WeightLimits {
     pub min_allowed_weights: u16,
     /// `MaxWeightsLimit`, a u16 fraction of 65535.
     pub max_weight_limit: u16,
+}
+
+impl WeightLimits {
+    /// No limits: `MinAllowedWeights` 0 and `MaxWeightsLimit` 65535 (the
+    /// whole weight may go to one uid). What `run` and a metagraph file use,
+    /// having no chain to read the subnet's limits from.
+    pub const NONE: WeightLimits = WeightLimits {
+        min_allowed_weights: 0,
+        max_weight_limit: u16::MAX,
+    };
 }
 
 /// Weights after `process_weights_for_netuid` (§11.4.3), in the width the
@@ -54,10 +64,8 @@ pub fn weights_for_chain(
     limits: WeightLimits,
 ) -> Result<WeightsForChain, WeightsError> {
     let (norm, fallback, raw) = raw_weights(scores);
-    let uids: Vec<u16> = (0..raw.len())
-        .map(|i| u16::try_from(i).unwrap_or(u16::MAX))
-        .collect();
-    let (processed_uids, processed_weights) = process_weights(&uids, &raw, n, limits, 0);
+    let (processed_uids, processed_weights) =
+        process_weights(&scores::uids(raw.len()), &raw, n, limits, 0);
     let (uids, weights) = convert_for_emit(&processed_uids, &processed_weights)?;
     Ok(WeightsForChain {
         norm,
@@ -107,16 +115,11 @@ pub fn process_weights(
     let quantile = f64::from(exclude_quantile) / 65535.0;
     let min_allowed = usize::from(limits.min_allowed_weights);
     let idx: Vec<usize> = (0..weights.len()).filter(|&i| weights[i] > 0.0).collect();
-    let all_uids = || {
-        (0..n)
-            .map(|i| u16::try_from(i).unwrap_or(u16::MAX))
-            .collect::<Vec<_>>()
-    };
     if idx.is_empty() || n < min_allowed {
         // np.ones(n) / n
         #[allow(clippy::cast_precision_loss)]
         let w = 1.0 / n as f64;
-        return (all_uids(), Processed::Float64(vec![w; n]));
+        return (scores::uids(n), Processed::Float64(vec![w; n]));
     }
     if idx.len() < min_allowed {
         let mut w = vec![1e-5f64; n];
@@ -124,7 +127,7 @@ pub fn process_weights(
             w[i] += f64::from(weights[i]);
         }
         return (
-            all_uids(),
+            scores::uids(n),
             Processed::Float64(normalize_max_weight(&w, limit)),
         );
     }

@@ -203,11 +203,7 @@ impl Validator {
             log::info!("no scoring round has finished yet: no weights to compute");
             return Attempt::Concluded;
         }
-        self.compute(WeightLimits {
-            min_allowed_weights: 0,
-            max_weight_limit: u16::MAX,
-        })
-        .await;
+        self.compute(WeightLimits::NONE).await;
         log::info!("--metagraph: no chain, the weights above are not submitted");
         Attempt::Concluded
     }

@@ -2,7 +2,7 @@
 //! running 2.0.7's own code (numpy 2.4.6, bittensor 9.9.0). Every float is
 //! compared bit for bit, in the dtype the reference stored.
 
-use gittensor_validator::scoring::scores::Scores;
+use gittensor_validator::scoring::scores::{Scores, WeightsError};
 use gittensor_validator::scoring::weights::{
     convert_for_emit, normalize_max_weight, process_weights, weights_for_chain, Processed,
     WeightLimits,
@@ -178,6 +178,21 @@ fn s11_9_2_a_shrinking_metagraph_drops_the_scores_past_its_end() {
         assert_eq!(bits(scores), (dtype, reference[..new_n].to_vec()));
         assert_eq!(hotkeys.len(), new_n);
     });
+}
+
+/// numpy's IndexError: a uid at or past the scores' end refuses the update
+/// (the smallest such uid named, as the reference sorts them) and the
+/// blacklist branch (the first named), and the scores stay as they were.
+#[test]
+fn scores_refuse_a_uid_past_their_end_and_stay_unchanged() {
+    let mut s = Scores::zeros(3);
+    let before = s.clone();
+    let past = |uid| Err(WeightsError::UidOutOfRange { uid, len: 3 });
+    assert_eq!(s.update(&[0, 7, 3], &[1.0, 1.0, 1.0], 0.5), past(3));
+    assert_eq!(s.zero_and_renormalize(&[1, 7, 3]), past(7));
+    assert_eq!(s, before);
+    s.update(&[0, 2], &[1.0, 1.0], 0.5).unwrap();
+    assert_ne!(s, before, "uids below the end are taken");
 }
 
 #[test]
