@@ -76,7 +76,7 @@ pub(crate) fn demo(args: DemoArgs) -> Result<(), Failure> {
             .await,
         )
     })?;
-    rt.shutdown_timeout(Duration::from_millis(200));
+    gittensor_validator::validator::let_go(rt);
     print_table(&report);
     if let Some(target) = args.report {
         write_report(&report, &target)?;

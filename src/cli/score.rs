@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Args;
 use gittensor_validator::health::Board;
@@ -97,9 +96,7 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
             p.round.finish_results(&shutdown).await;
         });
     }
-    // A miner past its deadline may still sit in a request (until the
-    // request timeout); the report is out, so do not wait for it.
-    rt.shutdown_timeout(Duration::from_millis(200));
+    gittensor_validator::validator::let_go(rt);
     written?;
     if interrupted {
         return Err(Failure::Other(INTERRUPTED.into()));

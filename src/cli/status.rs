@@ -137,7 +137,7 @@ pub(crate) fn status(args: StatusArgs) -> Result<(), Failure> {
             &limits,
         ))
     })?;
-    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    gittensor_validator::validator::let_go(rt);
     let text = if args.json {
         serde_json::to_string_pretty(&status).map_err(|e| Failure::Other(e.to_string()))? + "\n"
     } else {

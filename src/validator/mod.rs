@@ -45,6 +45,14 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure::Other(format!("cannot start the runtime: {e}")))
 }
 
+/// Ends a command's runtime without waiting for blocking tasks still in
+/// flight: a round cut short, or a miner past its deadline, may sit in a
+/// request until its timeout, and everything that matters (the state, the
+/// report) is written by then.
+pub fn let_go(rt: tokio::runtime::Runtime) {
+    rt.shutdown_timeout(Duration::from_millis(200));
+}
+
 /// Raises the soft limit of open files to the hard one, as long-running
 /// servers do: systemd and most shells start a process at a soft 1024,
 /// which 256 miners' GitHub and axon connections can reach. Logs both

@@ -13,8 +13,6 @@
 //! 2.0.7 would misread them, and a round that failed on the validator's
 //! side is discarded instead of folded in.
 
-use std::time::Duration;
-
 use crate::health::Concern;
 use crate::inputs;
 use crate::scoring::step::WeightsBy;
@@ -123,8 +121,6 @@ pub fn run_loop(config: LoopConfig) -> Result<(), Failure> {
         result
     });
     systemd::stopping();
-    // A round cut short may leave requests in flight (until their timeout);
-    // the state is saved, so do not wait for them.
-    rt.shutdown_timeout(Duration::from_millis(200));
+    super::let_go(rt);
     result
 }
