@@ -11,6 +11,7 @@
 
 mod config;
 mod error;
+mod fold;
 mod on_chain;
 mod persist;
 mod results;

@@ -14,7 +14,6 @@ use crate::metagraph::Metagraph;
 use crate::scoring::trust::WatchLimits;
 use crate::wallet::Hotkey;
 
-use super::source::{Neurons, Start};
 use super::{Failure, Shutdown};
 
 /// Subtensor as a source of neurons, and what the loop remembers of it.
@@ -56,15 +55,10 @@ impl OnChain {
     pub(super) async fn first_sync(
         &self,
         netuid: u16,
-        hotkey: Option<&Hotkey>,
+        hotkey: &Hotkey,
         board: &Board,
         shutdown: &Shutdown,
-    ) -> Result<Option<Start>, Failure> {
-        let Some(hotkey) = hotkey else {
-            return Err(Failure::Other(
-                "validating on a chain needs a hotkey".into(),
-            ));
-        };
+    ) -> Result<Option<(Metagraph, u16)>, Failure> {
         let chain = &self.chain;
         let endpoint = self.endpoint();
         let mut shutdown = shutdown.clone();
@@ -91,10 +85,7 @@ impl OnChain {
                             hotkey.ss58()
                         ))
                     })?;
-                    return Ok(Some(Start {
-                        neurons: Neurons::Metagraph(metagraph),
-                        uid: Some(uid),
-                    }));
+                    return Ok(Some((metagraph, uid)));
                 }
                 Err(e) if !e.is_connection_problem() && !e.is_disconnected() => {
                     return Err(Failure::Other(format!("chain {endpoint}: {e}")));

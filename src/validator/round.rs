@@ -1,9 +1,8 @@
 //! One scoring round: the round's inputs made ready (the weight tables
 //! read again), the round run under a stop signal (the PAT phase first
 //! when the miners come from axons), its verdict (SCORING.md §11.9.7) and
-//! its table. `score` runs one; the loop (`steps.rs`) one per round step.
+//! its table. `score` runs one; the loop one per round step (`fold.rs`).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,14 +17,10 @@ use crate::pipeline::{
 use crate::scoring::{RoundContext, RoundReport};
 
 use crate::health::{Board, Concern};
-use crate::scoring::step::WeightsBy;
 use crate::scoring::verdict::{verdict, Verdict};
 
 use super::config::RoundInputs;
-use super::persist::{note_file_store, save_json};
-use super::source::Neurons;
-use super::steps::{RoundEnd, Validator};
-use super::{Failure, Shutdown};
+use super::Shutdown;
 
 /// What a round starts from: the miners with their PATs, or the axons to
 /// ask for them first.
@@ -197,73 +192,5 @@ impl RoundInputs {
                 Ok(())
             }
         }
-    }
-}
-
-impl Validator {
-    /// One scoring round on the neurons of the last read, with the weight
-    /// tables read again; judged, and folded into the moving average
-    /// unless it failed on our side (§11.9.7) or the moving average refuses
-    /// it; its report written, the results database handed it.
-    pub(super) async fn round(&mut self) -> Result<RoundEnd, Failure> {
-        let ctx = self.round.next_round(&self.board).await;
-        let number = self.state.rounds + 1;
-        let count = self.neurons.count();
-        let what = match self.neurons {
-            Neurons::Metagraph(_) => "uids",
-            Neurons::Miners(_) => "miners",
-        };
-        log::info!("round {number} starting: {count} {what}");
-        let dendrite_timeout = self
-            .dendrite
-            .is_some()
-            .then_some(self.settings.dendrite_timeout);
-        self.board.expect_progress(
-            round_budget(&self.round.options, count, dendrite_timeout),
-            &format!("round {number}"),
-        );
-        let miners = self.neurons.round_miners(self.dendrite.as_ref());
-        let Round {
-            mut report,
-            interrupted,
-        } = round_until_stopped(
-            self.round.client.clone(),
-            miners,
-            ctx,
-            self.round.options,
-            None,
-            &self.shutdown,
-        )
-        .await;
-        if interrupted {
-            // Its rewards would pull every score toward uid 0.
-            return Ok(RoundEnd::Interrupted);
-        }
-        self.rounds_done += 1;
-        match self.round.judge(&mut report) {
-            Err(why) => self.board.round_discarded(&why),
-            Ok(()) => match self.state.fold_round(&report.rewards, self.settings.alpha) {
-                Ok(()) => {
-                    self.board.round(&report);
-                    if self.weights_by == WeightsBy::WithTheRound {
-                        let weights: BTreeMap<u16, f64> = self.state.normalized();
-                        save_json(&self.board, self.dir.join("weights.json"), weights).await;
-                    }
-                }
-                // A reward for a uid the scores do not have: nothing is
-                // folded, as a discarded round.
-                Err(e) => {
-                    let why = format!("moving average: {e}");
-                    log::error!("{why}; the round is discarded");
-                    self.board.round_discarded(&why);
-                    report.discarded = Some(why);
-                }
-            },
-        }
-        self.round.store_round(&report, &self.board);
-        print_table(&report);
-        note_file_store(&self.board, &self.round.client);
-        save_json(&self.board, self.dir.join("report.json"), report).await;
-        Ok(RoundEnd::Done)
     }
 }

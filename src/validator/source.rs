@@ -126,7 +126,18 @@ impl Source {
         shutdown: &Shutdown,
     ) -> Result<Option<Start>, Failure> {
         let (neurons, path) = match self {
-            Source::Chain(on) => return on.first_sync(netuid, hotkey, board, shutdown).await,
+            Source::Chain(on) => {
+                let Some(hotkey) = hotkey else {
+                    return Err(Failure::Other(
+                        "validating on a chain needs a hotkey".into(),
+                    ));
+                };
+                let first = on.first_sync(netuid, hotkey, board, shutdown).await?;
+                return Ok(first.map(|(metagraph, uid)| Start {
+                    neurons: Neurons::Metagraph(metagraph),
+                    uid: Some(uid),
+                }));
+            }
             Source::MetagraphFile(path) => (
                 Neurons::Metagraph(read(path, inputs::load_metagraph).await??),
                 path,
