@@ -302,6 +302,7 @@ pub(crate) fn prepare_github(c: &Common) -> Result<Github, Failure> {
         tables,
         url,
         client,
+        files: None,
         now,
         options,
         discard_threshold: c.discard_threshold,

@@ -15,6 +15,7 @@ use crate::scoring::state::Cadence;
 use crate::scoring::trust::WatchLimits;
 use crate::scoring::verdict::{verdict, Verdict};
 use crate::scoring::{RoundContext, RoundReport};
+use crate::store::files::FileStore;
 use crate::store::results_db::ResultsDb;
 use crate::testkit::fakehub::FakeHub;
 use crate::wallet::Hotkey;
@@ -139,6 +140,9 @@ pub struct Github {
     /// Where GitHub is (for messages): the API URL, or the replay's file.
     pub url: String,
     pub client: Client,
+    /// Merged pull requests' files kept across rounds (the state folder's
+    /// `pr-files.json`); the round asks it before GitHub.
+    pub files: Option<Arc<FileStore>>,
     pub now: Option<OffsetDateTime>,
     pub options: RoundOptions,
     /// `--discard-threshold`.

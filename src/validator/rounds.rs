@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::health::{Board, Concern, Due};
 use crate::inputs;
-use crate::pipeline::MinerInput;
+use crate::pipeline::{MinerInput, RoundExtras};
 use crate::scoring::state::ValidatorState;
 
 use super::config::RunConfig;
@@ -19,12 +19,12 @@ use super::startup::following;
 use super::{due_at, runtime, serve_board, systemd, when, Failure, Shutdown};
 
 /// Runs rounds on an interval until `--rounds` is reached or a signal.
-pub fn run_rounds(config: RunConfig) -> Result<(), Failure> {
+pub fn run_rounds(mut config: RunConfig) -> Result<(), Failure> {
     super::raise_open_files_limit();
     let dir = &config.state_dir;
     std::fs::create_dir_all(dir).map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
     inputs::remove_stale_temps(dir, &["state.json", "weights.json", "report.json"]);
-    crate::store::files::keep_in_state_dir(&config.github.client, dir);
+    config.github.files = Some(Arc::new(crate::store::files::open_in_state_dir(dir)));
     let state = inputs::load_state(&dir.join("state.json"))?;
     let rt = runtime()?;
     let result = rt.block_on(async move {
@@ -146,7 +146,10 @@ impl Rounds {
             self.config.source.miners.clone(),
             ctx,
             self.config.github.options,
-            None,
+            RoundExtras {
+                files: self.config.github.files.clone(),
+                ..RoundExtras::default()
+            },
             &self.shutdown,
         )
         .await;
@@ -155,7 +158,7 @@ impl Rounds {
             return Ok(false);
         }
         let dir = self.config.state_dir.clone();
-        note_file_store(&self.board, &self.config.github.client);
+        note_file_store(&self.board, self.config.github.files.as_deref());
         // A write that fails is on /readyz and tried again at the next
         // round; the round counts all the same.
         match self.config.github.judge(&mut report) {

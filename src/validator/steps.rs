@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use crate::health::Due;
+use crate::pipeline::RoundExtras;
 
 use super::neurons::Neurons;
 use super::persist::{note_file_store, save_json};
@@ -173,7 +174,10 @@ impl<N: Neurons> Validator<N> {
             miners,
             ctx,
             self.github.options,
-            None,
+            RoundExtras {
+                files: self.github.files.clone(),
+                ..RoundExtras::default()
+            },
             &self.shutdown,
         )
         .await;
@@ -196,7 +200,7 @@ impl<N: Neurons> Validator<N> {
         }
         self.github.store_round(&report, &self.board);
         print_table(&report);
-        note_file_store(&self.board, &self.github.client);
+        note_file_store(&self.board, self.github.files.as_deref());
         save_json(&self.board, self.dir.join("report.json"), report).await;
         Ok(RoundEnd::Done)
     }

@@ -17,6 +17,7 @@
 //! What the submission is, given what the loop knows, is decided by the
 //! pure `decide_submission`; `submit.rs` acts on it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::chain::{Chain, ChainConfig};
@@ -55,7 +56,7 @@ fn validate_with<N: Neurons>(neurons: N, config: ValidateConfig) -> Result<(), F
         python_dir,
         health_addr,
         cadence,
-        github,
+        mut github,
     } = config;
     let Settings {
         netuid,
@@ -66,7 +67,7 @@ fn validate_with<N: Neurons>(neurons: N, config: ValidateConfig) -> Result<(), F
     super::raise_open_files_limit();
     std::fs::create_dir_all(&dir).map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
     inputs::remove_stale_temps(&dir, &["state.json", "weights.json", "report.json"]);
-    crate::store::files::keep_in_state_dir(&github.client, &dir);
+    github.files = Some(Arc::new(crate::store::files::open_in_state_dir(&dir)));
     let dendrite = Dendrite::new(
         hotkey.clone(),
         DendriteConfig::builder().timeout(dendrite_timeout).build(),

@@ -98,3 +98,22 @@ fn the_loops_do_not_know_the_command_line() {
         }
     }
 }
+
+#[test]
+fn the_client_knows_no_store() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for (path, code) in sources(&src.join("github")) {
+        for f in ["crate::store", "FileStore", "crate::pipeline"] {
+            assert!(
+                !code.contains(f),
+                "{path} uses {f}: the client is below the store and the round"
+            );
+        }
+    }
+    for (path, code) in sources(&src.join("store")) {
+        assert!(
+            !code.contains("crate::github"),
+            "{path} uses crate::github: the store knows no client (the round joins them)"
+        );
+    }
+}

@@ -46,7 +46,7 @@ fn graphql_limits(hub: &FakeHub) -> Vec<u64> {
 fn collect(client: &Client, id: &str) -> (Result<Stop, Error>, usize) {
     let repos = repos();
     let mut c = PrCollector::new(&repos, NOW);
-    let stop = client.collect_pull_requests(&token(), id, &mut c, &Cancel::new());
+    let stop = client.collect_pull_requests(&token(), id, &mut c, &Cancel::new(), &mut |_| {});
     (stop, c.finish().pull_requests.len())
 }
 
@@ -469,7 +469,8 @@ fn redirect_within_the_origin_keeps_the_token() {
     let client = fast_client(&hub.url());
     let files = client
         .pull_request_files(&token(), "acme/old", 1, &Cancel::new())
-        .unwrap();
+        .unwrap()
+        .files;
     assert_eq!(files.len(), 1);
     let seen = hub.requests();
     assert_eq!(seen.len(), 2);
@@ -538,12 +539,14 @@ fn files_reads_the_first_page_like_2_0_7_or_every_page_when_asked() {
     let cancel = Cancel::new();
     let first = fast_client(&hub.url())
         .pull_request_files(&token(), "acme/widgets", 3, &cancel)
-        .unwrap();
+        .unwrap()
+        .files;
     assert_eq!(first.len(), 30);
     let all = Client::new(fast_config(&hub.url()).all_file_pages(true).build());
     assert_eq!(
         all.pull_request_files(&token(), "acme/widgets", 3, &cancel)
             .unwrap()
+            .files
             .len(),
         45
     );
@@ -564,10 +567,12 @@ fn files_pages_forever_is_bounded() {
     });
     let hub = FakeHub::start(snapshot(TOKEN, 7, vec![], vec![]), Duration::ZERO, f).unwrap();
     let client = Client::new(fast_config(&hub.url()).all_file_pages(true).build());
-    let files = client
+    let list = client
         .pull_request_files(&token(), "acme/widgets", 1, &Cancel::new())
         .unwrap();
-    assert_eq!(files.len(), 30);
+    assert_eq!(list.files.len(), 30);
+    // Cut short by the guard: not a list worth keeping across rounds.
+    assert!(!list.complete);
 }
 
 #[test]
@@ -653,7 +658,8 @@ fn secondary_rate_limit_without_retry_after_waits_then_retries_on_files() {
     let client = fast_client(&hub.url());
     let files = client
         .pull_request_files(&token(), "acme/widgets", 1, &Cancel::new())
-        .unwrap();
+        .unwrap()
+        .files;
     assert_eq!(files.len(), 1);
     let s = client.stats();
     assert_eq!((s.files, s.retries, s.rate_limit_waits), (2, 1, 1));
