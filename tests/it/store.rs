@@ -364,3 +364,38 @@ fn the_store_is_bounded_at_64_mib() {
         StoreConfig::default().max_bytes(64 * 1024 * 1024 + 1)
     );
 }
+
+#[test]
+fn a_store_that_cannot_be_saved_is_on_readyz_and_the_round_still_counts() {
+    let hub = FakeHub::start(crate::cli::round_snapshot(2), Duration::ZERO, None).unwrap();
+    let inputs = crate::cli::Inputs::new(2);
+    let state = inputs.path("state");
+    // Folders where the store's file and its set-aside copy would be: the
+    // store can be neither read, set aside nor written.
+    for name in [FILE_NAME.to_string(), format!("{FILE_NAME}.bad")] {
+        std::fs::create_dir_all(state.join(name).join("in-the-way")).unwrap();
+    }
+    let args = inputs.run_args(
+        &hub.url(),
+        &state,
+        &["--interval", "1h", "--health-addr", "127.0.0.1:0"],
+    );
+    let mut p = crate::util::Running::start(&args, &[]);
+    let addr = p.health_addr();
+    let line = p.wait_for("file store: cannot save");
+    assert!(line.contains("WARN"), "{line}");
+    p.wait_for("next round in");
+    let (status, ready) = crate::util::get_json(addr, "/readyz");
+    assert_eq!(status, 503, "{ready}");
+    let problems = ready["problems"].to_string();
+    assert!(
+        problems.contains(&format!("cannot write {}", state.join(FILE_NAME).display())),
+        "{ready}"
+    );
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(state.join("state.json")).unwrap()).unwrap();
+    assert_eq!(saved["rounds"], 1, "{saved}");
+    p.signal("TERM");
+    let (code, said) = p.finish();
+    assert_eq!(code, Some(0), "{said}");
+}
