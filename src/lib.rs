@@ -5,10 +5,10 @@
 //!   with §11's moving average and weights, the round's verdict and the
 //!   consensus watch's trust arithmetic;
 //! - [`github`] and [`dendrite`]: blocking clients on ureq (GitHub; the
-//!   miners' axons), [`wallet`] the hotkey that signs, [`filestore`] the
-//!   merged PRs' files kept across rounds;
+//!   miners' axons), [`wallet`] the hotkey that signs;
 //! - [`pipeline`]: the round, async (tokio, through one `spawn_blocking`
-//!   bridge) and as a blocking facade;
+//!   bridge) and as a blocking facade; it asks [`store::files`] (merged
+//!   PRs' files kept across rounds) before GitHub, the client knows no store;
 //! - [`chain`]: the async subtensor client (subxt), the only code that talks
 //!   to the chain; [`health`] the operator's `/healthz`, `/readyz` and
 //!   `/metrics`; [`store`] what lasts between rounds (the results
@@ -16,7 +16,7 @@
 //!
 //! Shared plain types have neutral homes: [`cancel`] and [`token`] (used by
 //! both blocking clients), [`metagraph`] (neurons and axons), [`replay`]
-//! (the `--record`/`--replay` file, served by [`fakehub`]). The test axon
+//! (the `--record`/`--replay` file, served by [`testkit::fakehub`]). The test axon
 //! and `fakehub`'s fault injection are behind the `testkit` feature, which
 //! only the crate's own tests, examples and benches turn on.
 //!

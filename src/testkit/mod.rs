@@ -2,7 +2,7 @@
 //! GitHub-shaped server serving a replay snapshot (the demo and `--replay`
 //! use it too, so it is always compiled), and, behind the `testkit`
 //! feature that only the crate's own tests, examples and benches turn on,
-//! [`testaxon`], a miner's axon that checks requests as bittensor 9.9.0's
+//! `testaxon`, a miner's axon that checks requests as bittensor 9.9.0's
 //! does. Nothing in the library's own modules imports this folder: only
 //! the binary's offline commands, the tests, the examples and the benches.
 
