@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use gittensor_validator::cancel::Cancel;
 use gittensor_validator::github::{Client, ClientConfig};
 use gittensor_validator::pipeline::{
-    evaluate_miner, finish, run_round, Heartbeat, Lag, MinerInput, PhaseTimes, RoundOptions,
+    evaluate_miner, finish, run_round, Heartbeat, Lag, MinerInput, PhaseTimes, RoundExtras,
+    RoundOptions,
 };
 use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{LanguageWeights, MasterRepositories, RoundContext};
@@ -154,7 +155,7 @@ fn event_loop(args: &[String]) {
         let (ctx, times, cancel) = (ctx(), PhaseTimes::default(), Cancel::new());
         let evals = miners
             .iter()
-            .map(|m| evaluate_miner(&client, m, &ctx, &cancel, &times, None))
+            .map(|m| evaluate_miner(&client, m, &ctx, &cancel, &times, &RoundExtras::default()))
             .collect();
         let _ = finish(evals, &ctx, client.stats(), &times);
         let wall = started.elapsed();
@@ -178,6 +179,7 @@ fn event_loop(args: &[String]) {
                 Arc::new(ctx()),
                 options,
                 Cancel::new(),
+                RoundExtras::default(),
             )
             .await;
             let lag = Lag {
@@ -231,6 +233,7 @@ fn critical_path(args: &[String]) {
                 Arc::new(ctx()),
                 options,
                 Cancel::new(),
+                RoundExtras::default(),
             ));
             walls.push(started.elapsed());
             lag = lag.max(report.stats.max_event_loop_lag_ms);
@@ -347,7 +350,7 @@ fn store(args: &[String]) {
         .enable_all()
         .build()
         .unwrap();
-    let round = |client: Client| {
+    let round = |(client, files): (Client, Arc<FileStore>)| {
         let options = RoundOptions {
             concurrency: n,
             ..RoundOptions::default()
@@ -358,6 +361,10 @@ fn store(args: &[String]) {
             Arc::new(ctx()),
             options,
             Cancel::new(),
+            RoundExtras {
+                files: Some(files),
+                ..RoundExtras::default()
+            },
         ))
     };
     let names = [
@@ -374,11 +381,8 @@ fn store(args: &[String]) {
         std::fs::create_dir_all(&dir).unwrap();
         let (path, copy) = (dir.join("pr-files.json"), dir.join("copy.json"));
         let hub = FakeHub::start(cold_world.clone(), latency, None).unwrap();
-        let with_store = |p: &std::path::Path| {
-            let c = client(&hub.url(), n);
-            c.keep_files_in(FileStore::open(p));
-            c
-        };
+        let with_store =
+            |p: &std::path::Path| (client(&hub.url(), n), Arc::new(FileStore::open(p)));
         let first = with_store(&path);
         let cold = round(first.clone());
         std::fs::copy(&path, &copy).unwrap();

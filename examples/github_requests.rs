@@ -59,7 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let user = client.user(&token, &cancel)?;
     let id = user.id.ok_or("no id")?.to_string();
     let mut collector = PrCollector::new(&repos, datetime!(2025-12-20 12:00 UTC));
-    client.collect_pull_requests(&token, &id, &mut collector, &cancel)?;
+    client.collect_pull_requests(&token, &id, &mut collector, &cancel, &mut |_| {})?;
     client.pull_request_files(&token, "acme/widgets", 1, &cancel)?;
     let all_pages = Client::new(
         ClientConfig::builder()

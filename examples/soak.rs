@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use gittensor_validator::cancel::Cancel;
 use gittensor_validator::github::{Client, ClientConfig};
-use gittensor_validator::pipeline::{run_round, MinerInput, RoundOptions};
+use gittensor_validator::pipeline::{run_round, MinerInput, RoundExtras, RoundOptions};
 use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{parse_time, LanguageWeights, MasterRepositories, RoundContext};
 use gittensor_validator::testkit::fakehub::{FakeHub, Fault, Response};
@@ -137,6 +137,7 @@ fn main() {
             ctx.clone(),
             options,
             Cancel::new(),
+            RoundExtras::default(),
         ));
         let (rss, threads) = proc_status();
         peak_threads = peak_threads.max(threads);

@@ -1,5 +1,6 @@
 //! A cancellation flag that blocking code checks between requests and that
-//! wakes a back-off sleep at once. A round's flag has one child per miner:
+//! wakes a back-off sleep at once, and that async code awaits
+//! ([`Cancel::cancelled`]). A round's flag has one child per miner:
 //! cancelling the round cancels every miner, a miner's deadline only itself.
 
 use std::sync::{Arc, Condvar, Mutex, Weak};
@@ -11,14 +12,15 @@ pub struct Cancel {
     inner: Arc<Node>,
 }
 
-type Callback = Box<dyn FnOnce() + Send>;
-
 #[derive(Default)]
 struct Node {
     cancelled: Mutex<bool>,
+    /// Wakes blocking sleepers.
     wake: Condvar,
+    /// Wakes async waiters. `Notify` needs no runtime, so blocking users
+    /// pay nothing for it.
+    notify: tokio::sync::Notify,
     children: Mutex<Vec<Weak<Node>>>,
-    callbacks: Mutex<Vec<Callback>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -34,15 +36,13 @@ impl Node {
     fn cancel(&self) {
         *self.cancelled.lock().unwrap_or_else(|e| e.into_inner()) = true;
         self.wake.notify_all();
+        // After the flag is set: a waiter registers before it reads the
+        // flag (see `cancelled`), so it either sees the flag or is woken.
+        self.notify.notify_waiters();
         let children =
             std::mem::take(&mut *self.children.lock().unwrap_or_else(|e| e.into_inner()));
         for child in children.iter().filter_map(Weak::upgrade) {
             child.cancel();
-        }
-        let callbacks =
-            std::mem::take(&mut *self.callbacks.lock().unwrap_or_else(|e| e.into_inner()));
-        for callback in callbacks {
-            callback();
         }
     }
 }
@@ -72,24 +72,6 @@ impl Cancel {
         child
     }
 
-    /// Runs `callback` once when the flag is set (at once if it already is).
-    /// This is how async code learns of a cancel without this module knowing
-    /// of any runtime.
-    pub fn on_cancel(&self, callback: impl FnOnce() + Send + 'static) {
-        let mut callbacks = self
-            .inner
-            .callbacks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        // Checked under the callbacks lock, as in `child`.
-        if self.is_cancelled() {
-            drop(callbacks);
-            callback();
-        } else {
-            callbacks.push(Box::new(callback));
-        }
-    }
-
     /// Sets the flag, wakes every sleeper, and cancels every child.
     pub fn cancel(&self) {
         self.inner.cancel();
@@ -102,6 +84,21 @@ impl Cancel {
             .cancelled
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Resolves when the flag is set (at once if it already is): how async
+    /// code waits for a cancel, e.g. in a `tokio::select!` beside the work
+    /// it cuts short. No polling: `cancel()` wakes it.
+    pub async fn cancelled(&self) {
+        let notified = self.inner.notify.notified();
+        let mut notified = std::pin::pin!(notified);
+        // Registered before the flag is read, so a cancel between the two
+        // still wakes it.
+        notified.as_mut().enable();
+        if self.is_cancelled() {
+            return;
+        }
+        notified.await;
     }
 
     /// Sleeps for `d` or until cancelled; returns whether it was cancelled.
@@ -150,5 +147,51 @@ mod tests {
         round.child().cancel();
         assert!(!round.is_cancelled());
         assert!(!round.sleep(Duration::from_millis(1)));
+        assert!(!resolves_now(round.cancelled()));
+    }
+
+    /// Whether `f` is ready at its first poll.
+    fn resolves_now(f: impl std::future::Future<Output = ()>) -> bool {
+        let f = std::pin::pin!(f);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        f.poll(&mut cx).is_ready()
+    }
+
+    #[test]
+    fn cancelled_resolves_at_once_on_a_flag_already_set() {
+        let round = Cancel::new();
+        let miner = round.child();
+        assert!(!resolves_now(miner.cancelled()));
+        round.cancel();
+        assert!(resolves_now(miner.cancelled()));
+        assert!(resolves_now(round.child().cancelled()));
+    }
+
+    #[test]
+    fn cancelling_a_parent_wakes_an_async_waiter_on_a_child() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let round = Cancel::new();
+        let miner = round.child();
+        let (waiting_tx, waiting_rx) = std::sync::mpsc::channel();
+        let canceller = {
+            let round = round.clone();
+            std::thread::spawn(move || {
+                // Cancelled only once the waiter is parked in `cancelled`.
+                waiting_rx.recv().unwrap();
+                round.cancel();
+            })
+        };
+        let woken = rt.block_on(async {
+            let mut wait = std::pin::pin!(miner.cancelled());
+            assert!(!resolves_now(wait.as_mut()));
+            waiting_tx.send(()).unwrap();
+            // Only a guard against a hang: the wake comes at once.
+            tokio::time::timeout(Duration::from_secs(60), wait).await
+        });
+        canceller.join().unwrap();
+        assert!(woken.is_ok(), "the waiter was never woken");
     }
 }

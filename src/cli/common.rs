@@ -327,6 +327,9 @@ pub(crate) fn prepare_github(c: &Common) -> Result<(RoundInputs, Option<FakeHub>
         now,
         options,
         discard_threshold: c.discard_threshold,
+        // A loop keeps them in its state folder (`score --file-store`
+        // names a file).
+        files: None,
         results,
     };
     Ok((round, replay))

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use gittensor_validator::github::{Client, ClientConfig};
 use gittensor_validator::inputs;
-use gittensor_validator::pipeline::RoundOptions;
+use gittensor_validator::pipeline::{RoundExtras, RoundOptions};
 use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{LanguageWeights, MasterRepositories, RoundContext};
 use time::OffsetDateTime;
@@ -70,7 +70,7 @@ pub(crate) fn demo(args: DemoArgs) -> Result<(), Failure> {
                 RoundMiners::Listed(miners),
                 ctx,
                 RoundOptions::default(),
-                None,
+                RoundExtras::default(),
                 &shutdown,
             )
             .await,

@@ -7,7 +7,7 @@ use clap::Args;
 use gittensor_validator::health::Board;
 use gittensor_validator::inputs;
 use gittensor_validator::metagraph::Metagraph;
-use gittensor_validator::pipeline::Recorder;
+use gittensor_validator::pipeline::{Recorder, RoundExtras};
 use gittensor_validator::scoring::RoundContext;
 use time::OffsetDateTime;
 
@@ -38,9 +38,10 @@ pub(crate) struct ScoreArgs {
 }
 pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
     let p = prepare(&args.common, &args.source)?;
-    if let Some(path) = &args.file_store {
-        gittensor_validator::store::files::keep_in_file(&p.round.client, path);
-    }
+    let files = args
+        .file_store
+        .as_deref()
+        .map(|path| Arc::new(gittensor_validator::store::files::open_logged(path)));
     let (repos, languages) = p.round.tables.current();
     let ctx = Arc::new(RoundContext {
         repos,
@@ -62,7 +63,10 @@ pub(crate) fn score(args: ScoreArgs) -> Result<(), Failure> {
             p.miners.round.clone(),
             ctx.clone(),
             p.round.options,
-            recorder.clone(),
+            RoundExtras {
+                recorder: recorder.clone(),
+                files,
+            },
             &shutdown,
         )
         .await;

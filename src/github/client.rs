@@ -2,8 +2,8 @@
 //! the three calls scoring needs.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -12,11 +12,11 @@ use serde_json::{json, Value};
 use super::policy::{
     backoff, graphql_error_type, rate_limit_wait, smaller_page, verdict, Answer, Verdict,
 };
+use super::stats::{Counters, Endpoint, RequestStats};
 use super::urls::{is_path_segment, next_link, origin_of, resolve};
 use super::{ClientConfig, Error, PULL_REQUESTS_QUERY};
 use crate::cancel::Cancel;
 use crate::scoring::{parse_files, FileChange, GithubUser, PageStep, PrCollector, Stop};
-use crate::store::files::FileStore;
 use crate::token::Token;
 
 /// Most `/files` pages read when every page is asked for (GitHub lists 3 000
@@ -25,70 +25,42 @@ const MAX_FILE_PAGES: usize = 30;
 /// Most GraphQL pages per miner: a guard against a server that never ends.
 const MAX_PR_PAGES: usize = 500;
 
-/// The endpoints, for request counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endpoint {
-    /// `GET /user`.
-    User,
-    /// `POST /graphql`.
-    Graphql,
-    /// `GET /repos/{owner}/{name}/pulls/{n}/files`.
-    Files,
-}
-
-/// Requests sent so far, retries included.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RequestStats {
-    /// `GET /user` requests.
-    pub user: u64,
-    /// GraphQL requests.
-    pub graphql: u64,
-    /// `/files` requests.
-    pub files: u64,
-    /// Of all of them, retries.
-    pub retries: u64,
-    /// Of the retries, the ones after a wait for a rate limit.
-    pub rate_limit_waits: u64,
-    /// `/user` requests answered 304 Not Modified (free of rate limit).
-    pub not_modified: u64,
-    /// `/files` lists taken from the file store instead of asked (not
-    /// requests, so not in [`RequestStats::total`]).
-    pub files_from_store: u64,
-}
-
-impl RequestStats {
-    /// Every request.
-    pub fn total(&self) -> u64 {
-        self.user + self.graphql + self.files
-    }
-
-    /// What happened between `earlier` and `self`.
-    pub fn since(&self, earlier: &RequestStats) -> RequestStats {
-        RequestStats {
-            user: self.user - earlier.user,
-            graphql: self.graphql - earlier.graphql,
-            files: self.files - earlier.files,
-            retries: self.retries - earlier.retries,
-            rate_limit_waits: self.rate_limit_waits - earlier.rate_limit_waits,
-            not_modified: self.not_modified - earlier.not_modified,
-            files_from_store: self.files_from_store - earlier.files_from_store,
-        }
-    }
-}
-
-#[derive(Default)]
-struct Counters {
-    user: AtomicU64,
-    graphql: AtomicU64,
-    files: AtomicU64,
-    retries: AtomicU64,
-    rate_limit_waits: AtomicU64,
-    not_modified: AtomicU64,
-    files_from_store: AtomicU64,
-}
-
 /// A blocking GitHub client. Cheap to clone (an `Arc` inside, like ureq's
 /// `Agent`): clone it into each blocking task.
+///
+/// Only HTTP: it keeps nothing across calls but `/user` answers and request
+/// counts (what is worth keeping across rounds is the round's decision).
+/// Its three calls are the steps of one miner's evaluation
+/// ([`crate::pipeline::evaluate_miner`]), offered on their own on purpose,
+/// for a script that looks at one account or one pull request:
+///
+/// ```
+/// # use std::{path::Path, time::Duration};
+/// use gittensor_validator::cancel::Cancel;
+/// use gittensor_validator::github::{Client, ClientConfig};
+/// use gittensor_validator::scoring::{MasterRepositories, PrCollector};
+/// use gittensor_validator::token::Token;
+/// # use gittensor_validator::{replay::Snapshot, testkit::fakehub::FakeHub};
+/// # let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample");
+/// # let read = |f: &str| std::fs::read_to_string(sample.join(f)).unwrap();
+/// # let snapshot: Snapshot = serde_json::from_str(&read("snapshot.json")).unwrap();
+/// // A local server answering as GitHub did for the bundled sample.
+/// let hub = FakeHub::start(snapshot, Duration::ZERO, None)?;
+/// let client = Client::new(ClientConfig::builder().base_url(hub.url()).build());
+/// let (token, cancel) = (Token::new("demo-token-alice").ok_or("token")?, Cancel::new());
+///
+/// let user = client.user(&token, &cancel)?;
+/// assert_eq!(user.id, Some(1001));
+/// let repos = MasterRepositories::parse(&read("repositories.json"), "sample")?;
+/// let now = time::macros::datetime!(2025-12-20 12:00 UTC);
+/// let mut collector = PrCollector::new(&repos, now);
+/// client.collect_pull_requests(&token, "1001", &mut collector, &cancel, &mut |_| {})?;
+/// assert_eq!(collector.finish().pull_requests.len(), 2);
+///
+/// let list = client.pull_request_files(&token, "acme/widgets", 42, &cancel)?;
+/// assert!(list.complete && !list.files.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -100,7 +72,6 @@ struct Inner {
     origin: Option<String>,
     users: Mutex<HashMap<[u8; 32], KnownUser>>,
     counters: Counters,
-    file_store: OnceLock<Arc<FileStore>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -117,6 +88,16 @@ impl std::fmt::Debug for Client {
 struct KnownUser {
     user: GithubUser,
     etag: Option<String>,
+}
+
+/// A pull request's files as [`Client::pull_request_files`] read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileList {
+    /// The files, in GitHub's order.
+    pub files: Vec<FileChange>,
+    /// Whether every page asked for was read: false only when the client's
+    /// page guard ran out first (more pages than GitHub lists).
+    pub complete: bool,
 }
 
 /// The REST API version the client is written for, sent with every REST
@@ -164,7 +145,6 @@ impl Client {
                 origin,
                 users: Mutex::new(HashMap::new()),
                 counters: Counters::default(),
-                file_store: OnceLock::new(),
             }),
         }
     }
@@ -174,67 +154,9 @@ impl Client {
         &self.inner.config
     }
 
-    /// Keeps merged pull requests' files in `store`, for this client and
-    /// every clone: [`Client::merged_pull_request_files`] asks it first.
-    /// Set once: false (and `store` unused) when a store was already set.
-    pub fn keep_files_in(&self, store: FileStore) -> bool {
-        self.inner.file_store.set(Arc::new(store)).is_ok()
-    }
-
-    /// Saves the file store, if one was set (see [`FileStore::save`]); a
-    /// failure is a WARN: the next round asks GitHub again.
-    pub fn save_file_store(&self, now: time::OffsetDateTime) {
-        if let Some(store) = self.file_store() {
-            if let Err(e) = store.save(now) {
-                log::warn!("file store: cannot save ({e}); the next round asks again");
-            }
-        }
-    }
-
-    /// The files of a merged pull request: from the file store when it
-    /// holds them, else [`Client::pull_request_files`], whose complete
-    /// answer (a 200 for every page asked) the store then keeps.
-    pub fn merged_pull_request_files(
-        &self,
-        token: &Token,
-        repository: &str,
-        number: u64,
-        merged_at: time::OffsetDateTime,
-        cancel: &Cancel,
-    ) -> Result<Vec<FileChange>, Error> {
-        let all = self.config().all_file_pages();
-        let store = self.file_store();
-        if let Some(files) = store.and_then(|s| s.get(repository, number, merged_at, all)) {
-            self.inner
-                .counters
-                .files_from_store
-                .fetch_add(1, Ordering::Relaxed);
-            return Ok(files);
-        }
-        let (files, complete) = self.read_files(token, repository, number, cancel)?;
-        if let Some(store) = store.filter(|_| complete) {
-            store.put(repository, number, merged_at, all, &files);
-        }
-        Ok(files)
-    }
-
-    /// The file store, if one was set.
-    pub fn file_store(&self) -> Option<&FileStore> {
-        self.inner.file_store.get().map(|s| &**s)
-    }
-
     /// Requests sent so far.
     pub fn stats(&self) -> RequestStats {
-        let c = &self.inner.counters;
-        RequestStats {
-            user: c.user.load(Ordering::Relaxed),
-            graphql: c.graphql.load(Ordering::Relaxed),
-            files: c.files.load(Ordering::Relaxed),
-            retries: c.retries.load(Ordering::Relaxed),
-            rate_limit_waits: c.rate_limit_waits.load(Ordering::Relaxed),
-            not_modified: c.not_modified.load(Ordering::Relaxed),
-            files_from_store: c.files_from_store.load(Ordering::Relaxed),
-        }
+        self.inner.counters.load()
     }
 
     /// `GET /user` for the token's account (SCORING.md §3). An answer with
@@ -276,27 +198,16 @@ impl Client {
     }
 
     /// Pages through the account's pull requests (SCORING.md §4), feeding
-    /// each page to `collector`. Returns why paging stopped; an `Err` is a
-    /// page that failed after its retries, and what the collector holds
-    /// from earlier pages stays valid.
+    /// each page to `collector` after showing its answer to `seen_page` (a
+    /// round's recording keeps them, through
+    /// [`crate::scoring::page_nodes`]; pass `&mut |_| {}` to ignore them).
+    /// Returns why paging stopped; an `Err` is a page that failed after its
+    /// retries, and what the collector holds from earlier pages stays valid.
     ///
     /// A page answered with 502/504 or `RESOURCE_LIMITS_EXCEEDED` is asked
     /// again at half the size, down to `min_page_size`, for this and the
     /// following pages: GitHub times out on large accounts at `first: 100`.
     pub fn collect_pull_requests(
-        &self,
-        token: &Token,
-        github_id: &str,
-        collector: &mut PrCollector<'_>,
-        cancel: &Cancel,
-    ) -> Result<Stop, Error> {
-        self.collect_pull_requests_seen(token, github_id, collector, cancel, &mut |_| {})
-    }
-
-    /// [`Client::collect_pull_requests`], showing `seen` each page's answer
-    /// before `collector` folds it in (a recording keeps them, through
-    /// [`crate::scoring::page_nodes`]).
-    pub fn collect_pull_requests_seen(
         &self,
         token: &Token,
         github_id: &str,
@@ -386,27 +297,15 @@ impl Client {
 
     /// `GET /repos/{owner}/{name}/pulls/{number}/files` (SCORING.md §6):
     /// the first page, as release 2.0.7 reads, or every page when
-    /// `all_file_pages` is set.
+    /// `all_file_pages` is set; with whether every page asked for was read
+    /// (only a complete list is worth keeping across rounds).
     pub fn pull_request_files(
         &self,
         token: &Token,
         repository: &str,
         number: u64,
         cancel: &Cancel,
-    ) -> Result<Vec<FileChange>, Error> {
-        self.read_files(token, repository, number, cancel)
-            .map(|(files, _)| files)
-    }
-
-    /// The pages of `/files`, and whether they were all read (false when
-    /// MAX_FILE_PAGES ran out before the last page).
-    fn read_files(
-        &self,
-        token: &Token,
-        repository: &str,
-        number: u64,
-        cancel: &Cancel,
-    ) -> Result<(Vec<FileChange>, bool), Error> {
+    ) -> Result<FileList, Error> {
         let (owner, name) = repository
             .split_once('/')
             .filter(|(o, n)| is_path_segment(o) && is_path_segment(n))
@@ -431,10 +330,18 @@ impl Client {
             let next = a.link.as_deref().and_then(next_link);
             match next.and_then(|n| resolve(&url, &n)) {
                 Some(next) if all => url = next,
-                _ => return Ok((files, true)),
+                _ => {
+                    return Ok(FileList {
+                        files,
+                        complete: true,
+                    })
+                }
             }
         }
-        Ok((files, false))
+        Ok(FileList {
+            files,
+            complete: false,
+        })
     }
 
     fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], KnownUser>> {
@@ -548,12 +455,10 @@ impl Client {
         auth: &str,
         extra: &[(&str, &str)],
     ) -> Result<Answer, Error> {
-        let counter = match endpoint {
-            Endpoint::User => &self.inner.counters.user,
-            Endpoint::Graphql => &self.inner.counters.graphql,
-            Endpoint::Files => &self.inner.counters.files,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        self.inner
+            .counters
+            .of(endpoint)
+            .fetch_add(1, Ordering::Relaxed);
         let mut url = url.to_string();
         let mut hops = 0;
         loop {

@@ -15,11 +15,13 @@ mod client;
 mod config;
 mod error;
 mod policy;
+mod stats;
 mod urls;
 
-pub use client::{Client, RequestStats, API_VERSION};
+pub use client::{Client, FileList, API_VERSION};
 pub use config::{ClientConfig, ClientConfigBuilder};
 pub use error::Error;
+pub use stats::RequestStats;
 
 /// The pull-request query of SCORING.md §4, on a user's global node id.
 pub const PULL_REQUESTS_QUERY: &str = r#"query($userId: ID!, $limit: Int!, $cursor: String) {

@@ -8,7 +8,9 @@
 //!   miner after another, for scripts and tests without a runtime.
 //!
 //! Both call [`evaluate_miner`] per miner and [`finish`] at the end, so they
-//! give the same report on the same data.
+//! give the same report on the same data, and take the same
+//! [`RoundExtras`]: a recorder, and the file store the round asks before
+//! asking GitHub for a merged pull request's files.
 
 mod heartbeat;
 mod miner;
@@ -29,6 +31,7 @@ pub use record::Recorder;
 use crate::cancel::Cancel;
 use crate::github::{Client, RequestStats};
 use crate::scoring::{finish_round, MinerEvaluation, RoundContext, RoundReport};
+use crate::store::files::FileStore;
 
 /// Miners evaluated at once unless told otherwise: every uid of a full
 /// subnet (256). GitHub's concurrency and rate limits are per user, each
@@ -67,6 +70,26 @@ impl Default for RoundOptions {
     }
 }
 
+/// What a round may carry besides its miners; none of it changes a score.
+/// Both default to none.
+#[derive(Debug, Clone, Default)]
+pub struct RoundExtras {
+    /// Keeps every answer GitHub gave, for a replay ([`Recorder::finish`]).
+    pub recorder: Option<Arc<Recorder>>,
+    /// Merged pull requests' files kept across rounds: asked before GitHub,
+    /// given every complete list GitHub sent, saved after the round (a
+    /// failed save is a WARN, and the next round asks GitHub again).
+    pub files: Option<Arc<FileStore>>,
+}
+
+/// Saves the round's file store, if any; a failure is a WARN (the store
+/// keeps it for `/readyz`: [`FileStore::save_error`]).
+fn save_files(store: &FileStore, now: time::OffsetDateTime) {
+    if let Err(e) = store.save(now) {
+        log::warn!("file store: cannot save ({e}); the next round asks again");
+    }
+}
+
 /// Finishes a round (SCORING.md §9) and builds its report with `stats`
 /// filled from the request counts and phase times.
 pub fn finish(
@@ -86,7 +109,7 @@ pub fn finish(
     stats.github_retries = requests.retries;
     stats.github_rate_limit_waits = requests.rate_limit_waits;
     stats.github_not_modified = requests.not_modified;
-    stats.files_from_store = requests.files_from_store;
+    stats.files_from_store = times.files_from_store.load(Ordering::Relaxed);
     stats.requests_by_endpoint = [
         ("user", requests.user),
         ("graphql", requests.graphql),
@@ -116,23 +139,53 @@ pub fn finish(
     report
 }
 
-/// The round as blocking code: one miner after another on this thread.
-/// With a `recorder`, GitHub's answers are kept for a replay.
+/// The round as blocking code: one miner after another on this thread,
+/// the same per-miner code and report as [`run_round`], without a runtime.
+///
+/// ```
+/// # use std::{path::Path, time::Duration};
+/// use gittensor_validator::cancel::Cancel;
+/// use gittensor_validator::github::{Client, ClientConfig};
+/// use gittensor_validator::pipeline::{run_round_blocking, RoundExtras};
+/// use gittensor_validator::scoring::{LanguageWeights, MasterRepositories, RoundContext};
+/// # use gittensor_validator::{inputs::parse_miners, replay::Snapshot, testkit::fakehub::FakeHub};
+/// # let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample");
+/// # let read = |f: &str| std::fs::read_to_string(sample.join(f)).unwrap();
+/// # let snapshot: Snapshot = serde_json::from_str(&read("snapshot.json")).unwrap();
+/// // The bundled sample: a local server answering as GitHub did, its miners
+/// // and weight tables.
+/// let hub = FakeHub::start(snapshot, Duration::ZERO, None)?;
+/// let client = Client::new(ClientConfig::builder().base_url(hub.url()).build());
+/// let miners = parse_miners(&read("miners.json"), Path::new("miners.json"))?;
+/// let ctx = RoundContext {
+///     repos: MasterRepositories::parse(&read("repositories.json"), "sample")?,
+///     languages: LanguageWeights::parse(&read("languages.json"), "sample")?,
+///     now: time::macros::datetime!(2025-12-20 12:00 UTC),
+/// };
+///
+/// let report = run_round_blocking(&client, &miners, &ctx, &Cancel::new(), &RoundExtras::default());
+/// // uid 1 (alice): her share of the round, the same bits as `run_round`'s.
+/// assert_eq!(report.rewards[&1], 0.03505072074156853);
+/// assert!((report.rewards.values().sum::<f64>() - 1.0).abs() < 1e-12);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn run_round_blocking(
     client: &Client,
     miners: &[MinerInput],
     ctx: &RoundContext,
     cancel: &Cancel,
-    recorder: Option<&Recorder>,
+    extras: &RoundExtras,
 ) -> RoundReport {
     let started = Instant::now();
     let before = client.stats();
     let times = PhaseTimes::default();
     let evaluations = miners
         .iter()
-        .map(|m| evaluate_miner(client, m, ctx, &cancel.child(), &times, recorder))
+        .map(|m| evaluate_miner(client, m, ctx, &cancel.child(), &times, extras))
         .collect();
-    client.save_file_store(ctx.now);
+    if let Some(store) = &extras.files {
+        save_files(store, ctx.now);
+    }
     let mut report = finish(evaluations, ctx, client.stats().since(&before), &times);
     report.stats.wall_ms = elapsed_ms(started);
     report
@@ -140,44 +193,44 @@ pub fn run_round_blocking(
 
 /// One miner's pull requests, scored, as a blocking call: the facade for a
 /// script that looks at a single miner (the round's §9 steps not applied).
+///
+/// ```
+/// # use std::{path::Path, time::Duration};
+/// use gittensor_validator::github::{Client, ClientConfig};
+/// use gittensor_validator::pipeline::{score_pull_requests, MinerInput};
+/// use gittensor_validator::scoring::{LanguageWeights, MasterRepositories, RoundContext};
+/// use gittensor_validator::token::{Pat, Token};
+/// # use gittensor_validator::{replay::Snapshot, testkit::fakehub::FakeHub};
+/// # let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample");
+/// # let read = |f: &str| std::fs::read_to_string(sample.join(f)).unwrap();
+/// # let snapshot: Snapshot = serde_json::from_str(&read("snapshot.json")).unwrap();
+/// let hub = FakeHub::start(snapshot, Duration::ZERO, None)?;
+/// let client = Client::new(ClientConfig::builder().base_url(hub.url()).build());
+/// let ctx = RoundContext {
+///     repos: MasterRepositories::parse(&read("repositories.json"), "sample")?,
+///     languages: LanguageWeights::parse(&read("languages.json"), "sample")?,
+///     now: time::macros::datetime!(2025-12-20 12:00 UTC),
+/// };
+/// let alice = MinerInput {
+///     uid: 1,
+///     hotkey: Some("5DemoHotkeyAlice".into()),
+///     pat: Pat::Valid(Token::new("demo-token-alice").ok_or("token")?),
+/// };
+///
+/// let evaluation = score_pull_requests(&client, &alice, &ctx);
+/// assert_eq!(evaluation.github_id, "1001");
+/// // Two of her four pull requests count, each scored before §9's steps.
+/// assert_eq!(evaluation.pull_requests.len(), 2);
+/// assert_eq!(evaluation.pull_requests[0].base_score, 20.9);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn score_pull_requests(
     client: &Client,
     miner: &MinerInput,
     ctx: &RoundContext,
 ) -> MinerEvaluation {
-    evaluate_miner(
-        client,
-        miner,
-        ctx,
-        &Cancel::new(),
-        &PhaseTimes::default(),
-        None,
-    )
-}
-
-/// The round on tokio. Cancelling `cancel` (e.g. on Ctrl-C) makes every
-/// miner still running fail with a reason at once; their blocking threads
-/// end at their next check, within one request timeout.
-pub async fn run_round(
-    client: Client,
-    miners: Vec<MinerInput>,
-    ctx: Arc<RoundContext>,
-    options: RoundOptions,
-    cancel: Cancel,
-) -> RoundReport {
-    round(client, miners, ctx, options, cancel, None).await
-}
-
-/// [`run_round`], keeping every answer GitHub gave in `recorder`.
-pub async fn run_round_recording(
-    client: Client,
-    miners: Vec<MinerInput>,
-    ctx: Arc<RoundContext>,
-    options: RoundOptions,
-    cancel: Cancel,
-    recorder: Arc<Recorder>,
-) -> RoundReport {
-    round(client, miners, ctx, options, cancel, Some(recorder)).await
+    let (times, extras) = (PhaseTimes::default(), RoundExtras::default());
+    evaluate_miner(client, miner, ctx, &Cancel::new(), &times, &extras)
 }
 
 /// What every miner task of a round shares.
@@ -186,18 +239,23 @@ struct Shared {
     ctx: Arc<RoundContext>,
     times: PhaseTimes,
     limit: Arc<tokio::sync::Semaphore>,
-    recorder: Option<Arc<Recorder>>,
+    extras: RoundExtras,
     options: RoundOptions,
     timed_out: AtomicUsize,
 }
 
-async fn round(
+/// The round on tokio. Cancelling `cancel` (e.g. on Ctrl-C) makes every
+/// miner still running fail with a reason at once; their blocking threads
+/// end at their next check, within one request timeout. With a recorder
+/// or a file store in `extras`, see [`RoundExtras`]; the store is saved
+/// through the bridge, off the event loop.
+pub async fn run_round(
     client: Client,
     miners: Vec<MinerInput>,
     ctx: Arc<RoundContext>,
     options: RoundOptions,
     cancel: Cancel,
-    recorder: Option<Arc<Recorder>>,
+    extras: RoundExtras,
 ) -> RoundReport {
     let started = Instant::now();
     let before = client.stats();
@@ -208,10 +266,11 @@ async fn round(
         ctx,
         times: PhaseTimes::default(),
         limit: Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1))),
-        recorder,
+        extras,
         options,
         timed_out: AtomicUsize::new(0),
     });
+
     // The round's own flag: the caller's cancel, or the round's deadline.
     let cancel = cancel.child();
     let deadline = options.round_timeout.map(|d| {
@@ -221,12 +280,6 @@ async fn round(
             log::warn!("round deadline of {d:?} passed: cancelling the miners still running");
             cancel.cancel();
         })
-    });
-    // The round's cancel, seen from async code: miners stop waiting for
-    // their blocking task at once (the task itself ends at its next check).
-    let (cancelled_tx, cancelled_rx) = tokio::sync::watch::channel(false);
-    cancel.on_cancel(move || {
-        let _ = cancelled_tx.send(true);
     });
     // One lock per PAT: two uids with the same token are served one after
     // the other, as GitHub asks of one user's requests.
@@ -238,15 +291,16 @@ async fn round(
             .token()
             .map(|t| pat_locks.entry(t.fingerprint()).or_default().clone());
         let (shared, progress) = (shared.clone(), progress.clone());
-        let miner_cancel = cancel.child();
-        let mut round_cancelled = cancelled_rx.clone();
+        let (miner_cancel, round_cancel) = (cancel.child(), cancel.clone());
         tasks.push(tokio::spawn(async move {
             let uid = miner.uid;
             let hotkey = miner.hotkey.clone().unwrap_or_default();
             let evaluate = evaluate_with_deadline(shared, miner, pat_lock, miner_cancel);
+            // On the round's cancel the miner stops waiting for its
+            // blocking task at once (the task ends at its next check).
             let eval = tokio::select! {
                 e = evaluate => e,
-                _ = round_cancelled.wait_for(|c| *c) => {
+                _ = round_cancel.cancelled() => {
                     Err(format!("Evaluation of miner {uid} was cancelled"))
                 }
             };
@@ -268,9 +322,9 @@ async fn round(
     if let Some(timer) = deadline {
         timer.abort();
     }
-    let (client, now) = (shared.client.clone(), shared.ctx.now);
-    if client.file_store().is_some() {
-        if let Err(e) = bridge::blocking(move || client.save_file_store(now)).await {
+    if let Some(store) = shared.extras.files.clone() {
+        let now = shared.ctx.now;
+        if let Err(e) = bridge::blocking(move || save_files(&store, now)).await {
             log::warn!("file store: cannot save ({e})");
         }
     }
@@ -310,14 +364,7 @@ async fn evaluate_with_deadline(
         bridge::blocking(move || {
             let _held = (permit, guard);
             let s = &*shared;
-            let mut eval = evaluate_miner(
-                &s.client,
-                &miner,
-                &s.ctx,
-                &cancel,
-                &s.times,
-                s.recorder.as_deref(),
-            );
+            let mut eval = evaluate_miner(&s.client, &miner, &s.ctx, &cancel, &s.times, &s.extras);
             if !s.options.keep_files {
                 // Patches are most of a round's memory: freed here, on
                 // this thread, not held until the round ends.

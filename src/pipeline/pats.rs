@@ -140,10 +140,6 @@ pub async fn query_pats(
         concurrency
     };
     let limit = Arc::new(tokio::sync::Semaphore::new(bound));
-    let (cancelled_tx, cancelled_rx) = tokio::sync::watch::channel(false);
-    cancel.on_cancel(move || {
-        let _ = cancelled_tx.send(true);
-    });
     // Each query goes to the blocking pool from this loop, as soon as a
     // permit allows: no task per query waits in the runtime's queues.
     let mut pending = Vec::with_capacity(metagraph.n());
@@ -157,10 +153,9 @@ pub async fn query_pats(
             Err(DendriteError::Cancelled),
             Duration::ZERO,
         );
-        let mut cancelled = cancelled_rx.clone();
         let permit = tokio::select! {
             permit = limit.clone().acquire_owned() => permit.ok(),
-            _ = cancelled.wait_for(|c| *c) => None,
+            () = cancel.cancelled() => None,
         };
         let Some(permit) = permit else {
             pending.push((None, fallback));
@@ -174,13 +169,12 @@ pub async fn query_pats(
         pending.push((Some(query), fallback));
     }
     let mut outcomes = Vec::with_capacity(pending.len());
-    let mut cancelled = cancelled_rx.clone();
     for (query, fallback) in pending {
         let outcome = match query {
             Some(query) => tokio::select! {
                 outcome = query => outcome.unwrap_or(fallback),
                 // Queries in flight end on their own within the timeout.
-                _ = cancelled.wait_for(|c| *c) => fallback,
+                () = cancel.cancelled() => fallback,
             },
             None => fallback,
         };

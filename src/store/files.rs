@@ -19,7 +19,9 @@
 //! - No token, nothing of the miner but public repository data.
 //!
 //! Blocking file I/O: loaded before a round and saved after it, from
-//! blocking code (the CLI, or the pipeline's bridge).
+//! blocking code (the CLI, or the pipeline's bridge). The round asks it
+//! before asking GitHub and fills it after (`pipeline::RoundExtras`); the
+//! GitHub client knows nothing of it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -379,25 +381,23 @@ fn write_streamed(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
     })
 }
 
-/// Gives `client` the store of the state directory `dir`
-/// (`{dir}/pr-files.json`), after removing the temporary file a killed
-/// write left there: the one call `run` and `validate` make.
-pub fn keep_in_state_dir(client: &crate::github::Client, dir: &Path) {
+/// The store of the state directory `dir` (`{dir}/pr-files.json`), after
+/// removing the temporary file a killed write left there: the one call
+/// `run` and `validate` make.
+pub fn open_in_state_dir(dir: &Path) -> FileStore {
     crate::inputs::remove_stale_temps(dir, &[FILE_NAME]);
-    keep_in_file(client, &dir.join(FILE_NAME));
+    open_logged(&dir.join(FILE_NAME))
 }
 
-/// Gives `client` the store at `path` (`score --file-store`).
-pub fn keep_in_file(client: &crate::github::Client, path: &Path) {
+/// [`FileStore::open`], saying how much it holds (`score --file-store`).
+pub fn open_logged(path: &Path) -> FileStore {
     let store = FileStore::open(path);
     log::info!(
         "file store {}: {} pull requests' files kept",
         path.display(),
         store.len()
     );
-    if !client.keep_files_in(store) {
-        log::warn!("file store {}: the client has one already", path.display());
-    }
+    store
 }
 
 #[cfg(test)]

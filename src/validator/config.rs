@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -13,6 +14,7 @@ use crate::pipeline::RoundOptions;
 use crate::scoring::state::Cadence;
 use crate::scoring::step::WeightsBy;
 use crate::scoring::trust::WatchLimits;
+use crate::store::files::FileStore;
 use crate::store::results_db::ResultsDb;
 use crate::wallet::Hotkey;
 
@@ -111,6 +113,9 @@ pub struct RoundInputs {
     pub options: RoundOptions,
     /// `--discard-threshold`.
     pub discard_threshold: f64,
+    /// The merged PRs' file lists kept across rounds (`pr-files.json` in
+    /// the state folder), handed to every round.
+    pub files: Option<Arc<FileStore>>,
     /// The results database, when `--database.store_validation_results`.
     pub results: Option<ResultsDb>,
 }

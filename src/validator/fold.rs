@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::pipeline::RoundExtras;
 use crate::scoring::step::WeightsBy;
 
 use super::persist::{note_file_store, save_json};
@@ -43,7 +44,10 @@ impl Validator {
             miners,
             ctx,
             self.round.options,
-            None,
+            RoundExtras {
+                recorder: None,
+                files: self.round.files.clone(),
+            },
             &self.shutdown,
         )
         .await;
@@ -74,7 +78,7 @@ impl Validator {
         }
         self.round.store_round(&report, &self.board);
         print_table(&report);
-        note_file_store(&self.board, &self.round.client);
+        note_file_store(&self.board, self.round.files.as_deref());
         save_json(&self.board, self.dir.join("report.json"), report).await;
         Ok(RoundEnd::Done)
     }

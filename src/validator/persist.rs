@@ -15,10 +15,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::bridge;
-use crate::github::Client;
 use crate::health::Board;
 use crate::inputs;
 use crate::scoring::RoundReport;
+use crate::store::files::FileStore;
 
 use super::Failure;
 
@@ -78,10 +78,10 @@ fn noted(board: &Board, path: &Path, written: Result<(), String>) -> bool {
     }
 }
 
-/// Puts the last save of the client's PR-files store on the board (the
+/// Puts the last save of the round's PR-files store on the board (the
 /// pipeline saves it after each round and logs a failure itself).
-pub fn note_file_store(board: &Board, client: &Client) {
-    if let Some(store) = client.file_store() {
+pub fn note_file_store(board: &Board, files: Option<&FileStore>) {
+    if let Some(store) = files {
         noted(board, store.path(), store.save_error().map_or(Ok(()), Err));
     }
 }

@@ -11,8 +11,7 @@ use crate::dendrite::Dendrite;
 use crate::github::Client;
 use crate::metagraph::Metagraph;
 use crate::pipeline::{
-    query_pats, run_round, run_round_recording, MinerInput, Recorder, RoundOptions,
-    EVERY_UID_AT_ONCE,
+    query_pats, run_round, MinerInput, RoundExtras, RoundOptions, EVERY_UID_AT_ONCE,
 };
 use crate::scoring::{RoundContext, RoundReport};
 
@@ -40,7 +39,7 @@ pub async fn round_until_stopped(
     miners: RoundMiners,
     ctx: Arc<RoundContext>,
     options: RoundOptions,
-    recorder: Option<Arc<Recorder>>,
+    extras: RoundExtras,
     shutdown: &Shutdown,
 ) -> Round {
     let cancel = Cancel::new();
@@ -68,10 +67,7 @@ pub async fn round_until_stopped(
             (q.miners, Some((q.errors, q.stats)))
         }
     };
-    let mut report = match recorder {
-        Some(r) => run_round_recording(client, miners, ctx, options, cancel.clone(), r).await,
-        None => run_round(client, miners, ctx, options, cancel.clone()).await,
-    };
+    let mut report = run_round(client, miners, ctx, options, cancel.clone(), extras).await;
     if let Some((errors, stats)) = query {
         report.pat_query_errors = errors;
         report.stats.pat_query = Some(stats);

@@ -37,12 +37,16 @@ pub fn run_loop(config: LoopConfig) -> Result<(), Failure> {
         python_dir,
         health_addr,
         cadence,
-        round,
+        mut round,
     } = config;
     super::raise_open_files_limit();
     std::fs::create_dir_all(&dir).map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
     inputs::remove_stale_temps(&dir, &["state.json", "weights.json", "report.json"]);
-    crate::store::files::keep_in_state_dir(&round.client, &dir);
+    // The merged PRs' file lists live beside the state: every round asks
+    // them before GitHub.
+    round.files = Some(std::sync::Arc::new(crate::store::files::open_in_state_dir(
+        &dir,
+    )));
     let source = Source::new(neurons);
     let rt = runtime()?;
     let result = rt.block_on(async move {

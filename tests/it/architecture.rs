@@ -156,3 +156,22 @@ fn no_source_file_is_over_550_lines() {
     }
     assert!(long.is_empty(), "split along a seam: {long:?}");
 }
+
+#[test]
+fn the_client_knows_no_store() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for (path, code) in sources(&src.join("github")) {
+        for f in ["crate::store", "FileStore", "crate::pipeline"] {
+            assert!(
+                !code.contains(f),
+                "{path} uses {f}: the client is below the store and the round"
+            );
+        }
+    }
+    for (path, code) in sources(&src.join("store")) {
+        assert!(
+            !code.contains("crate::github"),
+            "{path} uses crate::github: the store knows no client (the round joins them)"
+        );
+    }
+}

@@ -168,6 +168,55 @@ fn the_blocking_pat_phase_answers_as_the_async_one_does() {
 }
 
 #[test]
+fn cancelling_the_pat_phase_ends_it_without_waiting_for_the_axons() {
+    // An axon that takes the connection and never answers, asked with a
+    // minute's timeout: only the cancel can end the phase before then.
+    let late = Duration::from_secs(60);
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let metagraph = Metagraph {
+        neurons: vec![Neuron {
+            uid: 0,
+            hotkey: miner(6).ss58().to_string(),
+            coldkey: String::new(),
+            axon: AxonInfo {
+                ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+                port,
+                ip_type: 4,
+                ..AxonInfo::default()
+            },
+            validator_permit: false,
+            last_update: 0,
+        }],
+    };
+    let cancel = Cancel::new();
+    let started = Instant::now();
+    let canceller = {
+        let cancel = cancel.clone();
+        std::thread::spawn(move || {
+            // Cancelled once the query is in flight, not before it is sent.
+            let held = silent.accept().unwrap();
+            cancel.cancel();
+            held
+        })
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let q = rt.block_on(query_pats(
+        dendrite(late),
+        &metagraph,
+        EVERY_UID_AT_ONCE,
+        cancel,
+    ));
+    let took = started.elapsed();
+    let _held = canceller.join().unwrap();
+    assert!(took < late, "{took:?}");
+    assert_eq!(q.miners[0].pat, Pat::Missing);
+    assert!(q.errors[&0].contains("cancel"), "{:?}", q.errors);
+    // Not waited for: the blocking thread ends at its own timeout.
+    rt.shutdown_background();
+}
+
+#[test]
 fn the_pat_phase_asks_every_axon_at_once() {
     // Six axons that answer long after the dendrite gives up: one after
     // another, the phase would take six timeouts.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use gittensor_validator::cancel::Cancel;
 use gittensor_validator::github::Client;
-use gittensor_validator::pipeline::{run_round, MinerInput, RoundOptions};
+use gittensor_validator::pipeline::{run_round, MinerInput, RoundExtras, RoundOptions};
 use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{MasterRepositories, RoundContext, RoundReport};
 use gittensor_validator::testkit::fakehub::{FakeHub, Fault, RequestInfo, Response};
@@ -76,6 +76,7 @@ fn round(f: Option<gittensor_validator::testkit::fakehub::FaultFn>) -> RoundRepo
         ctx(),
         RoundOptions::default(),
         Cancel::new(),
+        RoundExtras::default(),
     ))
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use gittensor_validator::cancel::Cancel;
 use gittensor_validator::inputs::parse_miners;
-use gittensor_validator::pipeline::{run_round, RoundOptions};
+use gittensor_validator::pipeline::{run_round, RoundExtras, RoundOptions};
 use gittensor_validator::scoring::{MasterRepositories, RoundContext};
 use gittensor_validator::testkit::fakehub::FakeHub;
 use gittensor_validator::token::Pat;
@@ -63,6 +63,7 @@ fn pats_that_cannot_be_headers_are_never_sent() {
         ctx,
         RoundOptions::default(),
         Cancel::new(),
+        RoundExtras::default(),
     ));
     for uid in 1..=hostile.len() as u16 {
         assert_eq!(
@@ -135,6 +136,7 @@ fn ten_thousand_miners_are_one_round() {
         ctx,
         options,
         Cancel::new(),
+        RoundExtras::default(),
     ));
     assert_eq!(report.rewards.len(), 10_000);
     assert_eq!(report.rewards[&0], 1.0);

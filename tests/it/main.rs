@@ -14,6 +14,7 @@ mod hostile;
 mod operating;
 mod pipeline;
 mod props;
+mod rate_limits;
 mod resources;
 mod results_db;
 mod reward_goldens;

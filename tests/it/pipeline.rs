@@ -9,7 +9,7 @@ use gittensor_validator::cancel::Cancel;
 use gittensor_validator::github::Client;
 use gittensor_validator::inputs::parse_miners;
 use gittensor_validator::pipeline::{
-    run_round, run_round_blocking, score_pull_requests, MinerInput, RoundOptions,
+    run_round, run_round_blocking, score_pull_requests, MinerInput, RoundExtras, RoundOptions,
 };
 use gittensor_validator::scoring::{RoundReport, RoundStats};
 use gittensor_validator::testkit::fakehub::{FakeHub, Fault};
@@ -42,7 +42,7 @@ fn sync_facade_and_async_round_give_identical_reports() {
         &miners,
         &ctx,
         &Cancel::new(),
-        None,
+        &RoundExtras::default(),
     );
     let options = RoundOptions {
         concurrency: 4,
@@ -54,6 +54,7 @@ fn sync_facade_and_async_round_give_identical_reports() {
         Arc::new(ctx.clone()),
         options,
         Cancel::new(),
+        RoundExtras::default(),
     ));
     assert_eq!(
         sync.stats.github_requests,
@@ -118,7 +119,15 @@ fn timed_round(
 ) -> (RoundReport, Duration) {
     runtime().block_on(async {
         let started = Instant::now();
-        let r = run_round(fast_client(&hub.url()), miners, ctx(), options, cancel).await;
+        let r = run_round(
+            fast_client(&hub.url()),
+            miners,
+            ctx(),
+            options,
+            cancel,
+            RoundExtras::default(),
+        )
+        .await;
         (r, started.elapsed())
     })
 }
@@ -166,6 +175,7 @@ fn a_stuck_miner_does_not_change_another_miners_result() {
         ctx(),
         options,
         Cancel::new(),
+        RoundExtras::default(),
     ));
     let alone = runtime().block_on(run_round(
         fast_client(&hub.url()),
@@ -173,6 +183,7 @@ fn a_stuck_miner_does_not_change_another_miners_result() {
         ctx(),
         options,
         Cancel::new(),
+        RoundExtras::default(),
     ));
     assert_eq!(
         serde_json::to_string(&with_stuck.evaluations[&1]).unwrap(),
@@ -251,7 +262,14 @@ fn requests_with_one_pat_stay_serial() {
         ..RoundOptions::default()
     };
     let client: Client = fast_client(&hub.url());
-    let report = runtime().block_on(run_round(client, miners, ctx(), options, Cancel::new()));
+    let report = runtime().block_on(run_round(
+        client,
+        miners,
+        ctx(),
+        options,
+        Cancel::new(),
+        RoundExtras::default(),
+    ));
     let peaks = in_flight.lock().unwrap().clone();
     for auth in ["shared", "own-a", "own-b"] {
         let peak = peaks
@@ -295,13 +313,16 @@ fn a_recorded_round_replays_to_the_same_report() {
     let hub = FakeHub::start(snap, Duration::ZERO, f).unwrap();
     let recorder = Arc::new(gittensor_validator::pipeline::Recorder::new());
     let rt = runtime();
-    let recorded = rt.block_on(gittensor_validator::pipeline::run_round_recording(
+    let recorded = rt.block_on(run_round(
         fast_client(&hub.url()),
         miners,
         Arc::new(ctx.clone()),
         RoundOptions::default(),
         Cancel::new(),
-        recorder.clone(),
+        RoundExtras {
+            recorder: Some(recorder.clone()),
+            ..RoundExtras::default()
+        },
     ));
     let (snapshot, replay_miners) = recorder.finish();
     let text = format!(
@@ -323,6 +344,7 @@ fn a_recorded_round_replays_to_the_same_report() {
         Arc::new(ctx),
         RoundOptions::default(),
         Cancel::new(),
+        RoundExtras::default(),
     ));
     assert_eq!(
         serde_json::to_string(&without_stats(recorded.clone())).unwrap(),

@@ -9,7 +9,9 @@ use std::time::Duration;
 use gittensor_validator::cancel::Cancel;
 use gittensor_validator::github::Client;
 use gittensor_validator::inputs::parse_miners;
-use gittensor_validator::pipeline::{run_round, run_round_blocking, MinerInput, RoundOptions};
+use gittensor_validator::pipeline::{
+    run_round, run_round_blocking, MinerInput, RoundExtras, RoundOptions,
+};
 use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{RoundContext, RoundReport, RoundStats};
 use gittensor_validator::store::files::{FileStore, FILE_NAME};
@@ -36,13 +38,13 @@ fn sample_round() -> (Snapshot, Vec<MinerInput>, RoundContext) {
     (snap, miners, ctx)
 }
 
-/// A client of `hub` with the store at `path` (none when `None`).
-fn client(hub: &FakeHub, path: Option<&Path>) -> Client {
-    let c = fast_client(&hub.url());
-    if let Some(p) = path {
-        assert!(c.keep_files_in(FileStore::open(p)));
+/// A round's extras with the store at `path` opened afresh, as a new
+/// process would (none when `None`).
+fn extras(path: Option<&Path>) -> RoundExtras {
+    RoundExtras {
+        files: path.map(|p| Arc::new(FileStore::open(p))),
+        ..RoundExtras::default()
     }
-    c
 }
 
 fn blocking(
@@ -51,7 +53,8 @@ fn blocking(
     miners: &[MinerInput],
     ctx: &RoundContext,
 ) -> RoundReport {
-    run_round_blocking(&client(hub, path), miners, ctx, &Cancel::new(), None)
+    let client = fast_client(&hub.url());
+    run_round_blocking(&client, miners, ctx, &Cancel::new(), &extras(path))
 }
 
 fn on_tokio(
@@ -61,11 +64,12 @@ fn on_tokio(
     ctx: &RoundContext,
 ) -> RoundReport {
     runtime().block_on(run_round(
-        client(hub, path),
+        fast_client(&hub.url()),
         miners.to_vec(),
         Arc::new(ctx.clone()),
         RoundOptions::default(),
         Cancel::new(),
+        extras(path),
     ))
 }
 
@@ -264,25 +268,39 @@ fn run_keeps_the_file_store_in_its_state_folder() {
 
 #[test]
 fn with_all_file_pages_an_entry_is_kept_only_when_every_page_was_read() {
-    // 150 files: two pages of 100.
+    // One miner, one merged PR of 150 files: two pages of 100.
     let files: Vec<Value> = (0..150)
         .map(|i| crate::util::file_entry(&format!("src/f{i}.rs"), 1, None))
         .collect();
-    let snap = crate::util::snapshot("tok", 7, vec![], vec![("acme/widgets#3", files)]);
-    let token = gittensor_validator::token::Token::new("tok").unwrap();
-    let merged = crate::util::NOW - time::Duration::days(1);
+    let pr = crate::util::pr_node("acme/widgets", 3, json!({}));
+    let snap = crate::util::snapshot("tok", 7, vec![pr], vec![("acme/widgets#3", files)]);
+    let miners = parse_miners(
+        r#"[{"uid": 1, "hotkey": "hk", "github_access_token": "tok"}]"#,
+        Path::new("miners.json"),
+    )
+    .unwrap();
+    let ctx = RoundContext {
+        repos: gittensor_validator::scoring::MasterRepositories::parse(
+            r#"{"acme/widgets": {"weight": 1}}"#,
+            "t",
+        )
+        .unwrap(),
+        languages: Default::default(),
+        now: crate::util::NOW,
+    };
     let dir = tempfile::tempdir().unwrap();
-    let all_pages = |hub: &FakeHub| {
-        let c = Client::new(
+    let round = |hub: &FakeHub, store: &Arc<FileStore>| {
+        let client = Client::new(
             crate::util::fast_config(&hub.url())
                 .all_file_pages(true)
                 .build(),
         );
-        assert!(c.keep_files_in(FileStore::open(&store_path(&dir))));
-        c
+        let extras = RoundExtras {
+            files: Some(store.clone()),
+            ..RoundExtras::default()
+        };
+        run_round_blocking(&client, &miners, &ctx, &Cancel::new(), &extras)
     };
-    let read =
-        |c: &Client| c.merged_pull_request_files(&token, "acme/widgets", 3, merged, &Cancel::new());
     // The second page fails (a 404 is not retried): the first page's 100
     // files are not a complete list, and nothing is kept.
     let second_page_fails = faults(|r| {
@@ -291,19 +309,47 @@ fn with_all_file_pages_an_entry_is_kept_only_when_every_page_was_read() {
             .then(|| Fault::Respond(Response::json(404, &json!({"message": "Not Found"}))))
     });
     let failing = FakeHub::start(snap.clone(), Duration::ZERO, second_page_fails).unwrap();
-    let c = all_pages(&failing);
-    assert!(read(&c).is_err());
-    assert!(c.file_store().unwrap().is_empty());
-    // Saved: a partial entry would be read back by the client below.
-    c.file_store().unwrap().save(crate::util::NOW).unwrap();
-    // Whole, it is kept, and the next read asks GitHub nothing.
+    let store = Arc::new(FileStore::open(&store_path(&dir)));
+    let broken = round(&failing, &store);
+    assert_eq!(files_asked(&broken), 2);
+    assert!(store.is_empty());
+    // A list the client's page guard cut short (a `next` link that never
+    // ends) is scored as read but not kept either.
+    let endless = faults(|r| {
+        r.path.contains("/files").then(|| {
+            let one = crate::util::file_entry("a.rs", 1, None);
+            Fault::Respond(
+                Response::json(200, &json!([one]))
+                    .header("link", &format!("<{}&x=1>; rel=\"next\"", r.path)),
+            )
+        })
+    });
+    let endless = FakeHub::start(snap.clone(), Duration::ZERO, endless).unwrap();
+    let cut_short = round(&endless, &store);
+    assert_eq!(
+        cut_short.evaluations_in_full[0].pull_requests[0]
+            .files
+            .len(),
+        30
+    );
+    assert!(store.is_empty());
+    // Whole, it is kept (and saved), and the next round asks GitHub nothing.
     let hub = FakeHub::start(snap, Duration::ZERO, None).unwrap();
-    let c = all_pages(&hub);
-    assert_eq!(read(&c).unwrap().len(), 150);
-    assert_eq!(c.stats().files, 2);
-    assert_eq!(c.file_store().unwrap().len(), 1);
-    assert_eq!(read(&c).unwrap().len(), 150);
-    assert_eq!((c.stats().files, c.stats().files_from_store), (2, 1));
+    let whole = round(&hub, &store);
+    assert_eq!(
+        whole.evaluations_in_full[0].pull_requests[0].files.len(),
+        150
+    );
+    assert_eq!((files_asked(&whole), whole.stats.files_from_store), (2, 0));
+    assert_eq!(store.len(), 1);
+    let store = Arc::new(FileStore::open(&store_path(&dir)));
+    let warm = round(&hub, &store);
+    assert_eq!((files_asked(&warm), warm.stats.files_from_store), (0, 1));
+    assert_eq!(
+        warm.evaluations_in_full[0].pull_requests[0].files.len(),
+        150
+    );
+    same_scores(&whole, &warm);
 }
 
 #[test]
@@ -317,4 +363,39 @@ fn the_store_is_bounded_at_64_mib() {
         StoreConfig::default(),
         StoreConfig::default().max_bytes(64 * 1024 * 1024 + 1)
     );
+}
+
+#[test]
+fn a_store_that_cannot_be_saved_is_on_readyz_and_the_round_still_counts() {
+    let hub = FakeHub::start(crate::cli::round_snapshot(2), Duration::ZERO, None).unwrap();
+    let inputs = crate::cli::Inputs::new(2);
+    let state = inputs.path("state");
+    // Folders where the store's file and its set-aside copy would be: the
+    // store can be neither read, set aside nor written.
+    for name in [FILE_NAME.to_string(), format!("{FILE_NAME}.bad")] {
+        std::fs::create_dir_all(state.join(name).join("in-the-way")).unwrap();
+    }
+    let args = inputs.run_args(
+        &hub.url(),
+        &state,
+        &["--interval", "1h", "--health-addr", "127.0.0.1:0"],
+    );
+    let mut p = crate::util::Running::start(&args, &[]);
+    let addr = p.health_addr();
+    let line = p.wait_for("file store: cannot save");
+    assert!(line.contains("WARN"), "{line}");
+    p.wait_for("next round in");
+    let (status, ready) = crate::util::get_json(addr, "/readyz");
+    assert_eq!(status, 503, "{ready}");
+    let problems = ready["problems"].to_string();
+    assert!(
+        problems.contains(&format!("cannot write {}", state.join(FILE_NAME).display())),
+        "{ready}"
+    );
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(state.join("state.json")).unwrap()).unwrap();
+    assert_eq!(saved["rounds"], 1, "{saved}");
+    p.signal("TERM");
+    let (code, said) = p.finish();
+    assert_eq!(code, Some(0), "{said}");
 }
