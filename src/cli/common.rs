@@ -1,6 +1,7 @@
 //! The options every scoring command takes, read and checked into the
 //! inputs of a round before anything runs.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use gittensor_validator::inputs;
 use gittensor_validator::pipeline::{RoundOptions, DEFAULT_CONCURRENCY};
 use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::verdict::DEFAULT_DISCARD_THRESHOLD;
+use gittensor_validator::scoring::RoundReport;
 use gittensor_validator::testkit::fakehub::FakeHub;
 use gittensor_validator::wallet::{hotkey_path, Hotkey};
 
@@ -413,4 +415,22 @@ impl WatchArgs {
             drop: self.trust_drop,
         })
     }
+}
+
+/// Writes `value` as pretty JSON to `path`, atomically; the error names the
+/// path.
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), Failure> {
+    // Not bad input: the state folder is ours to write.
+    inputs::write_json_atomic(path, value).map_err(|e| Failure::Other(e.to_string()))
+}
+
+/// Writes the round report to `target`, or to stdout for `-`.
+pub(crate) fn write_report(report: &RoundReport, target: &str) -> Result<(), Failure> {
+    if target != "-" {
+        return write_json(Path::new(target), report);
+    }
+    // Serializing plain data with string keys cannot fail.
+    let json = serde_json::to_string_pretty(report).map_err(|e| Failure::Other(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{json}").map_err(|e| Failure::Other(format!("stdout: {e}")))
 }

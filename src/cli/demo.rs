@@ -12,11 +12,10 @@ use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{LanguageWeights, MasterRepositories, RoundContext};
 use time::OffsetDateTime;
 
-use super::common::start_hub;
+use super::common::{start_hub, write_report};
 use super::{parse_duration, parse_now};
 use gittensor_validator::validator::{
-    print_table, round_until_stopped, runtime, write_report, Failure, Round, RoundMiners, Shutdown,
-    INTERRUPTED,
+    print_table, round_until_stopped, runtime, Failure, Round, RoundMiners, Shutdown, INTERRUPTED,
 };
 
 #[derive(Args)]

@@ -11,11 +11,11 @@ use gittensor_validator::pipeline::{Recorder, RoundExtras};
 use gittensor_validator::scoring::RoundContext;
 use time::OffsetDateTime;
 
-use super::common::{prepare, SourceArgs};
+use super::common::{prepare, write_report, SourceArgs};
 use super::Common;
 use gittensor_validator::validator::{
-    print_table, round_until_stopped, runtime, write_report, Failure, Round, RoundMiners, Shutdown,
-    Tables, INTERRUPTED,
+    print_table, round_until_stopped, runtime, Failure, Round, RoundMiners, Shutdown, Tables,
+    INTERRUPTED,
 };
 
 #[derive(Args)]

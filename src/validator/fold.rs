@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use crate::pipeline::RoundExtras;
 use crate::scoring::step::WeightsBy;
 
-use super::persist::{note_file_store, save_json};
 use super::round::{print_table, round_budget, round_until_stopped, Round};
 use super::source::Neurons;
 use super::steps::{RoundEnd, Validator};
 use super::Failure;
+use crate::store::json::{note_file_store, save_json};
 
 impl Validator {
     /// One scoring round on the neurons of the last read, with the weight

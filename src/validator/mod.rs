@@ -13,7 +13,6 @@ mod config;
 mod error;
 mod fold;
 mod on_chain;
-mod persist;
 mod results;
 mod round;
 mod shutdown;
@@ -32,7 +31,6 @@ use time::OffsetDateTime;
 
 pub use config::{LoopConfig, NeuronsFrom, Pace, RoundInputs, Settings};
 pub use error::Failure;
-pub use persist::write_report;
 pub use round::{print_table, round_until_stopped, Round, RoundMiners, INTERRUPTED};
 pub use shutdown::Shutdown;
 pub use start::run_loop;

@@ -20,10 +20,10 @@ use crate::scoring::weights::WeightLimits;
 use crate::wallet::Hotkey;
 
 use super::config::{Pace, RoundInputs, Settings};
-use super::persist::save_json;
 use super::round::INTERRUPTED;
 use super::source::{Neurons, Source};
 use super::{due_at, plural, when, Failure, Shutdown};
+use crate::store::json::save_json;
 
 /// Subtensor's block time, for "when" estimates only.
 const BLOCK_TIME: Duration = Duration::from_secs(12);

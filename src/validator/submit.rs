@@ -14,8 +14,8 @@ use crate::scoring::step::Attempt;
 use crate::scoring::trust;
 use crate::scoring::weights::{weights_for_chain, WeightLimits};
 
-use super::persist::save_json;
 use super::steps::Validator;
+use crate::store::json::save_json;
 
 impl Validator {
     /// Computes the weights of the scores against the chain's limits and

@@ -1,8 +1,9 @@
-//! What the loops keep on disk: `state.json`, `weights.json` and
-//! `report.json`, each written atomically (temp file, fsync, rename), the
-//! error naming the path.
+//! What the loop keeps on disk in its state folder: `state.json`,
+//! `weights.json` and `report.json`, each written atomically (temp file,
+//! fsync, rename) off the event loop, the error naming the path; and the
+//! files store's last save put on the board.
 //!
-//! In the loops a write that fails (out of file descriptors, a full disk,
+//! A write that fails (out of file descriptors, a full disk,
 //! an I/O error, a read-only remount) ends nothing: an unattended
 //! validator that stopped over it would be off the chain until someone
 //! came. It is logged with the path and the OS error, shown on `/readyz`
@@ -11,34 +12,12 @@
 //! it again at its next save. The file on disk stays the last one written
 //! whole (the writes are atomic).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::bridge;
 use crate::health::Board;
 use crate::inputs;
-use crate::scoring::RoundReport;
 use crate::store::files::FileStore;
-
-use super::Failure;
-
-/// Writes `value` as pretty JSON to `path`, atomically; the error names the
-/// path.
-pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), Failure> {
-    // Not bad input: the state folder is ours to write.
-    inputs::write_json_atomic(path, value).map_err(|e| Failure::Other(e.to_string()))
-}
-
-/// Writes the round report to `target`, or to stdout for `-`.
-pub fn write_report(report: &RoundReport, target: &str) -> Result<(), Failure> {
-    if target != "-" {
-        return write_json(Path::new(target), report);
-    }
-    // Serializing plain data with string keys cannot fail.
-    let json = serde_json::to_string_pretty(report).map_err(|e| Failure::Other(e.to_string()))?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{json}").map_err(|e| Failure::Other(format!("stdout: {e}")))
-}
 
 /// A loop's write of `value` to `path` (pretty JSON, atomic, off the event
 /// loop). A failure is logged, shown on the board and counted, never
