@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use gittensor_validator::cancel::Cancel;
 use gittensor_validator::github::{Client, ClientConfig};
+use gittensor_validator::metagraph::MinerInput;
 use gittensor_validator::pipeline::{
-    evaluate_miner, finish, run_round, Heartbeat, Lag, MinerInput, PhaseTimes, RoundExtras,
-    RoundOptions,
+    evaluate_miner, finish, run_round, Heartbeat, Lag, PhaseTimes, RoundExtras, RoundOptions,
 };
 use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{LanguageWeights, MasterRepositories, RoundContext};

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use gittensor_validator::cancel::Cancel;
 use gittensor_validator::github::{Client, ClientConfig};
-use gittensor_validator::pipeline::{run_round, MinerInput, RoundExtras, RoundOptions};
+use gittensor_validator::metagraph::MinerInput;
+use gittensor_validator::pipeline::{run_round, RoundExtras, RoundOptions};
 use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{parse_time, LanguageWeights, MasterRepositories, RoundContext};
 use gittensor_validator::testkit::fakehub::{FakeHub, Fault, Response};

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::metagraph::MinerInput;
 use crate::metagraph::{AxonInfo, Metagraph, Neuron};
-use crate::pipeline::MinerInput;
 use crate::replay::Snapshot;
 use crate::scoring::scores::Scores;
 use crate::scoring::state::{LegacyRunState, ValidatorState};

@@ -1,8 +1,10 @@
 //! The subnet's neurons as the validator sees them: from the chain or from
-//! a `--metagraph` file. Plain data; reading them is the chain client's or
+//! a `--metagraph` file; and a miner's answer, a round's input. Plain data; reading them is the chain client's or
 //! `inputs`' job.
 
 use std::net::{IpAddr, Ipv4Addr};
+
+use crate::token::Pat;
 
 /// What a neuron serves, as bittensor's `AxonInfo`. Two metagraphs whose
 /// axons are all equal field by field need no resync (SCORING.md §11.3.2).
@@ -126,4 +128,16 @@ impl Metagraph {
             .find(|n| n.hotkey == hotkey)
             .map(|n| n.uid)
     }
+}
+
+/// A miner's answer to the validator's query: a round's input (a line of
+/// the miners file, or what an axon answered).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MinerInput {
+    /// The miner's uid.
+    pub uid: u16,
+    /// The hotkey; `None` when the miner did not respond.
+    pub hotkey: Option<String>,
+    /// The PAT it sent.
+    pub pat: Pat,
 }

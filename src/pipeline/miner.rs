@@ -8,6 +8,7 @@ use std::time::Instant;
 use super::{Recorder, RoundExtras};
 use crate::cancel::Cancel;
 use crate::github::{Client, Error as GithubError};
+use crate::metagraph::MinerInput;
 use crate::scoring::miner::{check_user, precheck};
 use crate::scoring::{
     page_nodes, FileChange, GithubUser, MinerEvaluation, PrCollector, PullRequest, RoundContext,
@@ -15,17 +16,6 @@ use crate::scoring::{
 };
 use crate::store::files::FileStore;
 use crate::token::{Pat, Token};
-
-/// A miner's answer to the validator's query.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MinerInput {
-    /// The miner's uid.
-    pub uid: u16,
-    /// The hotkey; `None` when the miner did not respond.
-    pub hotkey: Option<String>,
-    /// The PAT it sent.
-    pub pat: Pat,
-}
 
 /// Time spent per phase, summed over miners (nanoseconds), how many
 /// miners went to GitHub at all, and how many file lists came from the

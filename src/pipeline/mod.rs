@@ -23,8 +23,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::bridge;
+use crate::metagraph::MinerInput;
 pub use heartbeat::{Heartbeat, Lag};
-pub use miner::{evaluate_miner, MinerInput, PhaseTimes};
+pub use miner::{evaluate_miner, PhaseTimes};
 pub use pats::{query_pats, query_pats_blocking, PatQuery, EVERY_UID_AT_ONCE};
 pub use record::Recorder;
 
@@ -197,7 +198,8 @@ pub fn run_round_blocking(
 /// ```
 /// # use std::{path::Path, time::Duration};
 /// use gittensor_validator::github::{Client, ClientConfig};
-/// use gittensor_validator::pipeline::{score_pull_requests, MinerInput};
+/// use gittensor_validator::metagraph::MinerInput;
+/// use gittensor_validator::pipeline::score_pull_requests;
 /// use gittensor_validator::scoring::{LanguageWeights, MasterRepositories, RoundContext};
 /// use gittensor_validator::token::{Pat, Token};
 /// # use gittensor_validator::{replay::Snapshot, testkit::fakehub::FakeHub};

@@ -10,9 +10,8 @@ use crate::cancel::Cancel;
 use crate::dendrite::Dendrite;
 use crate::github::Client;
 use crate::metagraph::Metagraph;
-use crate::pipeline::{
-    query_pats, run_round, MinerInput, RoundExtras, RoundOptions, EVERY_UID_AT_ONCE,
-};
+use crate::metagraph::MinerInput;
+use crate::pipeline::{query_pats, run_round, RoundExtras, RoundOptions, EVERY_UID_AT_ONCE};
 use crate::scoring::{RoundContext, RoundReport};
 
 use crate::health::{Board, Concern};

@@ -13,7 +13,7 @@ use crate::dendrite::Dendrite;
 use crate::health::Board;
 use crate::inputs::{self, InputError};
 use crate::metagraph::Metagraph;
-use crate::pipeline::MinerInput;
+use crate::metagraph::MinerInput;
 use crate::wallet::Hotkey;
 
 use super::config::NeuronsFrom;

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use gittensor_validator::cancel::Cancel;
 use gittensor_validator::github::Client;
-use gittensor_validator::pipeline::{run_round, MinerInput, RoundExtras, RoundOptions};
+use gittensor_validator::metagraph::MinerInput;
+use gittensor_validator::pipeline::{run_round, RoundExtras, RoundOptions};
 use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{MasterRepositories, RoundContext, RoundReport};
 use gittensor_validator::testkit::fakehub::{FakeHub, Fault, RequestInfo, Response};

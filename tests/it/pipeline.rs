@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use gittensor_validator::cancel::Cancel;
 use gittensor_validator::github::Client;
 use gittensor_validator::inputs::parse_miners;
+use gittensor_validator::metagraph::MinerInput;
 use gittensor_validator::pipeline::{
-    run_round, run_round_blocking, score_pull_requests, MinerInput, RoundExtras, RoundOptions,
+    run_round, run_round_blocking, score_pull_requests, RoundExtras, RoundOptions,
 };
 use gittensor_validator::scoring::{RoundReport, RoundStats};
 use gittensor_validator::testkit::fakehub::{FakeHub, Fault};

@@ -9,9 +9,8 @@ use std::time::Duration;
 use gittensor_validator::cancel::Cancel;
 use gittensor_validator::github::Client;
 use gittensor_validator::inputs::parse_miners;
-use gittensor_validator::pipeline::{
-    run_round, run_round_blocking, MinerInput, RoundExtras, RoundOptions,
-};
+use gittensor_validator::metagraph::MinerInput;
+use gittensor_validator::pipeline::{run_round, run_round_blocking, RoundExtras, RoundOptions};
 use gittensor_validator::replay::Snapshot;
 use gittensor_validator::scoring::{RoundContext, RoundReport, RoundStats};
 use gittensor_validator::store::files::{FileStore, FILE_NAME};
