@@ -42,6 +42,8 @@ pub mod scoring;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testaxon;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod token;
 mod transport;
 pub mod wallet;
