@@ -129,6 +129,20 @@ fn json_until(addr: SocketAddr, path: &str, ok: impl Fn(u16, &Value) -> bool) ->
     }
 }
 
+/// `/readyz` is 200 without problems, read just after each of the next
+/// `steps` steps ended (each step's end decides the weights anew).
+fn ready_at_each_step(p: &mut Running, addr: SocketAddr, steps: usize) {
+    for _ in 0..steps {
+        let line = p.wait_for("] step ");
+        let (code, ready) = get_json(addr, "/readyz");
+        assert_eq!(
+            (code, &ready["problems"]),
+            (200, &json!([])),
+            "{line}\n{ready}"
+        );
+    }
+}
+
 /// SIGTERM, a clean exit; everything the process said.
 fn stop(mut p: Running) -> String {
     p.signal("TERM");
@@ -220,8 +234,8 @@ fn without_a_permit_validate_scores_submits_nothing_and_stays_ready() {
         "{health}"
     );
     let ready = json_until(addr, "/readyz", |code, _| code == 200);
-    assert_eq!(ready["problems"], json!([]), "{ready}");
     assert_eq!(ready["permit"], false, "{ready}");
+    ready_at_each_step(&mut p, addr, 3);
     let metrics = get(addr, "/metrics").1;
     assert_eq!(metric(&metrics, "gittensor_weights_submitted_total"), 0.0);
     stop(p);
@@ -237,12 +251,12 @@ fn with_dry_run_validate_computes_the_weights_submits_nothing_and_stays_ready() 
     p.wait_for("--dry-run: weights computed at block 3, not submitted");
     p.wait_for("step 3: ");
     let ready = json_until(addr, "/readyz", |code, _| code == 200);
-    assert_eq!(ready["problems"], json!([]), "{ready}");
     assert_eq!(
         (&ready["permit"], &ready["dry_run"]),
         (&json!(true), &json!(true)),
         "{ready}"
     );
+    ready_at_each_step(&mut p, addr, 3);
     stop(p);
     assert_eq!(chain.extrinsics(), []);
     let weights: Value = serde_json::from_str(
@@ -522,4 +536,36 @@ fn a_round_discarded_because_github_is_down_sends_nothing() {
     );
     stop(p);
     assert_eq!(chain.extrinsics(), []);
+}
+
+#[test]
+fn a_chain_that_goes_away_is_reconnected_to_and_the_weights_follow() {
+    // GitHub holds the round until the chain is down: the weights (due at
+    // step 1's end) cannot go out before.
+    let gate = std::sync::Arc::new(crate::util::Gate::default());
+    let g = gate.clone();
+    let net = Subnet::with_faults(
+        2,
+        crate::util::faults(move |_| {
+            g.pass();
+            None
+        }),
+    );
+    let mut chain = on_chain(&net, |_| {});
+    let mut p = Running::start(&chain_args(&net, &chain, &[]), &[]);
+    p.wait_for("chain: connected to");
+    p.wait_for("round 1 starting");
+    chain.stop();
+    gate.open();
+    // The steps say why and go on.
+    p.wait_for(&format!("chain {}: ", chain.url()));
+    p.wait_for("] step ");
+    assert_eq!(chain.extrinsics(), []);
+    chain.restart().unwrap();
+    p.wait_for(&format!("chain: reconnected to {}", chain.url()));
+    let line = p.wait_for("weights set: extrinsic");
+    assert!(line.contains("in block 4"), "{line}");
+    stop(p);
+    assert_eq!(set_weights(&chain).len(), 1);
+    assert!(chain.connections() >= 2);
 }
