@@ -393,8 +393,9 @@ fn the_consensus_watch_warns_and_readyz_says_so_when_the_weights_would_get_low_t
         json!(52428.0 / 65535.0),
         "{health}"
     );
-    stop(p);
     // The watch warns; it does not hold the weights back.
+    p.wait_for("weights set: extrinsic");
+    stop(p);
     assert_eq!(set_weights(&chain).len(), 1);
 }
 
