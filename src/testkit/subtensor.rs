@@ -106,7 +106,8 @@ pub enum Outcome {
     /// `System.ExtrinsicSuccess`.
     Success,
     /// `System.ExtrinsicFailed` with this `SubtensorModule` error
-    /// (`SettingWeightsTooFast`, `IncorrectWeightVersionKey`, ...).
+    /// (`SettingWeightsTooFast`, `IncorrectWeightVersionKey`, ...). A name
+    /// the pallet does not have makes the node refuse the submission.
     Failed(String),
 }
 
@@ -153,7 +154,9 @@ impl Shared {
     }
 }
 
-/// The running stand-in. Dropping it stops the server.
+/// The running stand-in, driven from a test's thread (its methods block
+/// on its own runtime: not for use inside an async context). Dropping it
+/// stops the server.
 pub struct Subtensor {
     shared: Arc<Shared>,
     addr: SocketAddr,
