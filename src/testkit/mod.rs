@@ -3,10 +3,14 @@
 //! use it too, so it is always compiled), and, behind the `testkit`
 //! feature that only the crate's own tests, examples and benches turn on,
 //! `testaxon`, a miner's axon that checks requests as bittensor 9.9.0's
-//! does. Nothing in the library's own modules imports this folder: only
-//! the binary's offline commands, the tests, the examples and the benches.
+//! does, and `subtensor`, a subtensor stand-in that speaks the chain's
+//! JSON-RPC. Nothing in the library's own modules imports this folder:
+//! only the binary's offline commands, the tests, the examples and the
+//! benches.
 
 pub mod fakehub;
 mod loopback;
+#[cfg(feature = "testkit")]
+pub mod subtensor;
 #[cfg(feature = "testkit")]
 pub mod testaxon;

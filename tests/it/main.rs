@@ -11,6 +11,7 @@ mod deploy;
 mod example;
 mod faults;
 mod hostile;
+mod on_chain;
 mod operating;
 mod pipeline;
 mod props;
