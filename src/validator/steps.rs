@@ -309,8 +309,13 @@ impl Validator {
             let text = format!("next round at step {round_step} (in {span}, ~{at})");
             (Some(due), text)
         };
+        // Our last weights the chain accepted count at once: the
+        // metagraph's `LastUpdate` says so only from the next resync.
+        let last = self
+            .last_update()
+            .max(self.state.last_weights_block.unwrap_or(0));
         let weights = self.head.map(|head| {
-            let due = self.last_update() + self.cadence.epoch_length + 1;
+            let due = last + self.cadence.epoch_length + 1;
             let blocks = due.saturating_sub(head);
             let wait = BLOCK_TIME * u32::try_from(blocks).unwrap_or(u32::MAX);
             (
@@ -340,8 +345,9 @@ impl Validator {
             (None, WeightsBy::Chain) => "weights: waiting for the chain".into(),
             (None, _) => "weights computed at every step (--metagraph)".into(),
         };
-        log::info!("step {step}: {round_text}; {weights_text}");
+        // The board first: whoever reads the line finds it there already.
         self.board.next_due(round, weights.map(|w| w.0));
+        log::info!("step {step}: {round_text}; {weights_text}");
     }
 
     /// Writes `state.json`. A failure ends nothing (`persist.rs`): the

@@ -16,10 +16,10 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use gittensor_validator::fakehub::{Fault, Response};
 use gittensor_validator::scoring::state::ValidatorState;
 use gittensor_validator::scoring::trust::predicted_trust;
 use gittensor_validator::scoring::weights::{weights_for_chain, Processed, WeightLimits};
+use gittensor_validator::testkit::fakehub::{Fault, Response};
 use gittensor_validator::testkit::subtensor::{self as stand_in, Neuron, Outcome, Subtensor};
 use serde_json::{json, Value};
 use subxt::utils::AccountId32;
@@ -159,11 +159,17 @@ fn healthz_has_next_weights_and_the_log_says_when_they_are_due_after_each_step()
         line.contains("weights due at the end of this step (block 3, due after 1)"),
         "{line}"
     );
-    // Set in block 4 at step 1's end; the resync after it reads
-    // LastUpdate 4: the next weights are due after block 5.
+    // Set in block 4 at step 1's end: the next weights are due after
+    // block 5, said at once (the head read at that step's end was 3), and
+    // again once the chain is at block 4.
     p.wait_for("weights set: extrinsic");
+    let line = p.wait_for("step 2: ");
+    assert!(
+        line.contains("weights due after block 5 (now 3, 3 blocks to go, ~36s, ~"),
+        "{line}"
+    );
     let before = time::OffsetDateTime::now_utc();
-    let line = p.wait_for("weights due after block 5");
+    let line = p.wait_for("weights due after block 5 (now 4");
     assert!(line.contains("(now 4, 2 blocks to go, ~24s, ~"), "{line}");
     let health = json_until(addr, "/healthz", |_, h| h["next_weights"]["block"] == 6);
     let after = time::OffsetDateTime::now_utc();
