@@ -449,12 +449,7 @@ fn the_weights_sent_are_the_rounds_against_the_chains_limits() {
     let report = read("report.json");
     let saved: ValidatorState = serde_json::from_value(read("state.json")).unwrap();
     let mut expected = ValidatorState::new(saved.hotkeys.clone());
-    let rewards = report["rewards"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.parse().unwrap(), v.as_f64().unwrap()))
-        .collect();
+    let rewards = crate::util::rewards(&report);
     expected.fold_round(&rewards, 0.7).unwrap();
     let limits = WeightLimits {
         min_allowed_weights: 2,

@@ -478,3 +478,13 @@ impl Gate {
         self.opened.notify_all();
     }
 }
+
+/// A report's `rewards` (uid -> reward), as the moving average takes them.
+pub fn rewards(report: &Value) -> std::collections::BTreeMap<u16, f64> {
+    report["rewards"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.parse().unwrap(), v.as_f64().unwrap()))
+        .collect()
+}

@@ -73,12 +73,7 @@ fn validate_scores_a_round_folds_it_and_computes_the_weights() {
         .map(|n| n["hotkey"].as_str().unwrap().to_string())
         .collect();
     let mut expected = ValidatorState::new(hotkeys.clone());
-    let rewards = report["rewards"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.parse().unwrap(), v.as_f64().unwrap()))
-        .collect();
+    let rewards = crate::util::rewards(&report);
     expected.fold_round(&rewards, 0.7).unwrap();
     assert_eq!(saved.scores, expected.scores);
     assert_eq!(saved.hotkeys, hotkeys);
