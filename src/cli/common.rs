@@ -222,8 +222,6 @@ pub(crate) struct Miners {
     pub(crate) from: NeuronsFrom,
     /// What a round starts from, as read now.
     pub(crate) round: RoundMiners,
-    /// Signed with the wallet's hotkey, for a metagraph's axons.
-    pub(crate) dendrite: Option<Dendrite>,
 }
 
 /// Reads the miners named by the options.
@@ -232,7 +230,6 @@ pub(crate) fn load_source(args: &SourceArgs) -> Result<Miners, Failure> {
         (Some(path), _) => Ok(Miners {
             from: NeuronsFrom::MinersFile(path.clone()),
             round: RoundMiners::Listed(inputs::load_miners(path)?),
-            dendrite: None,
         }),
         (None, Some(path)) => {
             let metagraph = inputs::load_metagraph(path)?;
@@ -241,9 +238,8 @@ pub(crate) fn load_source(args: &SourceArgs) -> Result<Miners, Failure> {
                 .build();
             let dendrite = Dendrite::new(args.wallet.load()?, config);
             Ok(Miners {
-                from: NeuronsFrom::MetagraphFile(path.clone()),
-                round: RoundMiners::Axons(dendrite.clone(), metagraph),
-                dendrite: Some(dendrite),
+                from: NeuronsFrom::MetagraphFile(path.clone(), dendrite.clone()),
+                round: RoundMiners::Axons(dendrite, metagraph),
             })
         }
         // clap requires one of the two.

@@ -58,7 +58,6 @@ pub(crate) fn run_loop(args: RunArgs) -> Result<(), Failure> {
         },
         hotkey: None,
         neurons: p.miners.from,
-        dendrite: p.miners.dendrite,
         weights: WeightsBy::WithTheRound,
         state_dir: args.state,
         python_dir: None,

@@ -96,19 +96,27 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
     let (round, _replay) = prepare_github(&args.common)?;
     let hotkey = args.wallet.load()?;
     let (state_dir, python_dir) = state_dirs(&args);
-    let (neurons, weights) = match args.metagraph {
-        Some(path) => (NeuronsFrom::MetagraphFile(path), WeightsBy::EveryStep),
-        None => {
-            let endpoint = args.chain.endpoint()?;
-            (NeuronsFrom::Chain { endpoint, watch }, WeightsBy::Chain)
-        }
-    };
     let dendrite = Dendrite::new(
         hotkey.clone(),
         DendriteConfig::builder()
             .timeout(args.dendrite.dendrite_timeout)
             .build(),
     );
+    let (neurons, weights) = match args.metagraph {
+        Some(path) => (
+            NeuronsFrom::MetagraphFile(path, dendrite),
+            WeightsBy::EveryStep,
+        ),
+        None => {
+            let endpoint = args.chain.endpoint()?;
+            let chain = NeuronsFrom::Chain {
+                endpoint,
+                watch,
+                dendrite,
+            };
+            (chain, WeightsBy::Chain)
+        }
+    };
     let steps_per_round = (args.scoring_interval.as_secs_f64() / args.step_interval.as_secs_f64())
         .round()
         .max(1.0) as u64;
@@ -125,7 +133,6 @@ pub(crate) fn validate(args: ValidateArgs) -> Result<(), Failure> {
         },
         hotkey: Some(hotkey),
         neurons,
-        dendrite: Some(dendrite),
         weights,
         state_dir,
         python_dir: Some(python_dir),

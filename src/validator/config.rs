@@ -30,9 +30,6 @@ pub struct LoopConfig {
     pub hotkey: Option<Hotkey>,
     /// Where the neurons come from.
     pub neurons: NeuronsFrom,
-    /// How the miners' axons are asked for their PATs, when the neurons
-    /// are a metagraph (the chain's or a file's).
-    pub dendrite: Option<Dendrite>,
     /// What becomes of the weights.
     pub weights: WeightsBy,
     /// `state.json`, `report.json`, `weights.json`, `pr-files.json`.
@@ -58,10 +55,12 @@ pub enum NeuronsFrom {
         endpoint: String,
         /// When the consensus watch warns.
         watch: WatchLimits,
+        /// How every uid's axon is asked for its PAT.
+        dendrite: Dendrite,
     },
     /// A metagraph file (INTERFACE.md), read again at every step's end:
-    /// every uid's axon is asked for its PAT.
-    MetagraphFile(PathBuf),
+    /// every uid's axon is asked for its PAT with the dendrite.
+    MetagraphFile(PathBuf, Dendrite),
     /// A miners file (uid, hotkey, PAT), read again at every step's end.
     MinersFile(PathBuf),
 }

@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use crate::pipeline::RoundExtras;
 use crate::scoring::step::WeightsBy;
 
-use super::round::{print_table, round_budget, round_until_stopped, Round};
-use super::source::Neurons;
+use super::round::{print_table, round_budget, round_until_stopped, Round, RoundMiners};
 use super::steps::{RoundEnd, Validator};
 use super::Failure;
 use crate::store::json::{note_file_store, save_json};
@@ -22,20 +21,16 @@ impl Validator {
         let ctx = self.round.next_round(&self.board).await;
         let number = self.state.rounds + 1;
         let count = self.neurons.count();
-        let what = match self.neurons {
-            Neurons::Metagraph(_) => "uids",
-            Neurons::Miners(_) => "miners",
+        let (what, dendrite_timeout) = match self.neurons {
+            RoundMiners::Axons(..) => ("uids", Some(self.settings.dendrite_timeout)),
+            RoundMiners::Listed(_) => ("miners", None),
         };
         log::info!("round {number} starting: {count} {what}");
-        let dendrite_timeout = self
-            .dendrite
-            .is_some()
-            .then_some(self.settings.dendrite_timeout);
         self.board.expect_progress(
             round_budget(&self.round.options, count, dendrite_timeout),
             &format!("round {number}"),
         );
-        let miners = self.neurons.round_miners(self.dendrite.as_ref());
+        let miners = self.neurons.clone();
         let Round {
             mut report,
             interrupted,

@@ -30,6 +30,50 @@ pub enum RoundMiners {
     Axons(Dendrite, Metagraph),
 }
 
+impl RoundMiners {
+    /// How many uids (metagraph) or miners (file) a round takes.
+    pub fn count(&self) -> usize {
+        match self {
+            RoundMiners::Axons(_, m) => m.n(),
+            RoundMiners::Listed(m) => m.len(),
+        }
+    }
+
+    /// The hotkey of each uid the scores follow (§11.3). A miners file
+    /// lists only the miners that answered: a uid it leaves out keeps the
+    /// hotkey it had (`kept`), since not answering is not a new
+    /// registration; a uid never seen has none ("").
+    pub fn hotkeys(&self, kept: &[String]) -> Vec<String> {
+        match self {
+            RoundMiners::Axons(_, m) => m.hotkeys(),
+            RoundMiners::Listed(miners) => {
+                let n = miners
+                    .iter()
+                    .map(|m| usize::from(m.uid) + 1)
+                    .max()
+                    .unwrap_or(0);
+                let mut hotkeys: Vec<String> = (0..n)
+                    .map(|i| kept.get(i).cloned().unwrap_or_default())
+                    .collect();
+                for m in miners {
+                    if let Some(h) = &m.hotkey {
+                        hotkeys[usize::from(m.uid)] = h.clone();
+                    }
+                }
+                hotkeys
+            }
+        }
+    }
+
+    /// The metagraph, when the miners are its axons.
+    pub fn metagraph(&self) -> Option<&Metagraph> {
+        match self {
+            RoundMiners::Axons(_, m) => Some(m),
+            RoundMiners::Listed(_) => None,
+        }
+    }
+}
+
 /// One round (the PAT phase first when the miners come from axons), cut
 /// short by SIGTERM or SIGINT: every miner still running then fails with a
 /// reason, and the round is marked interrupted.

@@ -1,5 +1,5 @@
 //! Where the loop's neurons come from, and what a source says it read, as
-//! plain data: the chain ([`OnChain`]), a metagraph file, or a miners
+//! plain data (a round's [`RoundMiners`]): the chain ([`OnChain`]), a metagraph file, or a miners
 //! file. A source never sees the loop: it is asked for the neurons at
 //! start, for the chain's head at a step's end, and for the neurons again
 //! when [`crate::scoring::step::plan_step`] says so.
@@ -12,8 +12,6 @@ use crate::chain::Head;
 use crate::dendrite::Dendrite;
 use crate::health::Board;
 use crate::inputs::{self, InputError};
-use crate::metagraph::Metagraph;
-use crate::metagraph::MinerInput;
 use crate::wallet::Hotkey;
 
 use super::config::NeuronsFrom;
@@ -23,82 +21,19 @@ use super::{Failure, Shutdown};
 
 /// A source of neurons.
 pub(super) enum Source {
-    /// Subtensor.
-    Chain(Box<OnChain>),
-    /// A metagraph file, read again at every step's end.
-    MetagraphFile(PathBuf),
+    /// Subtensor; the axons asked with this dendrite.
+    Chain(Box<OnChain>, Dendrite),
+    /// A metagraph file, read again at every step's end; its axons asked
+    /// with this dendrite.
+    MetagraphFile(PathBuf, Dendrite),
     /// A miners file, read again at every step's end.
     MinersFile(PathBuf),
-}
-
-/// The neurons a round starts from, as last read.
-#[derive(Clone)]
-pub(super) enum Neurons {
-    /// A metagraph (the chain's or a file's): every uid's axon is asked.
-    Metagraph(Metagraph),
-    /// A miners file's miners, with their PATs.
-    Miners(Vec<MinerInput>),
-}
-
-impl Neurons {
-    /// How many uids (metagraph) or miners (file) a round takes.
-    pub(super) fn count(&self) -> usize {
-        match self {
-            Neurons::Metagraph(m) => m.n(),
-            Neurons::Miners(m) => m.len(),
-        }
-    }
-
-    /// What a round starts from.
-    pub(super) fn round_miners(&self, dendrite: Option<&Dendrite>) -> RoundMiners {
-        match (self, dendrite) {
-            (Neurons::Metagraph(m), Some(d)) => RoundMiners::Axons(d.clone(), m.clone()),
-            (Neurons::Miners(m), _) => RoundMiners::Listed(m.clone()),
-            // The config pairs a metagraph with a dendrite; without one no
-            // axon can be asked.
-            (Neurons::Metagraph(_), None) => RoundMiners::Listed(Vec::new()),
-        }
-    }
-
-    /// The hotkey of each uid the scores follow (§11.3). A miners file
-    /// lists only the miners that answered: a uid it leaves out keeps the
-    /// hotkey it had (`kept`), since not answering is not a new
-    /// registration; a uid never seen has none ("").
-    pub(super) fn hotkeys(&self, kept: &[String]) -> Vec<String> {
-        match self {
-            Neurons::Metagraph(m) => m.hotkeys(),
-            Neurons::Miners(miners) => {
-                let n = miners
-                    .iter()
-                    .map(|m| usize::from(m.uid) + 1)
-                    .max()
-                    .unwrap_or(0);
-                let mut hotkeys: Vec<String> = (0..n)
-                    .map(|i| kept.get(i).cloned().unwrap_or_default())
-                    .collect();
-                for m in miners {
-                    if let Some(h) = &m.hotkey {
-                        hotkeys[usize::from(m.uid)] = h.clone();
-                    }
-                }
-                hotkeys
-            }
-        }
-    }
-
-    /// The metagraph, when the neurons are one.
-    pub(super) fn metagraph(&self) -> Option<&Metagraph> {
-        match self {
-            Neurons::Metagraph(m) => Some(m),
-            Neurons::Miners(_) => None,
-        }
-    }
 }
 
 /// What the loop starts from.
 pub(super) struct Start {
     /// The neurons.
-    pub(super) neurons: Neurons,
+    pub(super) neurons: RoundMiners,
     /// This validator's uid among them, when it has a hotkey.
     pub(super) uid: Option<u16>,
 }
@@ -107,10 +42,12 @@ impl Source {
     /// The source the flags chose.
     pub(super) fn new(from: NeuronsFrom) -> Source {
         match from {
-            NeuronsFrom::Chain { endpoint, watch } => {
-                Source::Chain(Box::new(OnChain::new(endpoint, watch)))
-            }
-            NeuronsFrom::MetagraphFile(path) => Source::MetagraphFile(path),
+            NeuronsFrom::Chain {
+                endpoint,
+                watch,
+                dendrite,
+            } => Source::Chain(Box::new(OnChain::new(endpoint, watch)), dendrite),
+            NeuronsFrom::MetagraphFile(path, dendrite) => Source::MetagraphFile(path, dendrite),
             NeuronsFrom::MinersFile(path) => Source::MinersFile(path),
         }
     }
@@ -126,7 +63,7 @@ impl Source {
         shutdown: &Shutdown,
     ) -> Result<Option<Start>, Failure> {
         let (neurons, path) = match self {
-            Source::Chain(on) => {
+            Source::Chain(on, dendrite) => {
                 let Some(hotkey) = hotkey else {
                     return Err(Failure::Other(
                         "validating on a chain needs a hotkey".into(),
@@ -134,16 +71,16 @@ impl Source {
                 };
                 let first = on.first_sync(netuid, hotkey, board, shutdown).await?;
                 return Ok(first.map(|(metagraph, uid)| Start {
-                    neurons: Neurons::Metagraph(metagraph),
+                    neurons: RoundMiners::Axons(dendrite.clone(), metagraph),
                     uid: Some(uid),
                 }));
             }
-            Source::MetagraphFile(path) => (
-                Neurons::Metagraph(read(path, inputs::load_metagraph).await??),
+            Source::MetagraphFile(path, dendrite) => (
+                RoundMiners::Axons(dendrite.clone(), read(path, inputs::load_metagraph).await??),
                 path,
             ),
             Source::MinersFile(path) => (
-                Neurons::Miners(read(path, inputs::load_miners).await??),
+                RoundMiners::Listed(read(path, inputs::load_miners).await??),
                 path,
             ),
         };
@@ -168,19 +105,25 @@ impl Source {
     /// The neurons read again at a step's end (a chain's at `head`). A
     /// file that went bad, or a chain that failed, keeps the last ones,
     /// which is logged.
-    pub(super) async fn read_again(&mut self, netuid: u16, head: Option<Head>) -> Option<Neurons> {
+    pub(super) async fn read_again(
+        &mut self,
+        netuid: u16,
+        head: Option<Head>,
+    ) -> Option<RoundMiners> {
         match (self, head) {
-            (Source::Chain(on), Some(head)) => {
-                on.metagraph(netuid, head).await.map(Neurons::Metagraph)
+            (Source::Chain(on, dendrite), Some(head)) => {
+                let fresh = on.metagraph(netuid, head).await?;
+                Some(RoundMiners::Axons(dendrite.clone(), fresh))
             }
-            (Source::Chain(_), None) => None,
-            (Source::MetagraphFile(path), _) => {
+            (Source::Chain(..), None) => None,
+            (Source::MetagraphFile(path, dendrite), _) => {
                 let read = read(path, inputs::load_metagraph).await;
-                keep_last(path, read, "the metagraph of the last step").map(Neurons::Metagraph)
+                let fresh = keep_last(path, read, "the metagraph of the last step")?;
+                Some(RoundMiners::Axons(dendrite.clone(), fresh))
             }
             (Source::MinersFile(path), _) => {
                 let read = read(path, inputs::load_miners).await;
-                keep_last(path, read, "the miners of the last round").map(Neurons::Miners)
+                keep_last(path, read, "the miners of the last round").map(RoundMiners::Listed)
             }
         }
     }
@@ -188,23 +131,23 @@ impl Source {
     /// The longest the end of a step may take, for `/healthz`.
     pub(super) fn sync_budget(&self) -> Duration {
         match self {
-            Source::Chain(on) => on.sync_budget(),
+            Source::Chain(on, _) => on.sync_budget(),
             // A file is read at once.
-            Source::MetagraphFile(_) | Source::MinersFile(_) => Duration::from_secs(30),
+            Source::MetagraphFile(..) | Source::MinersFile(_) => Duration::from_secs(30),
         }
     }
 
     /// Whether the neurons say who holds a validator permit (the chain's
     /// do; a file's have no say, and nothing is submitted).
     pub(super) fn has_permits(&self) -> bool {
-        matches!(self, Source::Chain(_))
+        matches!(self, Source::Chain(..))
     }
 
     /// The chain, when the neurons come from one.
     pub(super) fn chain(&mut self) -> Option<&mut OnChain> {
         match self {
-            Source::Chain(on) => Some(on),
-            Source::MetagraphFile(_) | Source::MinersFile(_) => None,
+            Source::Chain(on, _) => Some(on),
+            Source::MetagraphFile(..) | Source::MinersFile(_) => None,
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::bridge;
 use crate::inputs;
 use crate::scoring::state::ValidatorState;
 
-use super::source::Neurons;
+use super::round::RoundMiners;
 use super::Failure;
 
 /// The state to start from, with the hotkey rule against the metagraph of
@@ -24,7 +24,7 @@ use super::Failure;
 pub(super) async fn load_state(
     dir: &Path,
     python_dir: Option<&Path>,
-    neurons: &Neurons,
+    neurons: &RoundMiners,
 ) -> Result<ValidatorState, Failure> {
     let json = dir.join("state.json");
     // `run` never imports a Python validator's state.

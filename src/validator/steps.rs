@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::chain::Head;
-use crate::dendrite::Dendrite;
 use crate::health::{Board, Due};
 use crate::scoring::state::{Cadence, ValidatorState};
 use crate::scoring::step::{
@@ -20,8 +19,9 @@ use crate::scoring::weights::WeightLimits;
 use crate::wallet::Hotkey;
 
 use super::config::{Pace, RoundInputs, Settings};
+use super::round::RoundMiners;
 use super::round::INTERRUPTED;
-use super::source::{Neurons, Source};
+use super::source::Source;
 use super::{due_at, plural, when, Failure, Shutdown};
 use crate::store::json::save_json;
 
@@ -34,10 +34,8 @@ pub(super) struct Validator {
     /// `validate`'s hotkey; `run` has none.
     pub(super) hotkey: Option<Hotkey>,
     pub(super) source: Source,
-    /// The neurons of the last read.
-    pub(super) neurons: Neurons,
-    /// How the axons are asked for their PATs (metagraph neurons).
-    pub(super) dendrite: Option<Dendrite>,
+    /// The neurons of the last read: what the next round starts from.
+    pub(super) neurons: RoundMiners,
     /// This validator's uid among the neurons (`validate`).
     pub(super) uid: Option<u16>,
     pub(super) state: ValidatorState,
@@ -210,7 +208,7 @@ impl Validator {
 
     /// Fresh neurons replace the last (§11.3): the scores follow their
     /// hotkeys (a uid whose hotkey changed starts again from 0).
-    fn adopt(&mut self, fresh: Neurons) {
+    fn adopt(&mut self, fresh: RoundMiners) {
         let hotkeys = fresh.hotkeys(&self.state.hotkeys);
         // 2.0.7 resyncs only when an axon changed; a miners file has no
         // axons, so a changed hotkey is the change.
