@@ -121,7 +121,9 @@ pub fn plan_step(by: WeightsBy, cadence: &Cadence, f: &StepFacts) -> StepPlan {
             return StepPlan::Weights;
         }
     }
-    if f.limit_reached() && f.weights == Some(Attempt::Concluded) {
+    // `run` has no weights to wait for (`--rounds 0` ends after a step).
+    let settled = by == WeightsBy::WithTheRound || f.weights == Some(Attempt::Concluded);
+    if f.limit_reached() && settled {
         return StepPlan::Stop;
     }
     StepPlan::Next {
@@ -295,6 +297,18 @@ mod tests {
             },
             Next { round: false },
         );
+    }
+
+    #[test]
+    fn run_at_its_limit_stops_at_the_end_of_the_step() {
+        let limit = StepFacts {
+            resynced: true,
+            rounds_done: 0,
+            rounds_limit: Some(0),
+            ..at(0)
+        };
+        check(WithTheRound, limit, Stop);
+        check(EveryStep, limit, Next { round: false });
     }
 
     #[test]
