@@ -35,6 +35,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use jsonrpsee::server::{Server, ServerHandle};
 
 use scale::Runtime;
+pub use scale::{offline_client, Offline};
 use state::State;
 
 /// One uid of the subnet, in uid order.

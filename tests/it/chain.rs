@@ -8,50 +8,19 @@ use gittensor_validator::chain::{
     keys, set_weights_call, storage_u16, storage_u64, storage_vec_u16, total_hotkey_alpha_entry,
     total_hotkey_stake, uids, weights_entry, ConsensusView, PALLET,
 };
+use gittensor_validator::testkit::subtensor::offline_client;
 use scale_info::form::PortableForm;
 use scale_info::{TypeDef, TypeDefPrimitive};
 use sp_crypto_hashing::{blake2_128, twox_128};
-use subxt::config::substrate::SpecVersionForRange;
-use subxt::ext::codec::{Decode, Encode};
+use subxt::ext::codec::Encode;
 use subxt::utils::AccountId32;
 use subxt::{Metadata, OfflineClient, SubstrateConfig};
-
-#[derive(Decode)]
-#[codec(crate = subxt::ext::codec)]
-struct RuntimeVersion {
-    _spec_name: String,
-    _impl_name: String,
-    _authoring_version: u32,
-    spec_version: u32,
-    _impl_version: u32,
-    _apis: Vec<([u8; 8], u32)>,
-    transaction_version: u32,
-}
 
 /// An offline client for a metadata file, and the spec version it holds.
 fn offline(file: &str) -> (OfflineClient<SubstrateConfig>, u32, Metadata) {
     let path = format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
-    let bytes = std::fs::read(path).unwrap();
-    let md = Metadata::decode_from(&bytes[..]).unwrap();
-    let version = md
-        .pallet_by_name("System")
-        .and_then(|p| p.constant_by_name("Version"))
-        .unwrap();
-    let rv = RuntimeVersion::decode(&mut version.value()).unwrap();
-    let md2 = Metadata::decode_from(&bytes[..]).unwrap();
-    let config = SubstrateConfig::builder()
-        .set_spec_version_for_block_ranges([SpecVersionForRange {
-            block_range: 0..u64::MAX,
-            spec_version: rv.spec_version,
-            transaction_version: rv.transaction_version,
-        }])
-        .set_metadata_for_spec_versions([(rv.spec_version, md.arc())])
-        .build();
-    (
-        OfflineClient::<SubstrateConfig>::new_with_config(config),
-        rv.spec_version,
-        md2,
-    )
+    let o = offline_client(&std::fs::read(path).unwrap()).unwrap();
+    (o.client, o.spec_version, o.metadata)
 }
 
 /// The storage prefix of a SubtensorModule item.

@@ -43,6 +43,51 @@ pub(super) struct Runtime {
     offline: OfflineClient<SubstrateConfig>,
 }
 
+/// A runtime's metadata as subxt sees it offline: the client that encodes
+/// calls and storage keys against it, its spec version, and the metadata.
+pub struct Offline {
+    /// Encodes and decodes against the metadata, as at every block.
+    pub client: OfflineClient<SubstrateConfig>,
+    /// `System.Version`'s `spec_version`.
+    pub spec_version: u32,
+    /// The metadata itself.
+    pub metadata: Metadata,
+}
+
+/// An offline client for `bytes` (a `RuntimeMetadataPrefixed`, V14 or
+/// later), at the spec and transaction versions its `System.Version`
+/// constant gives: what the stand-in encodes with, and what the tests
+/// check our addresses against.
+pub fn offline_client(bytes: &[u8]) -> Result<Offline, String> {
+    let metadata =
+        Metadata::decode_from(bytes).map_err(|e| format!("metadata does not decode: {e}"))?;
+    let version = metadata
+        .pallet_by_name("System")
+        .and_then(|p| p.constant_by_name("Version"))
+        .ok_or("metadata without System.Version")?;
+    let rv = RuntimeVersion::decode(&mut version.value())
+        .map_err(|e| format!("System.Version does not decode: {e}"))?;
+    let config = SubstrateConfig::builder()
+        .set_spec_version_for_block_ranges([SpecVersionForRange {
+            block_range: 0..u64::MAX,
+            spec_version: rv.spec_version,
+            transaction_version: rv.transaction_version,
+        }])
+        .set_metadata_for_spec_versions([(
+            rv.spec_version,
+            // subxt's Metadata is not Clone: the client gets its own.
+            Metadata::decode_from(bytes)
+                .map_err(|e| e.to_string())?
+                .arc(),
+        )])
+        .build();
+    Ok(Offline {
+        client: OfflineClient::new_with_config(config),
+        spec_version: rv.spec_version,
+        metadata,
+    })
+}
+
 #[derive(Decode)]
 #[codec(crate = subxt::ext::codec)]
 struct RuntimeVersion {
@@ -59,33 +104,18 @@ impl Runtime {
     /// The runtime of `bytes` (a `RuntimeMetadataPrefixed`, V14 or later),
     /// serving it without the `SubtensorModule` items in `removed`.
     pub(super) fn new(bytes: &[u8], removed: &BTreeSet<String>) -> Result<Runtime, String> {
-        let metadata =
-            Metadata::decode_from(bytes).map_err(|e| format!("metadata does not decode: {e}"))?;
+        let offline = offline_client(bytes)?;
+        let metadata = offline.metadata;
         let version = metadata
             .pallet_by_name("System")
             .and_then(|p| p.constant_by_name("Version"))
             .map(|c| c.value().to_vec())
             .ok_or("metadata without System.Version")?;
-        let rv = RuntimeVersion::decode(&mut &version[..])
-            .map_err(|e| format!("System.Version does not decode: {e}"))?;
-        let config = SubstrateConfig::builder()
-            .set_spec_version_for_block_ranges([SpecVersionForRange {
-                block_range: 0..u64::MAX,
-                spec_version: rv.spec_version,
-                transaction_version: rv.transaction_version,
-            }])
-            .set_metadata_for_spec_versions([(
-                rv.spec_version,
-                Metadata::decode_from(bytes)
-                    .map_err(|e| e.to_string())?
-                    .arc(),
-            )])
-            .build();
         Ok(Runtime {
             served: without_items(bytes, removed)?,
             version,
             metadata,
-            offline: OfflineClient::new_with_config(config),
+            offline: offline.client,
         })
     }
 
