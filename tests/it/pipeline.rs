@@ -134,15 +134,7 @@ fn timed_round(
 }
 
 fn ctx() -> Arc<gittensor_validator::scoring::RoundContext> {
-    Arc::new(gittensor_validator::scoring::RoundContext {
-        repos: gittensor_validator::scoring::MasterRepositories::parse(
-            r#"{"acme/widgets": {"weight": 1}}"#,
-            "t",
-        )
-        .unwrap(),
-        languages: Default::default(),
-        now: crate::util::NOW,
-    })
+    Arc::new(crate::util::widgets_ctx())
 }
 
 #[test]

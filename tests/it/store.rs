@@ -278,15 +278,7 @@ fn with_all_file_pages_an_entry_is_kept_only_when_every_page_was_read() {
         Path::new("miners.json"),
     )
     .unwrap();
-    let ctx = RoundContext {
-        repos: gittensor_validator::scoring::MasterRepositories::parse(
-            r#"{"acme/widgets": {"weight": 1}}"#,
-            "t",
-        )
-        .unwrap(),
-        languages: Default::default(),
-        now: crate::util::NOW,
-    };
+    let ctx = crate::util::widgets_ctx();
     let dir = tempfile::tempdir().unwrap();
     let round = |hub: &FakeHub, store: &Arc<FileStore>| {
         let client = Client::new(

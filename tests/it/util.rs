@@ -488,3 +488,17 @@ pub fn rewards(report: &Value) -> std::collections::BTreeMap<u16, f64> {
         .map(|(k, v)| (k.parse().unwrap(), v.as_f64().unwrap()))
         .collect()
 }
+
+/// A round's context with one master repository, `acme/widgets` (weight
+/// 1), no language weights, at [`NOW`].
+pub fn widgets_ctx() -> gittensor_validator::scoring::RoundContext {
+    gittensor_validator::scoring::RoundContext {
+        repos: gittensor_validator::scoring::MasterRepositories::parse(
+            r#"{"acme/widgets": {"weight": 1}}"#,
+            "t",
+        )
+        .unwrap(),
+        languages: Default::default(),
+        now: NOW,
+    }
+}
