@@ -348,7 +348,7 @@ impl Validator {
         log::info!("step {step}: {round_text}; {weights_text}");
     }
 
-    /// Writes `state.json`. A failure ends nothing (`persist.rs`): the
+    /// Writes `state.json`. A failure ends nothing (`store::json`): the
     /// state stays in memory and every later save writes it again.
     pub(super) async fn save(&self) {
         save_json(&self.board, self.dir.join("state.json"), self.state.clone()).await;
